@@ -1,0 +1,46 @@
+"""curate: streaming Arrow pipelines from raw text corpora to training-ready Parquet shards.
+
+Public API: :func:`load_recipe`, :func:`build`, :func:`scan`, :class:`Manifest`.
+"""
+
+__version__ = "0.1.0"
+
+from pathlib import Path as _Path
+
+
+def load_recipe(path):
+    """Parse and check a recipe TOML file (see ``curate/recipe.py``)."""
+    from curate.recipe import load_recipe as _load
+
+    return _load(path)
+
+
+def build(recipe, **kwargs):
+    """Run a recipe (a path or a loaded Recipe); returns the :class:`Manifest`."""
+    from curate.build import build as _build
+    from curate.recipe import Recipe
+
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    return _build(recipe, **kwargs)
+
+
+def scan(out_dir):
+    """A Polars LazyFrame over the shards of a finished build, in manifest order."""
+    import polars as pl
+
+    from curate.manifest import Manifest
+
+    manifest = Manifest.load(out_dir)
+    paths = [str(p) for p in manifest.shard_paths()]
+    if not paths:
+        return pl.LazyFrame(schema={c["name"]: pl.String for c in manifest.data["columns"]})
+    return pl.scan_parquet(paths)
+
+
+def __getattr__(name):
+    if name == "Manifest":
+        from curate.manifest import Manifest
+
+        return Manifest
+    raise AttributeError(name)

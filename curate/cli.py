@@ -1,0 +1,50 @@
+"""The ``curate`` command line: one subcommand per module in ``curate/commands/``.
+
+Every subcommand module has ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+User errors (:class:`CurateError`) print as one line on stderr and exit 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from curate.errors import CurateError
+
+COMMANDS = {
+    "build": "curate.commands.build",
+    "explain": "curate.commands.explain",
+    "stats": "curate.commands.stats",
+    "steps": "curate.commands.steps",
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="curate", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"curate {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def _version() -> str:
+    from curate import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except CurateError as exc:
+        print(f"curate {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"curate {args.command}: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130

@@ -1,0 +1,37 @@
+"""curate build RECIPE: run a recipe to Parquet shards, manifest.json and stats.json."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+HELP = "run a recipe: inputs -> steps -> Parquet shards + manifest.json + stats.json"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("recipe", type=Path, help="recipe TOML file")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1); output is identical for any N")
+    p.add_argument("--out", type=Path, default=None, help="override [output].dir (relative to the current dir)")
+    p.add_argument("--overwrite", action="store_true", help="replace a previous build in the output dir")
+    p.add_argument("--strict", action="store_true", help="fail on the first bad record instead of quarantining it")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    from curate.build import build
+    from curate.errors import RecipeError
+    from curate.progress import ProgressBar
+    from curate.recipe import load_recipe
+
+    if args.workers < 1:
+        raise RecipeError(f"--workers={args.workers} is out of range; allowed: >= 1")
+    recipe = load_recipe(args.recipe)
+    if args.out is not None:
+        recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
+    progress = None if args.no_progress else ProgressBar
+    manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict, progress=progress)
+    from curate.commands.stats import print_funnel
+
+    print_funnel(manifest.root)
+    print(f"wrote {len(manifest.shards)} shards to {manifest.root / 'shards'}")
+    return 0

@@ -1,0 +1,48 @@
+"""curate explain RECIPE: print the plan (sources and sizes, steps with every parameter, outputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HELP = "print the plan of a recipe (sources and sizes, steps and all parameters, outputs); run nothing"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("recipe", type=Path, help="recipe TOML file")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.2f} MB"
+
+
+def run(args) -> int:
+    from curate.build import plan_fragments, plan_stages
+    from curate.config import to_table
+    from curate.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe)
+    fragments = plan_fragments(recipe)
+    print(f"recipe {recipe.name!r} (seed {recipe.seed}), fingerprint {recipe.fingerprint()[:16]}")
+    print(f"sources ({len(recipe.sources)}; {len(fragments)} files, "
+          f"{_mb(sum(f.path.stat().st_size for f in fragments))}):")
+    for src in recipe.sources:
+        mine = [f for f in fragments if f.source is src]
+        size = sum(f.path.stat().st_size for f in mine)
+        print(f"  {src.name}: {len(mine)} files, {_mb(size)}, format {src.format or 'from extension'}, "
+              f"fields {to_table(src.fields)}")
+        for f in mine[:5]:
+            print(f"    {f.rel_path} ({_mb(f.path.stat().st_size)})")
+        if len(mine) > 5:
+            print(f"    ... {len(mine) - 5} more")
+    print("steps:")
+    for stage in plan_stages(recipe.steps):
+        for i, step in stage.steps:
+            print(f"  {i}: {step.name} {to_table(step)}")
+        if stage.global_step:
+            i, step = stage.global_step
+            print(f"  {i}: {step.name} {to_table(step)}  [global: runs once over all fragments]")
+    out = recipe.output
+    print(f"output: {out.dir}")
+    print(f"  shards/*.parquet (<= {out.max_shard_rows:,} docs, <= {_mb(out.max_shard_bytes)} each, "
+          f"{out.compression}), rejected/ ({out.rejected}), quarantine/, manifest.json, stats.json")
+    return 0

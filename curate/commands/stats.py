@@ -1,0 +1,57 @@
+"""curate stats DIR: print the funnel of a build (per step and per source)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from curate.errors import CurateError
+
+HELP = "print a build's funnel: read, dropped per step and reason, quarantined, kept; per source"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("dir", type=Path, help="output dir of a build")
+    p.add_argument("--json", action="store_true", help="print stats.json as is")
+
+
+def run(args) -> int:
+    if args.json:
+        print(_load(args.dir) and (args.dir / "stats.json").read_text())
+        return 0
+    print_funnel(args.dir)
+    return 0
+
+
+def _load(out_dir: Path) -> dict:
+    path = out_dir / "stats.json"
+    if not path.is_file():
+        raise CurateError(f"{out_dir}: no stats.json; is this the output dir of a finished `curate build`?")
+    return orjson.loads(path.read_bytes())
+
+
+def funnel_lines(stats: dict) -> list[str]:
+    sources = list(stats["sources"])
+    width = max([len("step / reason")] + [len(s) for s in sources] + [12])
+    head = f"{'':32} " + " ".join(f"{s[:width]:>{width}}" for s in sources + ["total"])
+    cols = [stats["sources"][s] for s in sources] + [stats["total"]]
+
+    def row(label: str, values: list) -> str:
+        return f"{label[:32]:32} " + " ".join(f"{v:>{width},}" for v in values)
+
+    lines = [head, row("read", [c["read"] for c in cols]), row("quarantined", [c["quarantined"] for c in cols])]
+    for i, step in enumerate(stats["total"]["steps"]):
+        lines.append(row(f"{i}:{step['name']} in", [c["steps"][i]["in"] for c in cols]))
+        for reason in sorted(step["dropped"]):
+            lines.append(row(f"  - {reason}", [c["steps"][i]["dropped"].get(reason, 0) for c in cols]))
+    lines.append(row("kept", [c["kept"] for c in cols]))
+    for name, g in stats.get("global_steps", {}).items():
+        summary = ", ".join(f"{k}={v}" for k, v in g.items() if not isinstance(v, (dict, list)))
+        lines.append(f"{name}: {summary}")
+    lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
+    return lines
+
+
+def print_funnel(out_dir: Path) -> None:
+    print("\n".join(funnel_lines(_load(out_dir))))

@@ -1,0 +1,1 @@
+"""Local model files (fastText), loaded once per process; nothing is ever downloaded."""

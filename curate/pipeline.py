@@ -1,0 +1,86 @@
+"""Applying steps to one batch, with the accounting done here and only here.
+
+``run_steps`` drives annotators and filters in recipe order: it calls ``annotate`` then ``reject``,
+keeps the rows whose reason is null, counts in/kept/dropped-by-reason per step and returns the
+dropped rows (id, source, step, reason, lineage) for ``rejected/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate import schema
+from curate.steps.step import Annotator, Filter, GlobalStep
+
+
+def is_global(step: Any) -> bool:
+    return isinstance(step, GlobalStep)
+
+
+def rejected_rows(batch: pa.RecordBatch, reasons: pa.Array, step_name: str, *, full: bool,
+                  duplicate_of: pa.Array | None = None) -> pa.Table:
+    """The rows of ``batch`` with a non-null reason, in the rejected/ schema (plus the full row
+    columns when ``full``)."""
+    dropped = pc.is_valid(reasons)
+    rows = batch.filter(dropped)
+    n = rows.num_rows
+    dup = duplicate_of.filter(dropped) if duplicate_of is not None else pa.nulls(n, pa.string())
+    cols = {
+        schema.ID: rows.column(schema.ID),
+        schema.SOURCE: rows.column(schema.SOURCE),
+        "step": pa.array([step_name] * n, pa.string()),
+        "reason": pc.cast(reasons.filter(dropped), pa.string()),
+        "duplicate_of": pc.cast(dup, pa.string()),
+        schema.INPUT_FILE: rows.column(schema.INPUT_FILE),
+        schema.INPUT_ROW: rows.column(schema.INPUT_ROW),
+    }
+    table = pa.table(cols, schema=schema.REJECTED_SCHEMA)
+    if full:
+        for name in rows.schema.names:
+            if name not in cols and not name.startswith("_"):
+                table = table.append_column(name, rows.column(name))
+    return table
+
+
+def count_reasons(reasons: pa.Array) -> dict[str, int]:
+    valid = reasons.drop_null()
+    if len(valid) == 0:
+        return {}
+    if pa.types.is_dictionary(valid.type):
+        valid = valid.dictionary_decode()
+    vc = pc.value_counts(valid)
+    return {str(v["values"]): int(v["counts"]) for v in vc.to_pylist()}
+
+
+def apply_reasons(batch: pa.RecordBatch, reasons: pa.Array, counts: dict[str, Any]) -> pa.RecordBatch:
+    """Count and drop the rows with a non-null reason."""
+    dropped = count_reasons(reasons)
+    counts["in"] += batch.num_rows
+    for r, n in dropped.items():
+        counts["dropped"][r] = counts["dropped"].get(r, 0) + n
+    kept = batch.filter(pc.is_null(reasons)) if dropped else batch
+    counts["kept"] += kept.num_rows
+    return kept
+
+
+def run_steps(batch: pa.RecordBatch, steps: list[tuple[int, Any]], step_counts: list[dict[str, Any]],
+              *, full_rejected: bool) -> tuple[pa.RecordBatch, list[pa.Table]]:
+    """Run the (index, step) pairs over ``batch``; returns kept rows and rejected tables."""
+    rejected: list[pa.Table] = []
+    for index, step in steps:
+        if isinstance(step, Annotator):
+            batch = step.annotate(batch)
+        if isinstance(step, Filter):
+            reasons = step.reject(batch)
+            if len(reasons) != batch.num_rows:
+                raise ValueError(f"step {step.name} returned {len(reasons)} reasons for {batch.num_rows} rows")
+            if reasons.null_count != len(reasons):
+                rejected.append(rejected_rows(batch, reasons, step.name, full=full_rejected))
+            batch = apply_reasons(batch, reasons, step_counts[index])
+        else:
+            step_counts[index]["in"] += batch.num_rows
+            step_counts[index]["kept"] += batch.num_rows
+    return batch, rejected

@@ -1,0 +1,52 @@
+"""Readers: stream one input file as document record batches, in bounded memory.
+
+``read_file(source, path, rel_path, batch_rows)`` yields :class:`ReadChunk` objects: a batch in the
+document schema (see ``curate/schema.py``) plus the quarantined records met on the way (bad JSON,
+invalid UTF-8, missing or non-string text, empty file, truncated compressed stream), each with the
+file, line and byte offset. Nothing is dropped here without a quarantine record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from curate.errors import RecipeError
+from curate.readers.chunk import ReadChunk
+from curate.recipe import SourceSpec
+
+
+def detect_format(path: Path) -> str:
+    """``jsonl`` | ``parquet`` | ``warc`` from the file name."""
+    name = path.name.lower()
+    for suffix in (".gz", ".zst", ".zstd"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    if name.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".warc", ".arc")):
+        return "warc"
+    raise RecipeError(
+        f"cannot tell the format of {path}; set format = \"jsonl\" | \"parquet\" | \"warc\" in its source"
+    )
+
+
+def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -> Iterator[ReadChunk]:
+    """Stream ``path`` as :class:`ReadChunk` batches (lazy: nothing is read until iterated)."""
+    fmt = source.format or detect_format(path)
+    if fmt == "jsonl":
+        from curate.readers.jsonl import read_jsonl
+
+        return read_jsonl(source, path, rel_path, batch_rows)
+    if fmt == "parquet":
+        from curate.readers.parquet import read_parquet
+
+        return read_parquet(source, path, rel_path, batch_rows)
+    from curate.readers.warc import read_warc
+
+    return read_warc(source, path, rel_path, batch_rows)
+
+
+__all__ = ["ReadChunk", "detect_format", "read_file"]

@@ -1,0 +1,210 @@
+"""The recipe: a TOML file parsed into frozen dataclasses, checked on load.
+
+```toml
+[recipe]
+name = "quickstart"
+seed = 0
+
+[[sources]]
+name = "web"
+paths = ["../tests/data/web_sample.jsonl.zst"]   # globs, relative to this file
+# format = "jsonl"                               # jsonl | parquet | warc; else from the extension
+[sources.fields]                                 # which input field is which column
+text = "text"
+id = "id"
+url = "url"
+timestamp = "timestamp"
+# meta = ["lang"]                                # pass-through fields; default: all other fields
+
+[[steps]]
+use = "length"          # any step from `curate steps`, then its parameters
+min_chars = 200
+
+[output]
+dir = "../out/quickstart"
+```
+
+Every path resolves relative to the recipe file. Unknown keys, wrong types and out-of-range values
+raise :class:`RecipeError` naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from curate.config import BASE_DIR, check_range, from_table, param, to_table
+from curate.errors import RecipeError
+
+FORMATS = ("jsonl", "parquet", "warc")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecipeInfo:
+    name: str = param(doc="recipe name, recorded in the manifest")
+    seed: int = param(0, doc="seed for every random choice of the run")
+    description: str = param("", doc="free text")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FieldMap:
+    """Which input field becomes which schema column (JSONL keys or Parquet columns)."""
+
+    text: str = param("text", doc="field holding the document text (required in every record)")
+    id: str | None = param("id", doc="field holding the document id; missing ids become source/file/row")
+    url: str | None = param("url", doc="field holding the URL (optional)")
+    timestamp: str | None = param("timestamp", doc="field holding the date/time (optional)")
+    meta: tuple[str, ...] | None = param(
+        None, doc="fields passed through into the JSON `meta` column; default: all other fields"
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SourceSpec:
+    name: str = param(doc="source name: the `source` column and the unit of mixing")
+    paths: tuple[str, ...] = param(doc="glob patterns, relative to the recipe file")
+    format: Literal["jsonl", "parquet", "warc"] | None = param(
+        None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz])"
+    )
+    fields: FieldMap = param(default_factory=FieldMap, doc="field mapping")
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ValueError(f"name={self.name!r} is not allowed; use a non-empty name without '/'")
+        if not self.paths:
+            raise ValueError("paths=[] is empty; give at least one glob pattern")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OutputSpec:
+    dir: Path = param(doc="output directory, relative to the recipe file")
+    max_shard_rows: int = param(100_000, doc="a shard is closed after this many documents")
+    max_shard_bytes: int = param(
+        256 * 2**20, doc="a shard is closed after this many bytes of (uncompressed) Arrow data"
+    )
+    row_group_rows: int = param(8192, doc="rows per Parquet row group")
+    compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = param(
+        "zstd", doc="Parquet compression codec"
+    )
+    compression_level: int | None = param(None, doc="codec level (zstd: 1-22); default: codec's")
+    rejected: Literal["ids", "full", "none"] = param(
+        "ids", doc="dropped documents in rejected/: id+step+reason, the full rows too, or nothing"
+    )
+    batch_rows: int = param(2048, doc="documents per record batch read from the inputs")
+
+    def __post_init__(self) -> None:
+        check_range("max_shard_rows", self.max_shard_rows, 1)
+        check_range("max_shard_bytes", self.max_shard_bytes, 1024)
+        check_range("row_group_rows", self.row_group_rows, 1)
+        check_range("batch_rows", self.batch_rows, 1, 1_000_000)
+        if self.compression_level is not None:
+            check_range("compression_level", self.compression_level, -7, 22)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Recipe:
+    recipe: RecipeInfo
+    sources: tuple[SourceSpec, ...]
+    steps: tuple[Any, ...]
+    output: OutputSpec
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.recipe.name
+
+    @property
+    def seed(self) -> int:
+        return self.recipe.seed
+
+    def to_table(self) -> dict[str, Any]:
+        """The normalised recipe (defaults filled in, paths absolute) as plain data."""
+        return {
+            "recipe": to_table(self.recipe),
+            "sources": [to_table(s) for s in self.sources],
+            "steps": [{"use": s.name, **to_table(s)} for s in self.steps],
+            "output": to_table(self.output),
+        }
+
+    def fingerprint(self) -> str:
+        """sha256 of the normalised recipe: equal fingerprints mean the same build."""
+        blob = orjson.dumps(self.to_table(), option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(blob).hexdigest()
+
+
+SECTIONS = ("recipe", "sources", "steps", "output")
+
+
+def parse_recipe(data: dict[str, Any], path: Path) -> Recipe:
+    """Build a :class:`Recipe` from a parsed TOML document; ``path`` is the recipe file."""
+    from curate.steps.registry import make_step
+
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise RecipeError(f"unknown section '{unknown[0]}'; allowed: {', '.join(SECTIONS)}")
+    for key in ("recipe", "sources", "output"):
+        if key not in data:
+            raise RecipeError(f"missing section '[{key}]'")
+    if not isinstance(data["sources"], list) or not data["sources"]:
+        raise RecipeError("sources: expected at least one [[sources]] table")
+    steps_raw = data.get("steps", [])
+    if not isinstance(steps_raw, list):
+        raise RecipeError("steps: expected [[steps]] tables")
+    token = BASE_DIR.set(path.parent.resolve())
+    try:
+        info = from_table(RecipeInfo, _table(data["recipe"], "recipe"), "recipe")
+        sources = tuple(
+            from_table(SourceSpec, _table(s, f"sources[{i}]"), f"sources[{i}]")
+            for i, s in enumerate(data["sources"])
+        )
+        steps = tuple(make_step(_table(s, f"steps[{i}]"), f"steps[{i}]") for i, s in enumerate(steps_raw))
+        output = from_table(OutputSpec, _table(data["output"], "output"), "output")
+    finally:
+        BASE_DIR.reset(token)
+    names = [s.name for s in sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RecipeError(f"sources: name '{dupes[0]}' is used twice; source names must be unique")
+    return Recipe(recipe=info, sources=sources, steps=steps, output=output, path=path.resolve())
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RecipeError(f"{where}: expected a table, got {value!r}")
+    return value
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and check a recipe file."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"recipe file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"{path}: invalid TOML: {exc}") from None
+    return parse_recipe(data, path)
+
+
+def source_files(recipe: Recipe) -> list[tuple[SourceSpec, Path]]:
+    """Expand every source's globs (sorted, deduplicated) in recipe order; each pattern must match."""
+    base = recipe.path.parent
+    out: list[tuple[SourceSpec, Path]] = []
+    for i, source in enumerate(recipe.sources):
+        seen: set[Path] = set()
+        for j, pattern in enumerate(source.paths):
+            matches = sorted(glob.glob(str(base / pattern), recursive=True))
+            files = [Path(m).resolve() for m in matches if Path(m).is_file()]
+            if not files:
+                raise RecipeError(f"sources[{i}].paths[{j}]: no file matches {pattern!r} (relative to {base})")
+            for f in files:
+                if f not in seen:
+                    seen.add(f)
+                    out.append((source, f))
+    return out

@@ -1,0 +1,58 @@
+"""Run accounting: what each fragment read, kept, dropped (by step and reason) and quarantined.
+
+Counts are plain dicts so they travel between processes and into ``stats.json``:
+
+```
+{"read": n, "quarantined": n, "bad_timestamps": n, "input_bytes": n, "kept": n,
+ "steps": [{"name": "length", "in": n, "kept": n, "dropped": {"too_short_chars": n}}, ...]}
+```
+
+The invariant, checked per source at the end of every build: read = kept + dropped + quarantined.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from curate.errors import FatalError
+
+
+def new_counts(step_names: list[str]) -> dict[str, Any]:
+    return {
+        "read": 0,
+        "quarantined": 0,
+        "bad_timestamps": 0,
+        "input_bytes": 0,
+        "kept": 0,
+        "steps": [{"name": n, "in": 0, "kept": 0, "dropped": {}} for n in step_names],
+    }
+
+
+def add_counts(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Add ``part`` into ``total`` (same step list); returns ``total``."""
+    for key in ("read", "quarantined", "bad_timestamps", "input_bytes", "kept"):
+        total[key] += part[key]
+    for t, p in zip(total["steps"], part["steps"]):
+        t["in"] += p["in"]
+        t["kept"] += p["kept"]
+        for reason, n in p["dropped"].items():
+            t["dropped"][reason] = t["dropped"].get(reason, 0) + n
+    return total
+
+
+def num_dropped(counts: dict[str, Any]) -> int:
+    return sum(sum(s["dropped"].values()) for s in counts["steps"])
+
+
+def check_accounting(by_source: dict[str, dict[str, Any]]) -> None:
+    """Raise :class:`FatalError` unless read = kept + dropped + quarantined for every source."""
+    for source, c in by_source.items():
+        dropped = num_dropped(c)
+        if c["read"] != c["kept"] + dropped + c["quarantined"]:
+            raise FatalError(
+                f"accounting broke for source '{source}': read {c['read']} != kept {c['kept']} + "
+                f"dropped {dropped} + quarantined {c['quarantined']}; please report this as a bug"
+            )
+        for i, s in enumerate(c["steps"]):
+            if s["in"] != s["kept"] + sum(s["dropped"].values()):
+                raise FatalError(f"accounting broke in step {i} ({s['name']}) for source '{source}'")

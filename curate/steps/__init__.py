@@ -1,0 +1,1 @@
+"""Pipeline steps: pure batch-in/batch-out functions over the document schema (see step.py)."""

@@ -1,0 +1,89 @@
+"""The step protocols. A step is a frozen, kw-only dataclass whose fields are its recipe parameters.
+
+Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
+
+- **Annotator**: ``annotate(batch) -> batch`` adds columns (``lang``, scores, ``tokens``...).
+- **Filter**: ``reject(batch) -> pa.Array`` of strings, one per row: null keeps the row, a string
+  drops it and is the recorded reason (e.g. ``"gopher_min_words"``). A step may be both: the runner
+  calls ``annotate`` first, then ``reject`` on the annotated batch.
+- **GlobalStep**: needs to see the whole corpus (dedup). ``prepare(batch) -> batch`` runs in the
+  parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once, reads those columns from
+  every fragment in input order and writes, for each fragment, a decision table aligned row for row
+  (``reason``, ``duplicate_of`` and columns to add to the kept rows).
+
+Steps never count or time anything themselves: the runner does the accounting (stats.json).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import pyarrow as pa
+
+
+@runtime_checkable
+class Annotator(Protocol):
+    name: ClassVar[str]
+
+    def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
+
+
+@runtime_checkable
+class Filter(Protocol):
+    name: ClassVar[str]
+
+    def reject(self, batch: pa.RecordBatch) -> pa.Array: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolveContext:
+    """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
+    order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
+    spilling, the run's seed and worker count."""
+
+    part_paths: list[Path]
+    decision_paths: list[Path]
+    scratch_dir: Path
+    seed: int
+    num_workers: int
+
+
+@runtime_checkable
+class GlobalStep(Protocol):
+    name: ClassVar[str]
+
+    def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
+
+    def resolve(self, ctx: ResolveContext) -> dict[str, Any]: ...
+
+
+def first_reason(rules: list[tuple[str, np.ndarray]], num_rows: int) -> pa.Array:
+    """Combine boolean "fails rule" arrays into one reason array: each row gets the name of the
+    first rule it fails, in the given order, or null when it passes them all. Vectorised: the
+    result is a dictionary array over the rule names."""
+    codes = np.full(num_rows, -1, dtype=np.int32)
+    for code, (_, fails) in enumerate(rules):
+        codes[(codes < 0) & np.asarray(fails, dtype=bool)] = code
+    indices = pa.array(codes, mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array([r for r, _ in rules], pa.string()))
+
+
+def with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array]) -> pa.RecordBatch:
+    """Return ``batch`` with ``columns`` appended (or replaced, when the name exists)."""
+    names = list(batch.schema.names)
+    arrays = list(batch.columns)
+    fields = list(batch.schema)
+    for name, arr in columns.items():
+        arr = pa.array(arr) if not isinstance(arr, (pa.Array, pa.ChunkedArray)) else arr
+        field = pa.field(name, arr.type)
+        if name in names:
+            i = names.index(name)
+            arrays[i], fields[i] = arr, field
+        else:
+            names.append(name)
+            arrays.append(arr)
+            fields.append(field)
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))

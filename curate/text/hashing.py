@@ -1,0 +1,76 @@
+"""Stable 64-bit hashes of Arrow strings, computed in numba over the raw UTF-8 buffer.
+
+The hash is xxHash64-style mixing of 8-byte words (seeded); it is stable across machines, runs and
+library versions (unlike polars' ``hash``), which matters for indexes that outlive a run.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+P1 = np.uint64(0x9E3779B185EBCA87)
+P2 = np.uint64(0xC2B2AE3D27D4EB4F)
+P3 = np.uint64(0x165667B19E3779F9)
+P5 = np.uint64(0x27D4EB2F165667C5)
+
+
+@numba.njit(cache=True, inline="always")
+def _rotl(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@numba.njit(cache=True)
+def hash_bytes(data, start, end, seed):
+    """Hash ``data[start:end]`` (uint8 array) to uint64."""
+    h = np.uint64(seed) + P5 + np.uint64(end - start)
+    i = start
+    while i + 8 <= end:
+        k = np.uint64(0)
+        for j in range(8):
+            k |= np.uint64(data[i + j]) << np.uint64(8 * j)
+        k *= P2
+        k = _rotl(k, 31)
+        k *= P1
+        h ^= k
+        h = _rotl(h, 27) * P1 + np.uint64(0x85EBCA77C2B2AE63)
+        i += 8
+    while i < end:
+        h ^= np.uint64(data[i]) * P5
+        h = _rotl(h, 11) * P1
+        i += 1
+    h ^= h >> np.uint64(33)
+    h *= P2
+    h ^= h >> np.uint64(29)
+    h *= P3
+    h ^= h >> np.uint64(32)
+    return h
+
+
+@numba.njit(cache=True)
+def _hash_all(data, offsets, seed, out):
+    for r in range(out.shape[0]):
+        out[r] = hash_bytes(data, offsets[r], offsets[r + 1], seed)
+
+
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(utf-8 bytes as uint8, int64 offsets of length n+1) of a string array; nulls are empty."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = arr.fill_null("")
+    if pa.types.is_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return data, offsets
+
+
+def hash_strings(arr: pa.Array, seed: int = 0) -> np.ndarray:
+    """uint64 hash of each string (nulls hash as the empty string)."""
+    data, offsets = string_buffers(arr)
+    out = np.empty(len(offsets) - 1, dtype=np.uint64)
+    _hash_all(data, offsets, np.uint64(seed), out)
+    return out

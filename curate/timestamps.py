@@ -1,0 +1,72 @@
+"""Vectorised timestamp parsing into ``timestamp[us, UTC]``; values that parse nowhere become null.
+
+Accepted, tried in this order (each pass only fills rows still null):
+ISO 8601 with offset or ``Z`` (fractional seconds dropped), ISO without offset (taken as UTC),
+``YYYY-MM-DD HH:MM:SS``, ``YYYY-MM-DD``, RFC 1123 / HTTP dates (``Sun, 29 Mar 2020 09:04:10 GMT``),
+WARC-style compact ``YYYYMMDDHHMMSS``, and Unix epochs (numbers or digit strings: seconds below
+1e11, milliseconds below 1e14, else microseconds).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from curate.schema import TIMESTAMP_TYPE
+
+_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%a, %d %b %Y %H:%M:%S GMT",
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%Y%m%d%H%M%S",
+)
+
+
+def _epoch(values: pa.Array) -> pa.Array:
+    """Numbers to UTC timestamps, unit chosen by magnitude."""
+    v = pc.cast(values, pa.float64())
+    scale = pc.if_else(
+        pc.less(pc.abs(v), 1e11), 1e6, pc.if_else(pc.less(pc.abs(v), 1e14), 1e3, 1.0)
+    )
+    micros = pc.cast(pc.round(pc.multiply(v, scale)), pa.int64(), safe=False)
+    return pc.cast(micros, TIMESTAMP_TYPE)
+
+
+def parse_timestamps(values: pa.Array) -> tuple[pa.Array, int]:
+    """Parse ``values`` (strings, numbers or timestamps); return the array and the number of
+    non-null inputs that could not be parsed."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    if pa.types.is_null(t):
+        return pa.nulls(len(values), TIMESTAMP_TYPE), 0
+    if pa.types.is_timestamp(t):
+        out = values if t.tz else pc.assume_timezone(values, "UTC")
+        return pc.cast(out, TIMESTAMP_TYPE), 0
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return _epoch(values), 0
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        values = pc.cast(values, pa.string())
+    text = pc.utf8_trim_whitespace(values)
+    text = pc.replace_substring_regex(text, r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1")
+    text = pc.replace_substring_regex(text, r"Z$", "+0000")
+    text = pc.replace_substring_regex(text, r"([+-]\d{2}):(\d{2})$", r"\1\2")
+    out = pa.nulls(len(values), TIMESTAMP_TYPE)
+    for fmt in _FORMATS:
+        todo = pc.and_(pc.is_null(out), pc.is_valid(text))
+        if not pc.any(todo).as_py():
+            break
+        parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+        if parsed.type.tz is None:
+            parsed = pc.assume_timezone(parsed, "UTC")
+        out = pc.coalesce(out, pc.cast(parsed, TIMESTAMP_TYPE))
+    digits = pc.and_(pc.is_null(out), pc.match_substring_regex(text, r"^-?\d+(\.\d+)?$"))
+    if pc.any(digits).as_py():
+        nums = pc.if_else(digits, text, pa.scalar(None, pa.string()))
+        out = pc.coalesce(out, _epoch(pc.cast(nums, pa.float64())))
+    bad = pc.sum(pc.and_(pc.is_valid(values), pc.is_null(out))).as_py() or 0
+    return out, int(bad)

@@ -1,0 +1,106 @@
+"""Parquet writers: rolling shards and one-file part writers, both atomic (tmp file + rename).
+
+``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and closes a shard after
+``max_shard_rows`` rows or ``max_shard_bytes`` of Arrow data, naming shards
+``{prefix}-{i:04d}.parquet``. Files appear under their final name only when complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@dataclasses.dataclass(frozen=True)
+class ShardInfo:
+    path: str
+    num_docs: int
+    num_bytes: int
+    num_tokens: int | None
+
+
+def _codec(compression: str) -> str | None:
+    return None if compression == "none" else compression
+
+
+class ShardWriter:
+    def __init__(self, out_dir: Path, prefix: str, *, max_shard_rows: int, max_shard_bytes: int,
+                 row_group_rows: int, compression: str = "zstd", compression_level: int | None = None):
+        self.out_dir = out_dir
+        self.prefix = prefix
+        self.max_shard_rows = max_shard_rows
+        self.max_shard_bytes = max_shard_bytes
+        self.row_group_rows = row_group_rows
+        self.compression = _codec(compression)
+        self.compression_level = compression_level
+        self.shards: list[ShardInfo] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._rows = 0
+        self._bytes = 0
+        self._tokens = 0
+        self._has_tokens = False
+
+    def _tmp_path(self) -> Path:
+        return self.out_dir / f"{self.prefix}-{len(self.shards):04d}.parquet.tmp"
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        offset = 0
+        while offset < batch.num_rows:
+            room = self.max_shard_rows - self._rows - self._pending_rows
+            piece = batch.slice(offset, min(room, batch.num_rows - offset))
+            offset += piece.num_rows
+            self._pending.append(piece)
+            self._pending_rows += piece.num_rows
+            self._bytes += piece.nbytes
+            if "num_tokens" in piece.schema.names:
+                self._has_tokens = True
+                self._tokens += int(pa.compute.sum(piece.column("num_tokens")).as_py() or 0)
+            if self._pending_rows >= self.row_group_rows:
+                self._flush_row_group()
+            if self._rows + self._pending_rows >= self.max_shard_rows or self._bytes >= self.max_shard_bytes:
+                self._close_shard()
+
+    def _flush_row_group(self) -> None:
+        if not self._pending_rows:
+            return
+        table = pa.Table.from_batches(self._pending)
+        if self._writer is None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(
+                self._tmp_path(), table.schema, compression=self.compression,
+                compression_level=self.compression_level,
+            )
+        self._writer.write_table(table, row_group_size=self.row_group_rows)
+        self._rows += self._pending_rows
+        self._pending, self._pending_rows = [], 0
+
+    def _close_shard(self) -> None:
+        self._flush_row_group()
+        if self._writer is None:
+            return
+        self._writer.close()
+        tmp = self._tmp_path()
+        final = tmp.with_suffix("")
+        os.replace(tmp, final)
+        self.shards.append(ShardInfo(final.name, self._rows, final.stat().st_size,
+                                     self._tokens if self._has_tokens else None))
+        self._writer = None
+        self._rows = self._bytes = self._tokens = 0
+
+    def close(self) -> list[ShardInfo]:
+        self._close_shard()
+        return self.shards
+
+
+def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd") -> None:
+    """Write ``table`` to ``path`` through a temporary file, so ``path`` is complete or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression=_codec(compression))
+    os.replace(tmp, path)
