@@ -114,6 +114,14 @@ class Recipe:
     steps: tuple[Any, ...]
     output: OutputSpec
     path: Path
+    sections: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The optional sections of SECTION_TYPES that the file has (e.g. ``phases``, ``train``)."""
+
+    def section(self, name: str) -> Any:
+        """An optional section's parsed value, or None when the recipe lacks it."""
+        if name not in SECTION_TYPES:
+            raise KeyError(f"unknown recipe section {name!r}")
+        return self.sections.get(name)
 
     @property
     def name(self) -> str:
@@ -133,21 +141,29 @@ class Recipe:
         }
 
     def fingerprint(self) -> str:
-        """sha256 of the normalised recipe: equal fingerprints mean the same build."""
+        """sha256 of the normalised build sections (recipe, sources, steps, output): equal
+        fingerprints mean the same build. Sections read after the build (phases, train) are not
+        part of it, so editing them never invalidates shards."""
         blob = orjson.dumps(self.to_table(), option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(blob).hexdigest()
 
 
 SECTIONS = ("recipe", "sources", "steps", "output")
 
+#: Optional sections read by later stages: name -> (module, class, array of tables?). The classes
+#: are frozen config dataclasses parsed with ``config.from_table``; modules import lazily.
+SECTION_TYPES: dict[str, tuple[str, str, bool]] = {
+}
+
 
 def parse_recipe(data: dict[str, Any], path: Path) -> Recipe:
     """Build a :class:`Recipe` from a parsed TOML document; ``path`` is the recipe file."""
     from curate.steps.registry import make_step
 
-    unknown = sorted(set(data) - set(SECTIONS))
+    allowed = SECTIONS + tuple(SECTION_TYPES)
+    unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise RecipeError(f"unknown section '{unknown[0]}'; allowed: {', '.join(SECTIONS)}")
+        raise RecipeError(f"unknown section '{unknown[0]}'; allowed: {', '.join(allowed)}")
     for key in ("recipe", "sources", "output"):
         if key not in data:
             raise RecipeError(f"missing section '[{key}]'")
@@ -165,13 +181,27 @@ def parse_recipe(data: dict[str, Any], path: Path) -> Recipe:
         )
         steps = tuple(make_step(_table(s, f"steps[{i}]"), f"steps[{i}]") for i, s in enumerate(steps_raw))
         output = from_table(OutputSpec, _table(data["output"], "output"), "output")
+        sections = {name: _parse_section(name, data[name]) for name in SECTION_TYPES if name in data}
     finally:
         BASE_DIR.reset(token)
     names = [s.name for s in sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise RecipeError(f"sources: name '{dupes[0]}' is used twice; source names must be unique")
-    return Recipe(recipe=info, sources=sources, steps=steps, output=output, path=path.resolve())
+    return Recipe(recipe=info, sources=sources, steps=steps, output=output, path=path.resolve(),
+                  sections=sections)
+
+
+def _parse_section(name: str, value: Any) -> Any:
+    import importlib
+
+    module, cls_name, is_array = SECTION_TYPES[name]
+    cls = getattr(importlib.import_module(module), cls_name)
+    if is_array:
+        if not isinstance(value, list):
+            raise RecipeError(f"{name}: expected [[{name}]] tables")
+        return tuple(from_table(cls, _table(v, f"{name}[{i}]"), f"{name}[{i}]") for i, v in enumerate(value))
+    return from_table(cls, _table(value, name), name)
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
