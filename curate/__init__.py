@@ -15,14 +15,16 @@ def load_recipe(path):
     return _load(path)
 
 
+from curate.build import build as _build_recipe  # noqa: E402  (binds the name over the submodule)
+
+
 def build(recipe, **kwargs):
     """Run a recipe (a path or a loaded Recipe); returns the :class:`Manifest`."""
-    from curate.build import build as _build
     from curate.recipe import Recipe
 
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
-    return _build(recipe, **kwargs)
+    return _build_recipe(recipe, **kwargs)
 
 
 def scan(out_dir):

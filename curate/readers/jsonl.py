@@ -9,7 +9,6 @@ quarantined once, with the offset where it broke; the records before it are kept
 from __future__ import annotations
 
 import gzip
-import io
 import zlib
 from pathlib import Path
 from typing import IO, Iterator
@@ -22,26 +21,81 @@ from curate.recipe import SourceSpec
 
 _STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 MAX_CHUNK_TEXT_BYTES = 64 * 2**20
+READ_BYTES = 1 << 16
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    """Open ``path`` for reading bytes, decompressing .gz and .zst on the fly."""
+class TruncatedStream(EOFError):
+    """A compressed stream ended before its end-of-frame marker."""
+
+
+def _zstd_blocks(raw: IO[bytes]) -> Iterator[bytes]:
+    """Decompress a (multi-frame) zstd stream block by block; raise TruncatedStream at a break
+    (zstandard's stream reader ends silently there)."""
+    dctx = zstandard.ZstdDecompressor()
+    dobj = dctx.decompressobj()
+    pending = False
+    while True:
+        chunk = raw.read(READ_BYTES)
+        if not chunk:
+            break
+        while chunk:
+            out = dobj.decompress(chunk)
+            pending = not dobj.eof
+            if out:
+                yield out
+            chunk = dobj.unused_data if dobj.eof else b""
+            if dobj.eof:
+                dobj = dctx.decompressobj()
+                pending = False
+    if pending:
+        raise TruncatedStream("zstd frame ends before its end marker")
+
+
+def iter_blocks(path: Path) -> Iterator[bytes]:
+    """Decompressed byte blocks of ``path`` (.gz, .zst or plain), raising at a broken stream."""
     name = path.name.lower()
-    if name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if name.endswith((".zst", ".zstd")):
-        raw = path.open("rb")
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)
-    return path.open("rb")
+    with path.open("rb") as raw:
+        if name.endswith((".zst", ".zstd")):
+            yield from _zstd_blocks(raw)
+            return
+        f = gzip.GzipFile(fileobj=raw) if name.endswith(".gz") else raw
+        while block := f.read1(READ_BYTES):
+            yield block
 
 
-def _lines(f: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """(1-based line number, byte offset, line) for every line; raises on a broken stream."""
+def _lines(blocks: Iterator[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """(1-based line number, byte offset, line) for every line; a stream that breaks (truncated
+    .gz/.zst) yields every complete line before the break and then raises. A partial line at the
+    break is not yielded."""
     offset = 0
-    for number, line in enumerate(f, start=1):
-        yield number, offset, line
-        offset += len(line)
+    number = 0
+    rest = b""
+    for block in blocks:
+        block = rest + block
+        lines = block.split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            number += 1
+            yield number, offset, line + b"\n"
+            offset += len(line) + 1
+    if rest:
+        yield number + 1, offset, rest
+
+
+def _parse(line: bytes, text_field: str) -> tuple[dict | None, str | None]:
+    """(record, None) for a good line, (None, error) for a bad one."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        kind = "invalid UTF-8" if "utf-8" in str(exc).lower() else "invalid JSON"
+        return None, f"{kind}: {exc}"
+    if not isinstance(record, dict):
+        return None, f"record is a JSON {type(record).__name__}, not an object"
+    text = record.get(text_field)
+    if not isinstance(text, str):
+        what = "missing" if text is None else f"a {type(text).__name__}, not a string"
+        return None, f"text field '{text_field}' is {what}"
+    return record, None
 
 
 def read_jsonl(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -> Iterator[ReadChunk]:
@@ -49,72 +103,39 @@ def read_jsonl(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -
     mapped = {fields.text, fields.id, fields.url, fields.timestamp} - {None}
     builder = DocBuilder(source.name, rel_path, fields.meta)
     bad: list[dict] = []
-    num_bytes = 0
-    num_records = 0
-    row = 0
-    consumed = 0
-    with open_binary(path) as f:
-        lines = _lines(f)
-        while True:
-            try:
-                number, offset, line = next(lines)
-            except StopIteration:
-                break
-            except _STREAM_ERRORS as exc:
-                bad.append(
-                    quarantine_record(
-                        source.name, rel_path, None, consumed,
-                        f"truncated or corrupt compressed stream: {type(exc).__name__}: {exc}",
-                    )
-                )
-                break
-            num_bytes += len(line)
-            consumed += len(line)
-            if not line.strip():
-                continue
-            num_records += 1
-            this_row = row
-            row += 1
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                kind = "invalid UTF-8" if "utf-8" in str(exc).lower() else "invalid JSON"
-                bad.append(quarantine_record(source.name, rel_path, number, offset, f"{kind}: {exc}", line))
-                continue
-            if not isinstance(record, dict):
-                bad.append(
-                    quarantine_record(
-                        source.name, rel_path, number, offset,
-                        f"record is a JSON {type(record).__name__}, not an object", line,
-                    )
-                )
-                continue
-            text = record.get(fields.text)
-            if not isinstance(text, str):
-                what = "missing" if text is None else f"a {type(text).__name__}, not a string"
-                bad.append(
-                    quarantine_record(
-                        source.name, rel_path, number, offset, f"text field '{fields.text}' is {what}", line
-                    )
-                )
-                continue
-            if fields.meta is None:
-                meta = {k: v for k, v in record.items() if k not in mapped}
-            else:
-                meta = {k: record[k] for k in fields.meta if k in record}
-            builder.add(
-                this_row,
-                text,
-                record.get(fields.id) if fields.id else None,
-                record.get(fields.url) if fields.url else None,
-                record.get(fields.timestamp) if fields.timestamp else None,
-                meta,
-            )
-            if len(builder) >= batch_rows or builder.text_bytes >= MAX_CHUNK_TEXT_BYTES:
-                batch, bad_ts = builder.flush()
-                yield ReadChunk(batch, bad, num_bytes, bad_ts)
-                bad, num_bytes = [], 0
-    if num_records == 0 and not bad:
+    num_bytes = consumed = row = 0
+    lines = _lines(iter_blocks(path))
+    while True:
+        try:
+            number, offset, line = next(lines)
+        except StopIteration:
+            break
+        except _STREAM_ERRORS as exc:
+            error = f"truncated or corrupt compressed stream: {type(exc).__name__}: {exc}"
+            bad.append(quarantine_record(source.name, rel_path, None, consumed, error))
+            break
+        num_bytes += len(line)
+        consumed += len(line)
+        if not line.strip():
+            continue
+        row += 1
+        record, error = _parse(line, fields.text)
+        if error:
+            bad.append(quarantine_record(source.name, rel_path, number, offset, error, line))
+            continue
+        if fields.meta is None:
+            meta = {k: v for k, v in record.items() if k not in mapped}
+        else:
+            meta = {k: record[k] for k in fields.meta if k in record}
+        get = record.get
+        builder.add(row - 1, record[fields.text], get(fields.id) if fields.id else None,
+                    get(fields.url) if fields.url else None,
+                    get(fields.timestamp) if fields.timestamp else None, meta)
+        if len(builder) >= batch_rows or builder.text_bytes >= MAX_CHUNK_TEXT_BYTES:
+            batch, bad_ts = builder.flush()
+            yield ReadChunk(batch, bad, num_bytes, bad_ts)
+            bad, num_bytes = [], 0
+    if row == 0 and not bad:
         bad.append(quarantine_record(source.name, rel_path, None, 0, "empty file: no records"))
     batch, bad_ts = builder.flush()
     yield ReadChunk(batch, bad, num_bytes, bad_ts)

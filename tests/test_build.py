@@ -1,0 +1,227 @@
+"""curate build end to end: accounting, determinism across workers, resume after SIGKILL, output
+dir safety, rejected/quarantine files, the manifest and curate.scan."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+import curate
+from curate.errors import InputError, OutputError
+from curate.recipe import load_recipe
+from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
+from tests.test_readers import bad_jsonl_bytes
+
+STEPS = """
+[[steps]]
+use = "length"
+min_words = 50
+
+[[steps]]
+use = "exact_dedup"
+
+[[steps]]
+use = "lang_id"
+languages = ["en"]
+"""
+
+
+def make_inputs(tmp_path: Path, num_files: int = 4, per_file: int = 40) -> Path:
+    """Real documents split over several files, with planted exact duplicates across files."""
+    docs = read_sample(num_files * per_file)
+    data = tmp_path / "data"
+    for i in range(num_files):
+        part = docs[i * per_file:(i + 1) * per_file]
+        if i > 0:  # an exact copy (new id, different case/spacing) of a document of the first file
+            part.append({**docs[i], "id": f"copy-{i}", "text": "  " + docs[i]["text"].upper()})
+        write_jsonl(data / f"part-{i}.jsonl", part)
+    (data / "bad.jsonl").write_bytes(bad_jsonl_bytes())
+    return data
+
+
+def make_recipe(tmp_path: Path, out: str = "out", steps: str = STEPS, extra_output: str = "") -> Path:
+    text = f"""
+[recipe]
+name = "test"
+seed = 1
+
+[[sources]]
+name = "web"
+paths = ["data/part-*.jsonl"]
+
+[[sources]]
+name = "other"
+paths = ["data/bad.jsonl"]
+{steps}
+[output]
+dir = "{out}"
+max_shard_rows = 15
+row_group_rows = 8
+{extra_output}
+"""
+    return write_recipe(tmp_path / "recipe.toml", text)
+
+
+def shard_bytes(out: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((out / "shards").glob("*.parquet"))}
+
+
+def test_build_accounts_for_every_document(tmp_path):
+    make_inputs(tmp_path)
+    manifest = curate.build(make_recipe(tmp_path))
+    stats = json.loads((manifest.root / "stats.json").read_text())
+    for name, c in stats["sources"].items():
+        dropped = sum(sum(s["dropped"].values()) for s in c["steps"])
+        assert c["read"] == c["kept"] + dropped + c["quarantined"], name
+    web, other = stats["sources"]["web"], stats["sources"]["other"]
+    assert web["read"] == 4 * 40 + 3 and web["quarantined"] == 0
+    assert other["read"] == 8 and other["quarantined"] == 5
+    assert web["steps"][1]["dropped"] == {"exact_duplicate": 3}
+    kept = curate.scan(manifest.root).collect()
+    assert kept.height == stats["total"]["kept"] == sum(s.num_docs for s in manifest.shards)
+    rejected = pl.read_parquet(manifest.root / "rejected" / "*.parquet")
+    assert rejected.height == sum(sum(s["dropped"].values()) for s in stats["total"]["steps"])
+    dups = rejected.filter((pl.col("reason") == "exact_duplicate") & (pl.col("source") == "web")).sort("id")
+    assert dups["id"].to_list() == ["copy-1", "copy-2", "copy-3"]
+    quarantine = pl.read_parquet(manifest.root / "quarantine" / "*.parquet")
+    assert quarantine["line"].to_list() == [2, 3, 4, 5, 6]
+    assert set(kept["lang"].to_list()) == {"en"}
+
+
+def test_duplicates_name_the_first_occurrence(tmp_path):
+    make_inputs(tmp_path)
+    manifest = curate.build(make_recipe(tmp_path))
+    rejected = pl.read_parquet(manifest.root / "rejected" / "*.parquet")
+    dups = rejected.filter((pl.col("reason") == "exact_duplicate") & (pl.col("source") == "web")).sort("id")
+    docs = read_sample(4)
+    # copy-i copies docs[i], which sits in the first file, earlier in input order
+    assert dict(zip(dups["id"], dups["duplicate_of"])) == {f"copy-{i}": docs[i]["id"] for i in (1, 2, 3)}
+
+
+def test_one_and_two_workers_give_identical_shards(tmp_path):
+    make_inputs(tmp_path)
+    recipe = make_recipe(tmp_path)
+    one = curate.build(load_recipe(recipe), workers=1)
+    a = shard_bytes(one.root)
+    os.rename(one.root, tmp_path / "out1")
+    two = curate.build(load_recipe(recipe), workers=2)
+    assert shard_bytes(two.root) == a and len(a) > 4
+    assert json.loads((two.root / "manifest.json").read_text()) == json.loads(
+        (tmp_path / "out1" / "manifest.json").read_text())
+
+
+def _kill_when(proc: subprocess.Popen, out: Path, marker: str) -> bool:
+    """SIGKILL ``proc`` as soon as a file matching ``marker`` exists under ``out``; True if killed
+    before the build finished."""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if list(out.glob(marker)):
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return not (out / "manifest.json").exists()
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.002)
+    proc.kill()
+    return False
+
+
+@pytest.mark.parametrize("marker", ["work/s0/00001.done.json", "work/d0/resolve.done.json",
+                                    "work/s1/00000.done.json", "shards/part-00002-0000.parquet"])
+def test_resume_after_sigkill_equals_uninterrupted_build(tmp_path, marker):
+    make_inputs(tmp_path, num_files=6, per_file=45)
+    recipe = make_recipe(tmp_path, out="ref")
+    reference = curate.build(load_recipe(recipe))
+    recipe = make_recipe(tmp_path, out="out")
+    cmd = [sys.executable, "-m", "curate", "build", str(recipe), "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = _kill_when(proc, tmp_path / "out", marker)
+    res = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert shard_bytes(tmp_path / "out") == shard_bytes(reference.root)
+    got = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet").sort("id")
+    want = pl.read_parquet(reference.root / "rejected" / "*.parquet").sort("id")
+    assert got.equals(want)
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    ref_stats = json.loads((reference.root / "stats.json").read_text())
+    assert stats["sources"] == ref_stats["sources"]
+    if not killed:
+        pytest.skip("the build finished before the kill point; nothing was interrupted")
+
+
+def test_output_dir_rules(tmp_path):
+    make_inputs(tmp_path)
+    recipe = make_recipe(tmp_path)
+    manifest = curate.build(recipe)
+    first = shard_bytes(manifest.root)
+    assert shard_bytes(curate.build(recipe).root) == first  # same recipe: already complete
+    other = make_recipe(tmp_path, extra_output='compression = "snappy"')
+    with pytest.raises(OutputError, match="different recipe fingerprint"):
+        curate.build(other)
+    assert len(shard_bytes(curate.build(other, overwrite=True).root)) == len(first)
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "precious.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not written by curate"):
+        curate.build(make_recipe(tmp_path, out="stranger"), overwrite=True)
+    assert (stranger / "precious.txt").read_text() == "keep me"
+    with pytest.raises(OutputError, match="outputs never overwrite inputs"):
+        curate.build(make_recipe(tmp_path, out="data"))
+
+
+def test_strict_fails_on_first_bad_record(tmp_path):
+    make_inputs(tmp_path)
+    with pytest.raises(InputError, match="bad.jsonl: line 2: invalid JSON"):
+        curate.build(make_recipe(tmp_path), strict=True)
+
+
+def test_rejected_full_rows_and_none(tmp_path):
+    make_inputs(tmp_path, num_files=1)
+    full = curate.build(make_recipe(tmp_path, extra_output='rejected = "full"'))
+    rejected = pq.read_table(full.root / "rejected" / "part-00000-s0.parquet")
+    assert "text" in rejected.column_names and rejected.num_rows > 0
+    none = curate.build(make_recipe(tmp_path, out="none", extra_output='rejected = "none"'))
+    assert not (none.root / "rejected").exists()
+
+
+def test_manifest_lists_inputs_shards_and_sources(tmp_path):
+    make_inputs(tmp_path)
+    manifest = curate.build(make_recipe(tmp_path))
+    data = manifest.data
+    assert data["recipe"]["fingerprint"] == load_recipe(tmp_path / "recipe.toml").fingerprint()
+    assert [i["path"] for i in data["inputs"]] == [f"data/part-{i}.jsonl" for i in range(4)] + ["data/bad.jsonl"]
+    assert all(i["num_bytes"] == (tmp_path / i["path"]).stat().st_size for i in data["inputs"])
+    for shard in manifest.shards:
+        meta = pq.read_metadata(manifest.root / shard.path)
+        assert meta.num_rows == shard.num_docs <= 15
+        assert shard.num_bytes == (manifest.root / shard.path).stat().st_size
+    assert sum(s["num_docs"] for s in data["sources"].values()) == sum(s.num_docs for s in manifest.shards)
+    names = [c["name"] for c in data["columns"]]
+    assert names[:8] == ["id", "text", "source", "url", "timestamp", "meta", "input_file", "input_row"]
+    lf = pl.scan_parquet(str(manifest.root / "shards" / "*.parquet"))
+    assert lf.select(pl.len()).collect().item() == sum(s.num_docs for s in manifest.shards)
+
+
+def test_cli_build_stats_explain_steps(tmp_path):
+    make_inputs(tmp_path, num_files=2)
+    recipe = make_recipe(tmp_path)
+    res = run_cli("explain", str(recipe))
+    assert res.returncode == 0 and "exact_dedup" in res.stdout and "[global" in res.stdout
+    assert not (tmp_path / "out").exists()
+    res = run_cli("build", str(recipe), "--workers", "2", "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert "too_few_words" in res.stdout and "kept" in res.stdout
+    res = run_cli("stats", str(tmp_path / "out"))
+    assert res.returncode == 0 and "quarantined" in res.stdout
+    res = run_cli("steps")
+    assert res.returncode == 0 and "min_words (integer) = 0" in res.stdout
