@@ -30,13 +30,13 @@ import pyarrow.parquet as pq
 
 from curate import __version__, schema
 from curate.errors import InputError, OutputError
-from curate.manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
-from curate.pipeline import is_global, rejected_rows, apply_reasons, run_steps
+from curate.manifest import MANIFEST_NAME, Manifest
+from curate.pipeline import apply_reasons, is_global, rejected_rows, run_steps
 from curate.readers import read_file
 from curate.recipe import Recipe, SourceSpec, source_files
-from curate.stats import add_counts, check_accounting, new_counts
+from curate.stats import new_counts
 from curate.steps.step import ResolveContext, with_columns
-from curate.writers import ShardWriter
+from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
 
@@ -180,8 +180,17 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
         yield batch, rejected
 
 
+def _shard_writer(task: Task) -> ShardWriter:
+    out = task.recipe.output
+    return ShardWriter(task.layout.shards, f"part-{task.fragment.index:05d}",
+                       max_shard_rows=out.max_shard_rows, max_shard_bytes=out.max_shard_bytes,
+                       row_group_rows=out.row_group_rows, compression=out.compression,
+                       compression_level=out.compression_level)
+
+
 def run_task(task: Task) -> dict[str, Any]:
-    """Run one stage on one fragment; returns its counts (and shard infos on the last stage)."""
+    """Run one stage on one fragment; returns its counts (and shard infos on the last stage).
+    The last stage writes shards; a stage ending in a global step writes its prepared part."""
     layout, frag, stage = task.layout, task.fragment, task.stages[task.stage]
     done = layout.done(stage.index, frag.index)
     if done.exists():
@@ -189,46 +198,24 @@ def run_task(task: Task) -> dict[str, Any]:
     out = task.recipe.output
     counts = new_counts([s.name for s in task.recipe.steps])
     quarantined: list[dict] = []
-    rejected_writer: pq.ParquetWriter | None = None
-    rejected_path = layout.rejected(stage.index, frag.index)
-    part_writer: pq.ParquetWriter | None = None
-    part_path = layout.part(stage.index, frag.index)
-    shard_writer = None
-    if stage.global_step is None:
-        shard_writer = ShardWriter(layout.shards, f"part-{frag.index:05d}", max_shard_rows=out.max_shard_rows,
-                                   max_shard_bytes=out.max_shard_bytes, row_group_rows=out.row_group_rows,
-                                   compression=out.compression, compression_level=out.compression_level)
+    rejected_out = PartWriter(layout.rejected(stage.index, frag.index)) if out.rejected != "none" else None
+    shards = _shard_writer(task) if stage.global_step is None else None
+    part = None if shards else PartWriter(layout.part(stage.index, frag.index), compression="lz4")
     for batch, rejected in _input_batches(task, counts, quarantined):
         batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
-        rejected += more
-        if out.rejected != "none":
-            for table in rejected:
-                if rejected_writer is None:
-                    rejected_path.parent.mkdir(parents=True, exist_ok=True)
-                    rejected_writer = pq.ParquetWriter(str(rejected_path) + ".tmp", table.schema, compression="zstd")
-                rejected_writer.write_table(table.cast(rejected_writer.schema))
-        if shard_writer is not None:
+        for table in (rejected + more) if rejected_out else ():
+            rejected_out.write(table)
+        if shards:
             counts["kept"] += batch.num_rows
-            shard_writer.write(schema.public_columns(batch))
+            shards.write(schema.public_columns(batch))
         else:
-            g_index, g_step = stage.global_step
-            prepared = g_step.prepare(batch)
-            if part_writer is None:
-                part_path.parent.mkdir(parents=True, exist_ok=True)
-                part_writer = pq.ParquetWriter(str(part_path) + ".tmp", prepared.schema, compression="lz4")
-            part_writer.write_batch(prepared)
-    result: dict[str, Any] = {"counts": counts, "shards": []}
-    if rejected_writer is not None:
-        rejected_writer.close()
-        os.replace(str(rejected_path) + ".tmp", rejected_path)
-    if part_writer is not None:
-        part_writer.close()
-        os.replace(str(part_path) + ".tmp", part_path)
-    if shard_writer is not None:
-        result["shards"] = [dataclasses.asdict(s) for s in shard_writer.close()]
+            part.write(stage.global_step[1].prepare(batch))
+    if rejected_out:
+        rejected_out.close()
+    if part:
+        part.close()
+    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shards.close()] if shards else []}
     if quarantined:
-        from curate.writers import write_parquet_atomic
-
         write_parquet_atomic(pa.Table.from_pylist(quarantined, schema=schema.QUARANTINE_SCHEMA),
                              layout.quarantine(frag.index))
     _write_json_atomic(done, result)
@@ -352,4 +339,4 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     return stats
 
 
-__all__ = ["build", "plan_stages", "plan_fragments", "Layout", "FORMAT_VERSION"]
+__all__ = ["build", "plan_stages", "plan_fragments", "Layout"]

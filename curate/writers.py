@@ -15,6 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+MAX_ROW_GROUP_BYTES = 64 * 2**20  # a row group is also flushed at this much Arrow data (bounded memory)
+
+
 @dataclasses.dataclass(frozen=True)
 class ShardInfo:
     path: str
@@ -41,6 +44,7 @@ class ShardWriter:
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
+        self._pending_bytes = 0
         self._rows = 0
         self._bytes = 0
         self._tokens = 0
@@ -57,11 +61,12 @@ class ShardWriter:
             offset += piece.num_rows
             self._pending.append(piece)
             self._pending_rows += piece.num_rows
+            self._pending_bytes += piece.nbytes
             self._bytes += piece.nbytes
             if "num_tokens" in piece.schema.names:
                 self._has_tokens = True
                 self._tokens += int(pa.compute.sum(piece.column("num_tokens")).as_py() or 0)
-            if self._pending_rows >= self.row_group_rows:
+            if self._pending_rows >= self.row_group_rows or self._pending_bytes >= MAX_ROW_GROUP_BYTES:
                 self._flush_row_group()
             if self._rows + self._pending_rows >= self.max_shard_rows or self._bytes >= self.max_shard_bytes:
                 self._close_shard()
@@ -78,7 +83,7 @@ class ShardWriter:
             )
         self._writer.write_table(table, row_group_size=self.row_group_rows)
         self._rows += self._pending_rows
-        self._pending, self._pending_rows = [], 0
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
     def _close_shard(self) -> None:
         self._flush_row_group()
@@ -104,3 +109,37 @@ def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd")
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, compression=_codec(compression))
     os.replace(tmp, path)
+
+
+class PartWriter:
+    """One Parquet file written batch by batch, opened on the first write, and moved to its final
+    name only by ``close()`` (so a killed run never leaves a complete-looking file)."""
+
+    def __init__(self, path: Path, compression: str = "zstd"):
+        self.path = path
+        self.compression = _codec(compression)
+        self._writer: pq.ParquetWriter | None = None
+
+    @property
+    def tmp_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".tmp")
+
+    def write(self, data: pa.RecordBatch | pa.Table) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.tmp_path, data.schema, compression=self.compression)
+        if data.schema != self._writer.schema:
+            data = data.cast(self._writer.schema)
+        if isinstance(data, pa.Table):
+            self._writer.write_table(data)
+        else:
+            self._writer.write_batch(data)
+
+    def close(self) -> bool:
+        """Finish the file; False when nothing was ever written (no file)."""
+        if self._writer is None:
+            return False
+        self._writer.close()
+        os.replace(self.tmp_path, self.path)
+        self._writer = None
+        return True
