@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from curate.errors import RecipeError
 from mixers.budget import apportion, caps, check_caps, water_fill
 from mixers.graph import SkillsGraph, load_graph
@@ -127,5 +125,10 @@ def skill_order_levels(plan: PhasePlan) -> list[list[str]] | None:
     return skill_levels(plan.graph.matrix, list(plan.graph.train_skills), plan.phase.mixture.edge_threshold)
 
 
-def mixture_array(weights: dict[str, float], groups: list[str]) -> np.ndarray:
-    return np.array([weights.get(g, 0.0) for g in groups], dtype=np.float64)
+def plan_rows(plan: PhasePlan) -> list[dict]:
+    """Per group: tokens available, requested, epochs implied, share of the phase, cap."""
+    requested = plan.requested()
+    total = max(sum(requested.values()), 1)
+    return [{"group": g, "available": n, "requested": requested[g],
+             "epochs": requested[g] / n if n else 0.0, "share": requested[g] / total, "cap": plan.caps[g]}
+            for g, n in plan.available.items()]
