@@ -8,6 +8,7 @@ rules = [
   { skill = "code", regex = "\\bdef |\\bclass |#include", field = "text" },
   { skill = "math", keywords = ["theorem", "lemma", "equation"] },
   { skill = "encyclopedic", regex = "wikipedia\\.org", field = "url" },
+  { skill = "qa", regex = '"domain":\\s*"qa/', field = "meta" },   # pass-through fields are JSON
 ]
 ```
 
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.config import check_range, param
+from curate.errors import CurateError
 from curate.steps.step import with_columns
 
 
@@ -35,7 +37,7 @@ class SkillRule:
     skill: str = param(doc="skill given to documents that match")
     regex: str | None = param(None, doc="RE2 regular expression")
     keywords: tuple[str, ...] = param((), doc="whole-word keywords (any of them matches)")
-    field: Literal["text", "url", "source", "id"] = param("text", doc="column the rule looks at")
+    field: str = param("text", doc="string column the rule looks at: text, url, source, id, meta, ...")
     ignore_case: bool = param(True, doc="case-insensitive matching")
 
     def __post_init__(self) -> None:
@@ -70,6 +72,9 @@ class SkillRules:
         n = batch.num_rows
         codes = np.full(n, len(self.rules), dtype=np.int32)
         for code, rule in enumerate(self.rules):
+            if rule.field not in batch.schema.names:
+                raise CurateError(f"skill_rules: rule for {rule.skill!r} reads column {rule.field!r}, which the "
+                                  f"documents lack; columns: {', '.join(batch.schema.names)}")
             col = batch.column(rule.field)
             if rule.field == "text":
                 col = pc.utf8_slice_codeunits(col, 0, self.max_chars)
