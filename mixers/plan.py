@@ -65,8 +65,9 @@ def plan_phase(phase: PhaseSpec, available: dict[str, int]) -> PhasePlan:
         _check(phase, budgets, available, limit)
         segments = (Segment(total, weights, budgets),)
     elif mix.strategy == "budget":
-        weights = {g: float(n) for g, n in available.items()}
-        segments = (_filled(phase, weights, limit, total),)
+        natural = _filled(phase, {g: float(n) for g, n in available.items()}, limit, total)
+        weights = {g: b / total for g, b in natural.budgets.items()}  # after the caps moved tokens
+        segments = (Segment(total, weights, natural.budgets),)
     else:
         graph = load_graph(mix.graph, groups)
         prior = static_weights(mix.weights, groups) if mix.weights else None

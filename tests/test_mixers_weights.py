@@ -180,3 +180,30 @@ def test_ordered_stages_are_distributions_and_sum_to_total(base_w, total):
     for _, w in stages:
         _is_distribution(w)
     assert stages[0][1]["y"] == stages[0][1]["z"] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["static", "temperature", "budget", "skill_it", "skill_ordered"]),
+       st.lists(st.integers(0, 10**7), min_size=3, max_size=3), st.integers(1, 10**8),
+       st.lists(st.floats(0, 1), min_size=3, max_size=3))
+def test_every_strategy_plans_distributions_and_exact_budgets(tmp_path_factory, strategy, sizes, total, raw):
+    available = dict(zip(["a", "b", "c"], sizes))
+    graph = tmp_path_factory.getbasetemp() / "graph.json"
+    graph.write_bytes(b'{"skills": ["a", "b", "c"], "matrix": [[1, 1, 0], [0, 1, 0.5], [0, 0, 1]]}')
+    mix = {"max_epochs": 1e9}
+    if strategy == "static" or (strategy == "budget" and sum(raw) > 0):
+        mix["weights"] = dict(zip(["a", "b", "c"], [x + 0.01 * (strategy == "static") for x in raw]))
+    if strategy.startswith("skill"):
+        mix["graph"] = graph
+    try:
+        plan = plan_phase(_phase(strategy, num_tokens=total, **mix), available)
+    except RecipeError as exc:  # only when a positive-weight group is empty or weights are all zero
+        assert "no tokens" in str(exc) or "all zero" in str(exc) or "cannot fill" in str(exc) \
+            or "every group is empty" in str(exc) or "epochs" in str(exc)
+        return
+    assert sum(s.num_tokens for s in plan.segments) == total
+    for seg in plan.segments:
+        _is_distribution(seg.weights)
+        assert sum(seg.budgets.values()) == seg.num_tokens
+        assert all(seg.budgets[g] == 0 for g, n in available.items() if n == 0)
+    assert all(plan.requested()[g] <= plan.caps[g] for g in available)
