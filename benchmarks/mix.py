@@ -51,9 +51,11 @@ def bench_interleave(index, weights, num_tokens, seed):
 
     datasets.disable_progress_bars()
     groups = [g for g in index.groups if weights[g] > 0]
-    parts = [datasets.Dataset.from_dict({"shard": index.docs[g].shard, "row": index.docs[g].row,
-                                         "num_tokens": index.docs[g].num_tokens, "group": [g] * len(index.docs[g].row)})
-             for g in groups]
+    parts = []
+    for g in groups:
+        d = index.docs[g]
+        parts.append(datasets.Dataset.from_dict({"shard": d.shard, "row": d.row, "num_tokens": d.num_tokens,
+                                                 "group": [g] * len(d.row)}))
     mixed = datasets.interleave_datasets(parts, probabilities=[weights[g] for g in groups], seed=seed,
                                          stopping_strategy="all_exhausted")
     t0 = time.perf_counter()

@@ -1,13 +1,13 @@
 """From a phase and the tokens available per group to a plan: segments of (tokens, weights, exact
 per-group token budgets). One function per strategy; the sampler only follows segments.
 
-| strategy        | weights                                        | budgets                          |
-|-----------------|------------------------------------------------|----------------------------------|
-| static          | ``weights``, normalised                        | apportion, then caps checked     |
-| temperature     | ∝ tokens^(1/T)                                 | apportion, then caps checked     |
-| budget          | ``tokens`` as given, or ``weights``, or natural | as given / apportioned / water-filled under the caps |
-| skill_it        | Skill-It p_1 (updated online by ``observe``)   | water-filled under the caps      |
-| skill_ordered   | per stage: base weights over skills of level <= l | apportioned per stage, caps checked on the sums |
+- static: ``weights`` normalised; budgets apportioned, then the caps checked.
+- temperature: weights ∝ tokens^(1/T); budgets apportioned, then the caps checked.
+- budget: ``tokens`` as given, or ``weights`` apportioned (caps checked), or else the natural
+  (size-proportional) split water-filled under the caps.
+- skill_it: Skill-It's p_1 (updated online by ``observe``), water-filled under the caps.
+- skill_ordered: one segment per level of the skills graph, base weights over the skills of
+  level <= l, apportioned per stage; the caps checked on each group's total.
 
 Caps (``max_epochs`` x available, ``max_source_frac`` x phase) are never exceeded: a plan that would
 exceed one fails with a message naming the group.

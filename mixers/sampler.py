@@ -209,14 +209,18 @@ def make_sampler(manifest: Manifest, phase: PhaseSpec, seed: int, holdout_frac: 
 
 def holdout_refs(manifest: Manifest, group_by: str, seed: int, holdout_frac: float,
                  max_per_group: int | None = None) -> dict[str, list[DocRef]]:
-    """The validation documents per group (manifest order, at most ``max_per_group`` each); never
-    yielded by a sampler made with the same seed and holdout_frac."""
+    """The validation documents per group, in manifest order; never yielded by a sampler made with
+    the same seed and holdout_frac. With ``max_per_group``, a seeded subset spread over the whole
+    group (not its first shards), the same for every call."""
     index = build_index(manifest, group_by, seed, holdout_frac, holdout=True)
     out = {}
     for g in index.groups:
         d = index.docs[g]
-        n = len(d.row) if max_per_group is None else min(max_per_group, len(d.row))
-        out[g] = [DocRef(int(s), int(r), g) for s, r in zip(d.shard[:n], d.row[:n])]
+        keep = np.arange(len(d.row))
+        if max_per_group is not None and max_per_group < len(keep):
+            rng = np.random.default_rng([seed % 2**63, _group_key(g), 1])
+            keep = np.sort(rng.permutation(len(keep))[:max_per_group])
+        out[g] = [DocRef(int(s), int(r), g) for s, r in zip(d.shard[keep], d.row[keep])]
     return out
 
 

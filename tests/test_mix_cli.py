@@ -85,8 +85,9 @@ def test_materialise_writes_the_stream_in_order_with_a_manifest(recipe_path, cap
                                               for r in refs]
     assert table.column("mix_group").to_pylist() == [r.group for r in refs]
     assert "prefix_tokens" not in table.column_names  # anneal: conditioning off
-    assert mixed.data["mix"]["groups"]["math"]["num_tokens"] == sum(table.column("num_tokens").to_pylist()[i]
-                                                                    for i, r in enumerate(refs) if r.group == "math")
+    num_tokens = table.column("num_tokens").to_pylist()
+    math_tokens = sum(n for n, r in zip(num_tokens, refs) if r.group == "math")
+    assert mixed.data["mix"]["groups"]["math"]["num_tokens"] == math_tokens
     assert mixed.tokens_by_source() == {"mix:anneal": sum(table.column("num_tokens").to_pylist())}
     before = sorted(p.stat().st_mtime_ns for p in mixed.shard_paths())
     assert main(args) == 0  # same mix again: a no-op

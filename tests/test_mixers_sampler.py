@@ -164,7 +164,9 @@ def test_holdout_docs_are_never_sampled_and_same_for_every_phase(tmp_path):
         drawn = {(r.shard, r.row) for r in s}
         assert drawn and not drawn & held_set
         assert len(drawn | held_set) == 400  # every non-held-out doc is used (several epochs)
-    assert holdout_refs(m, "source", seed=4, holdout_frac=0.1, max_per_group=3)["web"] == held["web"][:3]
+    few = holdout_refs(m, "source", seed=4, holdout_frac=0.1, max_per_group=3)
+    assert len(few["web"]) == 3 and set(few["web"]) <= set(held["web"])
+    assert few == holdout_refs(m, "source", seed=4, holdout_frac=0.1, max_per_group=3)
 
 
 def test_group_by_skill_reads_the_skill_column(tmp_path):

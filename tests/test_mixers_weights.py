@@ -61,7 +61,8 @@ def test_temperature_one_is_proportional_and_large_is_uniform():
     assert temperature_weights(available, 1e5) == pytest.approx({g: 1 / 3 for g in available}, abs=1e-4)
     # T = 2: square roots, normalised
     root = {g: math.sqrt(n) for g, n in available.items()}
-    assert temperature_weights(available, 2.0) == pytest.approx({g: r / sum(root.values()) for g, r in root.items()})
+    expected = {g: r / sum(root.values()) for g, r in root.items()}
+    assert temperature_weights(available, 2.0) == pytest.approx(expected)
 
 
 @given(names.flatmap(lambda n: st.fixed_dictionaries({k: st.floats(0, 100) for k in n})), st.integers(0, 10**13))

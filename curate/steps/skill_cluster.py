@@ -49,7 +49,8 @@ def hashed_features(text: pa.Array, max_chars: int, num_features: int) -> pa.Lis
     return pa.ListArray.from_arrays(w.offsets, pa.array(values.astype(np.uint32)))
 
 
-def tfidf(features: pa.ListArray, num_features: int, idf: np.ndarray | None = None, max_df: float = 1.0) -> tuple["sp.csr_matrix", np.ndarray]:
+def tfidf(features: pa.ListArray, num_features: int, idf: np.ndarray | None = None,
+          max_df: float = 1.0) -> tuple["sp.csr_matrix", np.ndarray]:
     """Row-normalised sublinear TF-IDF matrix of hashed features; returns (matrix, idf)."""
     import scipy.sparse as sp
 
