@@ -48,6 +48,9 @@ class MixtureSpec:
     max_source_frac: float = param(1.0, doc="cap: no group may exceed this fraction of the phase")
     eta: float = param(0.5, doc="skill_it: learning rate of the exponentiated-gradient update")
     window: int = param(3, doc="skill_it: the update sums the last `window` rounds of losses")
+    window_reduce: Literal["sum", "mean"] = param(
+        "sum", doc="skill_it: sum the window's losses (pretraining) or average them (fine-tuning variant)")
+    normalize_loss: bool = param(False, doc="skill_it: divide losses by the first round's (L / L_0)")
     graph: Path | None = param(None, doc="skill_it/skill_ordered: skills graph (.json or .npy)")
     edge_threshold: float = param(0.0, doc="skill_ordered: A[i,j] > this is an edge i -> j (i first)")
 

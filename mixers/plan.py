@@ -72,19 +72,20 @@ def plan_phase(phase: PhaseSpec, available: dict[str, int]) -> PhasePlan:
         graph = load_graph(mix.graph, groups)
         prior = static_weights(mix.weights, groups) if mix.weights else None
         if mix.strategy == "skill_it":
-            weights = initial_skill_it(graph, groups, mix.eta, prior)
+            weights = initial_skill_it(graph, groups, mix, prior)
             segments = (_filled(phase, weights, limit, total),)
         else:
             segments = _ordered(phase, graph, groups, available, limit, prior)
     return PhasePlan(phase, dict(available), limit, segments, graph)
 
 
-def initial_skill_it(graph: SkillsGraph, groups: list[str], eta: float,
-                     prior: dict[str, float] | None, history: list[list[float]] | None = None,
-                     window: int = 3) -> dict[str, float]:
-    """Skill-It mixture over ``groups`` (0 for groups not in the graph's training skills)."""
+def initial_skill_it(graph: SkillsGraph, groups: list[str], mix, prior: dict[str, float] | None,
+                     history: list[list[float]] | None = None) -> dict[str, float]:
+    """Skill-It mixture over ``groups`` (0 for groups not in the graph's training skills) after the
+    rounds of ``history``, with the settings of the MixtureSpec ``mix``."""
     w0 = None if prior is None else [prior.get(s, 0.0) for s in graph.train_skills]
-    p = skill_it_weights(prepare_graph(graph.matrix), history or [], eta, window, w0)
+    p = skill_it_weights(prepare_graph(graph.matrix), history or [], mix.eta, mix.window, w0,
+                         mix.window_reduce, mix.normalize_loss)
     out = {g: 0.0 for g in groups}
     out.update({s: float(x) for s, x in zip(graph.train_skills, p)})
     return out

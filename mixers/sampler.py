@@ -152,7 +152,7 @@ class MixtureSampler:
     def _replan_skill_it(self) -> None:
         mix = self.plan.phase.mixture
         prior = static_weights(mix.weights, self.groups) if mix.weights else None
-        weights = initial_skill_it(self.plan.graph, self.groups, mix.eta, prior, self._history, mix.window)
+        weights = initial_skill_it(self.plan.graph, self.groups, mix, prior, self._history)
         self._last_weights = weights
         remaining = self.plan.phase.num_tokens - sum(self._delivered)
         if remaining <= 0:

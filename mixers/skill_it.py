@@ -7,6 +7,8 @@ lowers the loss of skill j), prior w0 (ones by default), learning rate eta and w
     p_{t+1} ∝ w0 * exp(eta * A @ sum_{s=t-w+1..t} L_s) # L_s: per-eval-skill validation losses
 
 Before use, any off-diagonal entry of A equal to 1 becomes 0.5 (as the reference code does).
+Options of the reference code: ``reduce="mean"`` averages the window instead of summing it (its
+fine-tuning variant); ``normalize_loss`` divides each loss by the first observed round's (``L / L_0``).
 Defaults eta = 0.5, window = 3 (LEGO continual pretraining). Computed with a max-shift in log space
 (mathematically identical; it only avoids overflow).
 """
@@ -29,7 +31,8 @@ def prepare_graph(matrix: np.ndarray) -> np.ndarray:
 
 
 def skill_it_weights(graph: np.ndarray, loss_history: Sequence[Sequence[float]], eta: float,
-                     window: int, prior: Sequence[float] | None = None) -> np.ndarray:
+                     window: int, prior: Sequence[float] | None = None, reduce: str = "sum",
+                     normalize_loss: bool = False) -> np.ndarray:
     """The mixture p over the k training skills after the rounds in ``loss_history`` (each a vector of
     m evaluation losses); with no history, the initial mixture (losses = ones). ``graph`` is used as
     given: pass it through :func:`prepare_graph` first."""
@@ -42,7 +45,10 @@ def skill_it_weights(graph: np.ndarray, loss_history: Sequence[Sequence[float]],
         recent = np.asarray(loss_history[-window:], dtype=np.float64)
         if recent.shape[1] != m:
             raise ValueError(f"losses have {recent.shape[1]} entries; the graph has {m} evaluation skills")
-        loss_sum = recent.sum(axis=0)
+        if normalize_loss:
+            first = np.asarray(loss_history[0], dtype=np.float64)
+            recent = recent / np.where(first == 0, 1.0, first)
+        loss_sum = recent.mean(axis=0) if reduce == "mean" else recent.sum(axis=0)
     else:
         loss_sum = np.ones(m)
     logits = eta * (a @ loss_sum)

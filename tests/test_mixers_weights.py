@@ -149,6 +149,12 @@ def test_skill_it_update_matches_hand_computed_example():
     # window 1 keeps only [1, 3]: A @ [1, 3] = [2.5, 3]
     p3w = skill_it_weights(graph, [[2.0, 1.0], [1.0, 3.0]], eta=0.5, window=1)
     assert p3w[0] == pytest.approx(1 / (1 + math.exp(0.25)))
+    # fine-tuning variant: the window is averaged, [1.5, 2]; A @ [1.5, 2] = [2.5, 2]
+    pm = skill_it_weights(graph, [[2.0, 1.0], [1.0, 3.0]], eta=0.5, window=3, reduce="mean")
+    assert pm[0] == pytest.approx(1 / (1 + math.exp(-0.25)))
+    # normalize_loss: L / L_0 = [1, 1], [0.5, 3]; sum [1.5, 4]; A @ = [3.5, 4]
+    pn = skill_it_weights(graph, [[2.0, 1.0], [1.0, 3.0]], eta=0.5, window=3, normalize_loss=True)
+    assert pn[0] == pytest.approx(1 / (1 + math.exp(0.25)))
     # a prior w0 multiplies: w0 = [3, 1] adds log 3 to the first logit
     pp = skill_it_weights(graph, [], eta=0.5, window=3, prior=[3.0, 1.0])
     assert pp[0] == pytest.approx(3 * math.exp(0.75) / (3 * math.exp(0.75) + math.exp(0.5)))
