@@ -74,7 +74,7 @@ def bench_interleave(index, weights, num_tokens, seed):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", type=Path, nargs="?", default=Path("out/phases"))
-    ap.add_argument("--num-tokens", type=int, default=20_000_000)
+    ap.add_argument("--num-tokens", type=int, default=200_000_000)
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--group-by", default="source")
     ap.add_argument("--seed", type=int, default=0)

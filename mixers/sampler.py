@@ -56,10 +56,7 @@ class MixtureSampler:
         self._docs = [index.docs[g] for g in self.groups]
         self._sizes = [len(d.row) for d in self._docs]
         self._keys = [_group_key(g) for g in self.groups]
-        self._perm_cache: dict[int, tuple[int, list[int]]] = {}
-        self._tok = [d.num_tokens.tolist() for d in self._docs]
-        self._shard = [d.shard.tolist() for d in self._docs]
-        self._row = [d.row.tolist() for d in self._docs]
+        self._perm_cache: dict[int, tuple[int, np.ndarray]] = {}
         self._segments: list[Segment] = list(plan.segments)
         self._seg_delivered = [0] * self._k
         self._delivered = [0] * self._k
@@ -68,6 +65,7 @@ class MixtureSampler:
         self._history: list[list[float]] = []
         self._last_weights = dict(plan.segments[0].weights) if plan.segments else {}
         self._start_segment()
+        self._refresh_next()
 
     # ------------------------------------------------------------------ stream
 
@@ -100,32 +98,43 @@ class MixtureSampler:
         for g in range(self._k):
             if self._seg_delivered[g] >= self._budget[g] or not self._sizes[g]:
                 continue
-            t = (self._seg_delivered[g] + self._tok[g][self._next_doc(g)]) / self._share[g]
+            t = (self._seg_delivered[g] + self._next_tok[g]) / self._share[g]
             if best < 0 or t < best_t:
                 best, best_t = g, t
         return best
 
-    def _perm(self, g: int) -> list[int]:
+    def _perm(self, g: int) -> np.ndarray:
+        """This epoch's document order of group ``g`` (8 bytes per document, one epoch per group cached)."""
         cached = self._perm_cache.get(g)
         if cached is None or cached[0] != self._epoch[g]:
             rng = np.random.default_rng([self.seed % 2**63, self._keys[g], self._epoch[g]])
-            cached = (self._epoch[g], rng.permutation(self._sizes[g]).tolist())
+            cached = (self._epoch[g], rng.permutation(self._sizes[g]))
             self._perm_cache[g] = cached
         return cached[1]
 
-    def _next_doc(self, g: int) -> int:
-        return self._perm(g)[self._pos[g]]
+    def _refresh_next(self, groups: range | tuple[int, ...] | None = None) -> None:
+        """Cache each group's next document index and token count (what ``_choose`` compares)."""
+        if groups is None:
+            self._next_i = [0] * self._k
+            self._next_tok = [0] * self._k
+            groups = range(self._k)
+        for g in groups:
+            if self._sizes[g]:
+                i = int(self._perm(g)[self._pos[g]])
+                self._next_i[g] = i
+                self._next_tok[g] = int(self._docs[g].num_tokens[i])
 
     def _take(self, g: int) -> DocRef:
-        i = self._next_doc(g)
-        n = self._tok[g][i]
+        i, n = self._next_i[g], self._next_tok[g]
         self._seg_delivered[g] += n
         self._delivered[g] += n
         self._pos[g] += 1
         if self._pos[g] == self._sizes[g]:
             self._pos[g] = 0
             self._epoch[g] += 1
-        return DocRef(self._shard[g][i], self._row[g][i], self.groups[g])
+        self._refresh_next((g,))
+        d = self._docs[g]
+        return DocRef(int(d.shard[i]), int(d.row[i]), self.groups[g])
 
     # ------------------------------------------------------------------ mixture
 
@@ -197,6 +206,7 @@ class MixtureSampler:
         self._seg_delivered = list(state["seg_delivered"])
         self._delivered = list(state["delivered"])
         self._epoch, self._pos = list(state["epoch"]), list(state["pos"])
+        self._refresh_next()
         self._history = [list(h) for h in state["history"]]
         self._last_weights = dict(state["last_weights"])
 
