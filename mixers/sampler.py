@@ -9,8 +9,9 @@ share of the tokens delivered so far, so realised token proportions match the ta
 group ends its segment at its exact budget plus less than one document.
 
 Which document: each group has a seeded permutation of its documents per epoch
-(``numpy.random.default_rng([seed, group_hash, epoch])``, so a new order every epoch) and a cursor.
-No wall clock, no global RNG, no Python ``hash``: the same seed gives the same stream on any machine.
+(``mixers/order.py``: splitmix64 of (seed, sha256 of the group name, epoch), a new order every epoch)
+and a cursor. No wall clock, no RNG library stream, no Python ``hash``: the same seed gives the same
+stream on any machine and NumPy version.
 The state (cursors, epochs, delivered tokens, remaining segments, Skill-It loss history) is plain
 JSON-able data; ``load_state_dict`` then continuing equals never stopping.
 """
@@ -28,6 +29,7 @@ from curate.errors import CurateError
 from curate.manifest import Manifest
 from mixers.budget import water_fill
 from mixers.index import DocIndex, build_index
+from mixers.order import epoch_order
 from mixers.phases import PhaseSpec
 from mixers.plan import PhasePlan, Segment, initial_skill_it, plan_phase
 from mixers.static import static_weights
@@ -107,8 +109,7 @@ class MixtureSampler:
         """This epoch's document order of group ``g`` (8 bytes per document, one epoch per group cached)."""
         cached = self._perm_cache.get(g)
         if cached is None or cached[0] != self._epoch[g]:
-            rng = np.random.default_rng([self.seed % 2**63, self._keys[g], self._epoch[g]])
-            cached = (self._epoch[g], rng.permutation(self._sizes[g]))
+            cached = (self._epoch[g], epoch_order(self._sizes[g], self.seed, self._keys[g], self._epoch[g]))
             self._perm_cache[g] = cached
         return cached[1]
 
@@ -228,8 +229,7 @@ def holdout_refs(manifest: Manifest, group_by: str, seed: int, holdout_frac: flo
         d = index.docs[g]
         keep = np.arange(len(d.row))
         if max_per_group is not None and max_per_group < len(keep):
-            rng = np.random.default_rng([seed % 2**63, _group_key(g), 1])
-            keep = np.sort(rng.permutation(len(keep))[:max_per_group])
+            keep = np.sort(epoch_order(len(keep), seed, _group_key(g), -1)[:max_per_group])
         out[g] = [DocRef(int(s), int(r), g) for s, r in zip(d.shard[keep], d.row[keep])]
     return out
 

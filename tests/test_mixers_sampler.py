@@ -186,3 +186,16 @@ def test_missing_token_or_skill_columns_are_clear_errors(tmp_path):
     m = write_build(tmp_path, {"web": [10] * 3})
     with pytest.raises(CurateError, match="no 'skill' column"):
         make_sampler(m, _phase(num_tokens=10, group_by="skill", weights={"x": 1}), seed=0)
+
+
+def test_epoch_order_is_a_permutation_fixed_by_its_key():
+    from mixers.order import epoch_order, splitmix64
+
+    # splitmix64 reference values (seed 0 stream of the published C code: x += golden; mix)
+    assert splitmix64(0) == 0xE220A8397B1DCDAF
+    assert splitmix64(0x9E3779B97F4A7C15) == 0x6E789E6AA1B965F4
+    order = epoch_order(1000, 7, 123, 0)
+    assert sorted(order.tolist()) == list(range(1000))
+    assert (order == epoch_order(1000, 7, 123, 0)).all()
+    assert not (order == epoch_order(1000, 7, 123, 1)).all()
+    assert not (order == epoch_order(1000, 8, 123, 0)).all()
