@@ -6,7 +6,8 @@ Rows are copied in stream order (a document drawn twice appears twice), with one
 the MeCo cooldown) the conditioning columns (``prefix_text``, ``prefix_tokens``, ``control_positions``,
 ``control_ids``) are dropped, so a consumer cannot use them by mistake. Reading is chunked: the refs
 of ``chunk_docs`` documents are grouped by shard, taken with one ``Table.take`` per shard (a small
-LRU cache of shard tables), and put back in stream order.
+LRU cache of shard tables), and put back in stream order. A ``skill_it`` phase has no feedback here,
+so it is written with its initial mixture p_1 (use ``skill_ordered`` for a graph-driven fixed order).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ class MixtureSpec:
         "temperature", doc="how the group weights are set (see README 'Mixing and phases')")
     weights: dict[str, float] = param(
         default_factory=dict,
-        doc="group -> weight (normalised to sum 1); static: required; budget/skill_*: optional prior; "
-            "groups not named get 0 when given")
+        doc="group -> weight (normalised to sum 1); static: required; temperature/budget/skill_*: optional "
+            "prior (multiplies); groups not named get 0 when given")
     tokens: dict[str, int] = param(
         default_factory=dict, doc="budget: group -> absolute token budget (they must sum to num_tokens)")
     temperature: float = param(1.0, doc="temperature: weight ∝ tokens^(1/temperature); 1 = natural")

@@ -2,7 +2,8 @@
 per-group token budgets). One function per strategy; the sampler only follows segments.
 
 - static: ``weights`` normalised; budgets apportioned, then the caps checked.
-- temperature: weights ∝ tokens^(1/T); budgets apportioned, then the caps checked.
+- temperature: weights ∝ tokens^(1/T) (times ``weights`` when given); budgets apportioned, then the
+  caps checked.
 - budget: ``tokens`` as given, or ``weights`` apportioned (caps checked), or else the natural
   (size-proportional) split water-filled under the caps.
 - skill_it: Skill-It's p_1 (updated online by ``observe``), water-filled under the caps.
@@ -57,6 +58,9 @@ def plan_phase(phase: PhaseSpec, available: dict[str, int]) -> PhasePlan:
     if mix.strategy in ("static", "temperature") or (mix.strategy == "budget" and (mix.weights or mix.tokens)):
         if mix.strategy == "temperature":
             weights = temperature_weights(available, mix.temperature)
+            if mix.weights:  # a prior multiplies (0 drops a group)
+                prior = static_weights(mix.weights, groups)
+                weights = static_weights({g: weights[g] * prior[g] for g in groups}, groups)
         elif mix.tokens:
             weights = static_weights({g: float(n) for g, n in mix.tokens.items()}, groups)
         else:

@@ -214,3 +214,12 @@ def test_every_strategy_plans_distributions_and_exact_budgets(tmp_path_factory, 
         assert sum(seg.budgets.values()) == seg.num_tokens
         assert all(seg.budgets[g] == 0 for g, n in available.items() if n == 0)
     assert all(plan.requested()[g] <= plan.caps[g] for g in available)
+
+
+def test_temperature_prior_multiplies_and_zero_drops_a_group():
+    available = {"web": 900, "code": 100, "wiki": 400}
+    plan = plan_phase(_phase("temperature", num_tokens=1000, temperature=2.0,
+                             weights={"web": 1.0, "code": 2.0, "wiki": 0.0}), available)
+    w = plan.segments[0].weights
+    assert w["wiki"] == 0.0
+    assert w["code"] / w["web"] == pytest.approx(2.0 * math.sqrt(100) / math.sqrt(900))
