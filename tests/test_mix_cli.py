@@ -106,3 +106,34 @@ def test_unknown_phase_is_named(recipe_path, capsys):
     _build(recipe_path)
     assert main(["mix", "plan", str(recipe_path), "--phase", "cooldown"]) == 2
     assert "pretrain, anneal" in capsys.readouterr().err
+
+
+def test_a_materialised_mix_is_itself_a_build_mixers_can_read(recipe_path):
+    from mixers import MixtureSpec, PhaseSpec
+    from mixers.materialize import materialize
+
+    build = _build(recipe_path)
+    phase = [p for p in load_recipe(recipe_path).section("phases") if p.name == "anneal"][0]
+    mixed = materialize(build, phase, 11, recipe_path.parent / "m")
+    again = PhaseSpec(name="again", num_tokens=1000, mixture=MixtureSpec(strategy="static", weights={"wiki": 1}))
+    refs = list(make_sampler(mixed, again, seed=0))
+    assert {r.group for r in refs} == {"wiki"} and sum(300 for _ in refs) >= 1000
+
+
+def test_plan_prints_the_stages_of_skill_ordered(tmp_path, capsys):
+    (tmp_path / "in.jsonl").write_text('{"text": "hello"}\n')
+    (tmp_path / "graph.json").write_text('{"skills": ["math", "web", "wiki"], '
+                                         '"edges": [["web", "wiki", 0.5], ["wiki", "math", 0.5]]}')
+    (tmp_path / "r.toml").write_text(RECIPE.split("[[phases]]")[0] + """
+[[phases]]
+name = "curriculum"
+num_tokens = 9000
+[phases.mixture]
+strategy = "skill_ordered"
+graph = "graph.json"
+""")
+    write_build(tmp_path / "out", {"web": [100] * 300, "wiki": [300] * 40, "math": [50] * 30})
+    assert main(["mix", "plan", str(tmp_path / "r.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "stage 0: 3,000 tokens, adds web" in out
+    assert "stage 1: 3,000 tokens, adds wiki" in out and "stage 2: 3,000 tokens, adds math" in out
