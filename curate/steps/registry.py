@@ -12,6 +12,10 @@ from curate.errors import RecipeError
 from curate.steps.exact_dedup import ExactDedup
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.skill_cluster import SkillCluster
+from curate.steps.skill_fasttext import SkillFastText
+from curate.steps.skill_rules import SkillRules
+from curate.steps.skill_source import SkillFromSource
 from curate.steps.url_blocklist import UrlBlocklist
 
 STEPS: dict[str, type] = {
@@ -19,6 +23,10 @@ STEPS: dict[str, type] = {
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "lang_id": LangId,
+    "skill_from_source": SkillFromSource,
+    "skill_rules": SkillRules,
+    "skill_cluster": SkillCluster,
+    "skill_fasttext": SkillFastText,
 }
 
 

@@ -1,0 +1,46 @@
+"""Seeded document orders that are the same on every machine and library version.
+
+``epoch_order(n, seed, group_key, epoch)`` sorts the indices 0..n-1 by a splitmix64 hash of
+(index, key), where key mixes the seed, the group and the epoch. splitmix64 (Steele et al. 2014,
+the seeder of xoshiro) is plain 64-bit integer arithmetic, so unlike ``numpy.random`` streams (whose
+algorithms NumPy may change between versions) the order is fixed by this file alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MASK = 2**64 - 1
+GOLDEN = 0x9E3779B97F4A7C15
+
+
+def splitmix64(x: int) -> int:
+    """One splitmix64 output for a Python int (mod 2^64)."""
+    z = (x + GOLDEN) & MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def splitmix64_array(x: np.ndarray) -> np.ndarray:
+    """splitmix64 of each uint64 (wrapping arithmetic)."""
+    z = x + np.uint64(GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def mix_key(*parts: int) -> int:
+    """Fold integers (seed, group key, epoch, ...) into one 64-bit key."""
+    key = 0
+    for p in parts:
+        key = splitmix64(key ^ (p & MASK))
+    return key
+
+
+def epoch_order(n: int, *key_parts: int) -> np.ndarray:
+    """A permutation of ``range(n)`` (int64) determined by ``key_parts`` alone."""
+    key = np.uint64(mix_key(*key_parts))
+    with np.errstate(over="ignore"):
+        h = splitmix64_array(np.arange(n, dtype=np.uint64) ^ key)
+    return np.argsort(h, kind="stable")
