@@ -41,3 +41,32 @@ def predict_top1(model, text: pa.Array, label_prefix: str = "__label__") -> tupl
     names = pc.utf8_replace_slice(names, 0, len(label_prefix), "") if label_prefix else names
     scores = np.array([p[0] if len(p) else 0.0 for p in probs], dtype=np.float32)
     return names, np.minimum(scores, 1.0)
+
+
+def fasttext_lines(text: pa.Array, *, lowercase: bool = False, max_chars: int | None = None) -> list[str]:
+    """Documents as fastText input lines: newlines (and carriage returns) become spaces, optionally
+    lower-cased and cut to ``max_chars`` characters. Training and scoring use this same function."""
+    if max_chars is not None:
+        text = pc.utf8_slice_codeunits(text, 0, max_chars)
+    text = pc.replace_substring_regex(text, r"[\r\n]", " ")
+    if lowercase:
+        text = pc.utf8_lower(text)
+    return text.to_pylist()
+
+
+def predict_label_prob(model, lines: list[str], label: str) -> np.ndarray:
+    """Probability of ``label`` (with or without the ``__label__`` prefix) for each line, from one
+    batched ``predict`` call over all labels (float32)."""
+    prefix = model.f.getArgs().label
+    target = label if label.startswith(prefix) else prefix + label
+    if target not in model.get_labels():
+        known = ", ".join(lab.removeprefix(prefix) for lab in model.get_labels()[:20])
+        raise ValueError(f"label={label!r} is not a label of the model; it has: {known}")
+    if not lines:
+        return np.zeros(0, np.float32)
+    labels, probs = model.predict(lines, k=-1)
+    out = np.fromiter(
+        (p[lab.index(target)] if target in lab else 0.0 for lab, p in zip(labels, probs)),
+        dtype=np.float32, count=len(lines),
+    )
+    return np.clip(out, 0.0, 1.0)
