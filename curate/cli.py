@@ -17,6 +17,7 @@ COMMANDS = {
     "explain": "curate.commands.explain",
     "stats": "curate.commands.stats",
     "steps": "curate.commands.steps",
+    "classifier": "curate.commands.classifier",
 }
 
 

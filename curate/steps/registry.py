@@ -9,16 +9,31 @@ from typing import Any
 
 from curate.config import from_table
 from curate.errors import RecipeError
+from curate.steps.data_age import DateRange, Year
+from curate.steps.domain import Domain
+from curate.steps.domain_balance import DomainBalance
 from curate.steps.exact_dedup import ExactDedup
+from curate.steps.fasttext_score import FasttextScore
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.score_filter import ScoreFilter
+from curate.steps.score_percentile import ScorePercentile
 from curate.steps.url_blocklist import UrlBlocklist
+from curate.steps.word_list_score import WordListScore
 
 STEPS: dict[str, type] = {
     "length": Length,
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "lang_id": LangId,
+    "fasttext_score": FasttextScore,
+    "score_filter": ScoreFilter,
+    "score_percentile": ScorePercentile,
+    "word_list_score": WordListScore,
+    "year": Year,
+    "date_range": DateRange,
+    "domain": Domain,
+    "domain_balance": DomainBalance,
 }
 
 
