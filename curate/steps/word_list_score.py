@@ -38,7 +38,7 @@ _MIX = np.uint64(0x9E3779B185EBCA87)
 def normalize_words(text: pa.Array) -> pa.Array:
     """Lower-case and split into words of Unicode letters/digits: a list<string> array."""
     lower = pc.utf8_lower(text)
-    spaced = pc.replace_substring_regex(lower, r"[^\pL\pN]+", " ")
+    spaced = pc.utf8_trim(pc.replace_substring_regex(lower, r"[^\pL\pN]+", " "), " ")
     return pc.utf8_split_whitespace(spaced)
 
 
