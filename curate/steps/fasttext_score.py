@@ -18,6 +18,7 @@ from typing import ClassVar
 import pyarrow as pa
 
 from curate.config import check_range, param
+from curate.errors import RecipeError
 from curate.models.fasttext_model import fasttext_lines, load_fasttext, predict_label_prob
 from curate.schema import TEXT
 from curate.steps.step import with_columns
@@ -35,13 +36,18 @@ class FasttextScore:
     max_chars: int | None = param(None, doc="score only the first max_chars characters; none = all")
 
     def __post_init__(self) -> None:
-        if not self.model_path.is_file():
-            raise ValueError(f"model_path={str(self.model_path)!r}: file not found")
         if self.max_chars is not None:
             check_range("max_chars", self.max_chars, 1)
-        predict_label_prob(load_fasttext(self.model_path), [], self.label)  # label must exist
+        if self.model_path.is_file():  # else checked when scoring: `classifier train` may make it
+            predict_label_prob(load_fasttext(self.model_path), [], self.label)  # label must exist
+
+    def _model(self):
+        if not self.model_path.is_file():
+            raise RecipeError(f"fasttext_score: model_path={str(self.model_path)!r}: file not found "
+                              "(train it first with `curate classifier train RECIPE`?)")
+        return load_fasttext(self.model_path)
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         lines = fasttext_lines(batch.column(TEXT), lowercase=self.lowercase, max_chars=self.max_chars)
-        probs = predict_label_prob(load_fasttext(self.model_path), lines, self.label)
+        probs = predict_label_prob(self._model(), lines, self.label)
         return with_columns(batch, {self.column: pa.array(probs, pa.float32())})

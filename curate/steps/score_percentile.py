@@ -107,4 +107,4 @@ class ScorePercentile:
                            "cut_score": None if cut is None else float(cut)}
         reasons = [f"{self.column}_missing", f"{self.column}_not_in_{self.keep}_frac"]
         write_decisions(ctx, sizes, decision, reasons)
-        return {"groups": stats}
+        return {"num_scored": int(valid.sum()), "num_kept": int((decision < 0).sum()), "groups": stats}
