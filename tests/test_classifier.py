@@ -98,3 +98,11 @@ def test_classifier_recipe_errors(tmp_path, capsys) -> None:
     bad = _recipe(tmp_path, positives='["wiki"]')
     assert main(["classifier", "train", str(bad)]) == 2
     assert "'wiki' is not a [[sources]] name" in capsys.readouterr().err
+
+
+def test_annotate_recipe_loads() -> None:
+    recipe = load_recipe(REPO / "recipes" / "annotate.toml")
+    spec = recipe.section("classifier")
+    assert spec.positives == ("reference",) and spec.negatives == ("web",)
+    names = [s.name for s in recipe.steps]
+    assert names[-2:] == ["score_percentile", "domain_balance"] and "fasttext_score" in names

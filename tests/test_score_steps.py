@@ -113,3 +113,10 @@ def _all_scores(source: str) -> np.ndarray:
     batch = pa.RecordBatch.from_arrays([text], names=["text"])
     step = FasttextScore(model_path=lid176_path(), label="en", column="s")
     return step.annotate(batch).column("s").to_numpy()
+
+
+def test_missing_model_fails_when_scoring_with_a_hint(tmp_path) -> None:
+    step = FasttextScore(model_path=tmp_path / "quality.bin", label="hq")  # may be trained later
+    batch = pa.RecordBatch.from_arrays([pa.array(["text"], pa.large_string())], names=["text"])
+    with pytest.raises(RecipeError, match="classifier train"):
+        step.annotate(batch)
