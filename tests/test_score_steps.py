@@ -120,3 +120,23 @@ def test_missing_model_fails_when_scoring_with_a_hint(tmp_path) -> None:
     batch = pa.RecordBatch.from_arrays([pa.array(["text"], pa.large_string())], names=["text"])
     with pytest.raises(RecipeError, match="classifier train"):
         step.annotate(batch)
+
+
+def test_binary_fast_path_equals_all_labels(tmp_path) -> None:
+    """A two-label model scored via the top label only equals fastText's all-label answer."""
+    import fasttext
+
+    from curate.models.fasttext_model import predict_label_prob
+    from curate.models.fasttext_train import train_in_subprocess
+
+    train = tmp_path / "train.txt"
+    lines = ["__label__hq a clear sentence about science and history",
+             "__label__lq buy cheap click here free offer now"] * 20
+    train.write_text("\n".join(lines) + "\n")
+    train_in_subprocess(dict(input=str(train), dim=8, bucket=1000, wordNgrams=2, thread=1, seed=1,
+                             epoch=5, verbose=0), tmp_path / "m.bin", tmp_path)
+    model = fasttext.load_model(str(tmp_path / "m.bin"))
+    texts = ["science history", "cheap offer", "something else entirely", ""]
+    labels, probs = model.predict(texts, k=-1)
+    want = [dict(zip(lab, p))["__label__lq"] for lab, p in zip(labels, probs)]
+    np.testing.assert_allclose(predict_label_prob(model, texts, "lq"), want, atol=1e-6)
