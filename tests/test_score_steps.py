@@ -22,7 +22,8 @@ from curate.steps.score_percentile import keep_ranked
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
-TEXTS = ["This is a sentence written in plain English about the weather today.", "Le chat est assis sur le tapis.", "Der Hund schläft\nim Garten.", ""]
+TEXTS = ["This is a sentence written in plain English about the weather today.",
+         "Le chat est assis sur le tapis.", "Der Hund schläft\nim Garten.", ""]
 
 
 def test_fasttext_score_equals_direct_predict() -> None:

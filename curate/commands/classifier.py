@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HELP = "train a fastText classifier from labelled recipe sources ([classifier]); print precision, recall, ROC-AUC"
+HELP = "train a fastText classifier on labelled recipe sources; print precision, recall, ROC-AUC"
 
 
 def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    train = sub.add_parser("train", help="train on the [classifier] section's sources, evaluate on held-out docs")
+    train = sub.add_parser("train", help="train on the [classifier] sources, evaluate held-out docs")
     train.add_argument("recipe", type=Path, help="recipe TOML file with a [classifier] section")
 
 

@@ -93,7 +93,8 @@ def read_labelled(recipe, spec: ClassifierSpec) -> Labelled:
     known = {s.name for s in recipe.sources}
     for name in spec.positives + spec.negatives:
         if name not in known:
-            raise RecipeError(f"classifier: source {name!r} is not a [[sources]] name; have: {', '.join(sorted(known))}")
+            raise RecipeError(f"classifier: source {name!r} is not a [[sources]] name; "
+                              f"have: {', '.join(sorted(known))}")
     wanted = set(spec.positives + spec.negatives)
     ids, lines, labels, per_source = [], [], [], {}
     base = recipe.path.parent

@@ -44,7 +44,7 @@ def parse_bound(name: str, value: str | None) -> pa.Scalar | None:
         return None
     parsed, bad = parse_timestamps(pa.array([value], pa.string()))
     if bad:
-        raise ValueError(f"{name}={value!r} is not a date; use e.g. \"2019-01-01\" or \"2019-01-01T00:00:00Z\"")
+        raise ValueError(f"{name}={value!r} is not a date; use e.g. '2019-01-01' or '2019-01-01T00:00:00Z'")
     return parsed[0]
 
 
@@ -54,7 +54,7 @@ class DateRange:
     ``no_timestamp`` (only with missing = "drop")."""
 
     name: ClassVar[str] = "date_range"
-    min_date: str | None = param(None, doc="earliest kept date, inclusive (e.g. \"2019-01-01\"); none = no bound")
+    min_date: str | None = param(None, doc="earliest kept date, inclusive (e.g. '2019-01-01'); none = none")
     max_date: str | None = param(None, doc="first date no longer kept, exclusive; none = no bound")
     missing: Literal["keep", "drop"] = param("keep", doc="documents without a timestamp: keep or drop")
 

@@ -69,7 +69,8 @@ class Domain:
 
     name: ClassVar[str] = "domain"
     column: str = param("domain", doc="name of the column to write")
-    private_suffixes: bool = param(False, doc="treat private PSL suffixes (blogspot.com, github.io) as suffixes")
+    private_suffixes: bool = param(False, doc="private PSL suffixes (blogspot.com, github.io) count")
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        return with_columns(batch, {self.column: registered_domains(batch.column(URL), self.private_suffixes)})
+        domains = registered_domains(batch.column(URL), self.private_suffixes)
+        return with_columns(batch, {self.column: domains})

@@ -61,7 +61,8 @@ class DomainBalance:
     max_docs: int | None = param(None, doc="keep at most this many documents of any one domain")
     max_frac: float | None = param(None, doc="keep at most this fraction of the step's input per domain")
     downsample: dict[str, float] = param(default_factory=dict, doc="domain -> fraction of its documents kept")
-    upsample: dict[str, int] = param(default_factory=dict, doc="domain -> repeat factor (>= 1) in the repeat column")
+    upsample: dict[str, int] = param(default_factory=dict,
+                                     doc="domain -> repeat factor (>= 1) in the repeat column")
     repeat_column: str = param("repeat", doc="name of the int32 repeat column (written when upsample is set)")
     num_stats_domains: int = param(50, doc="list this many largest domains (plus the listed ones) in stats")
 
@@ -81,7 +82,8 @@ class DomainBalance:
 
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.column not in batch.schema.names:
-            raise RecipeError(f"domain_balance: column {self.column!r} is missing; add the `domain` step first")
+            raise RecipeError(f"domain_balance: column {self.column!r} is missing; "
+                              "add the `domain` step first")
         return batch
 
     def _limits(self, names: list[str], counts: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +118,8 @@ class DomainBalance:
         kept_counts = np.bincount(codes[(codes >= 0) & kept], minlength=len(names))
         listed = set(self.downsample) | set(self.upsample)
         top = set(np.argsort(-counts, kind="stable")[: self.num_stats_domains].tolist())
-        show = sorted((i for i, d in enumerate(names) if i in top or d in listed), key=lambda i: (-counts[i], names[i]))
+        show = sorted((i for i, d in enumerate(names) if i in top or d in listed),
+                      key=lambda i: (-counts[i], names[i]))
         return {
             "num_domains": len(names),
             "docs_without_domain": int((codes < 0).sum()),

@@ -37,7 +37,8 @@ class ScoreFilter:
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array:
         if self.column not in batch.schema.names:
-            raise RecipeError(f"score_filter: column {self.column!r} is missing; add the step that writes it first")
+            raise RecipeError(f"score_filter: column {self.column!r} is missing; "
+                              "add the step that writes it first")
         col = pc.cast(batch.column(self.column), pa.float64())
         valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
         score = pc.fill_null(col, 0.0).to_numpy(zero_copy_only=False)

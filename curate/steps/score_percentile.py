@@ -74,15 +74,16 @@ class ScorePercentile:
     name: ClassVar[str] = "score_percentile"
     column: str = param(doc="numeric column to rank by (written by an earlier step)")
     keep_frac: float = param(doc="fraction of each group to keep, e.g. 0.7 drops the lowest 30%")
-    keep: Literal["top", "bottom"] = param("top", doc="keep the highest scores, or the lowest (inverse filter)")
-    group_by: Literal["source", "all"] = param("source", doc="rank within each source, or over the whole corpus")
+    keep: Literal["top", "bottom"] = param("top", doc="keep the highest scores, or the lowest (inverse)")
+    group_by: Literal["source", "all"] = param("source", doc="rank within each source, or over all")
 
     def __post_init__(self) -> None:
         check_range("keep_frac", self.keep_frac, 0.0, 1.0)
 
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.column not in batch.schema.names:
-            raise RecipeError(f"score_percentile: column {self.column!r} is missing; add the step that writes it first")
+            raise RecipeError(f"score_percentile: column {self.column!r} is missing; "
+                              "add the step that writes it first")
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
