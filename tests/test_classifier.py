@@ -106,3 +106,20 @@ def test_annotate_recipe_loads() -> None:
     assert spec.positives == ("reference",) and spec.negatives == ("web",)
     names = [s.name for s in recipe.steps]
     assert names[-2:] == ["score_percentile", "domain_balance"] and "fasttext_score" in names
+
+
+def test_read_labelled_across_batches_and_caps(tmp_path) -> None:
+    from curate.models.classifier import heldout_mask, read_labelled
+
+    path = _recipe(tmp_path, "max_docs_per_source = 100")
+    path.write_text(path.read_text().replace('[output]\n', '[output]\nbatch_rows = 40\n'))
+    recipe = load_recipe(path)
+    data = read_labelled(recipe, recipe.section("classifier"))
+    assert len(data.lines) == 200 and data.labels.sum() == 100
+    assert all("\n" not in line for line in data.lines)
+    uncapped = load_recipe(_recipe(tmp_path))
+    full = read_labelled(uncapped, uncapped.section("classifier"))
+    assert len(full.lines) == 516 and full.labels.sum() == 210
+    held = heldout_mask(full.ids, 0.2, seed=7)
+    assert held.tolist() == heldout_mask(full.ids, 0.2, seed=7).tolist()
+    assert held.tolist() != heldout_mask(full.ids, 0.2, seed=8).tolist()

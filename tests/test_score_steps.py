@@ -60,7 +60,7 @@ def test_keep_ranked_exact_with_ties() -> None:
     assert keep_ranked(scores, 0.5, top=True).sum() == 3  # floor(2.5 + 0.5)
 
 
-def _recipe(tmp_path: Path, keep: str, keep_frac: float, name: str) -> Path:
+def _recipe(tmp_path: Path, keep: str, keep_frac: float, name: str, group_by: str = "source") -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(f"""
 [recipe]
@@ -81,6 +81,7 @@ use = "score_percentile"
 column = "en_prob"
 keep_frac = {keep_frac}
 keep = "{keep}"
+group_by = "{group_by}"
 [output]
 dir = "{tmp_path / name}"
 """)
@@ -141,3 +142,11 @@ def test_binary_fast_path_equals_all_labels(tmp_path) -> None:
     labels, probs = model.predict(texts, k=-1)
     want = [dict(zip(lab, p))["__label__lq"] for lab, p in zip(labels, probs)]
     np.testing.assert_allclose(predict_label_prob(model, texts, "lq"), want, atol=1e-6)
+
+
+def test_score_percentile_over_the_whole_corpus(tmp_path) -> None:
+    manifest = build(load_recipe(_recipe(tmp_path, "top", 0.5, "p-all", group_by="all")))
+    rows = pa.concat_tables([pq.read_table(p) for p in manifest.shard_paths()])
+    assert rows.num_rows == 258  # floor(0.5 * 516 + 0.5)
+    scores = np.concatenate([_all_scores("web"), _all_scores("reference")])
+    assert rows.column("en_prob").to_numpy().min() >= np.sort(scores)[::-1][257]

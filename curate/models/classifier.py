@@ -103,8 +103,9 @@ def read_labelled(recipe, spec: ClassifierSpec) -> Labelled:
             continue
         for chunk in read_file(source, path, os.path.relpath(path, base), recipe.output.batch_rows):
             batch = chunk.batch
-            room = (spec.max_docs_per_source or batch.num_rows) - per_source.get(source.name, 0)
-            batch = batch.slice(0, max(0, min(room, batch.num_rows)))
+            if spec.max_docs_per_source is not None:
+                room = spec.max_docs_per_source - per_source.get(source.name, 0)
+                batch = batch.slice(0, max(0, room))
             per_source[source.name] = per_source.get(source.name, 0) + batch.num_rows
             ids.append(batch.column("id"))
             lines += fasttext_lines(batch.column("text"), lowercase=spec.lowercase, max_chars=spec.max_chars)
