@@ -123,3 +123,47 @@ def test_read_labelled_across_batches_and_caps(tmp_path) -> None:
     held = heldout_mask(full.ids, 0.2, seed=7)
     assert held.tolist() == heldout_mask(full.ids, 0.2, seed=7).tolist()
     assert held.tolist() != heldout_mask(full.ids, 0.2, seed=8).tolist()
+
+
+SHARED = REPO.parent / "shared" / "data"
+#: Full shared sets: 112 Wikipedia articles + 300 news stories vs. 918 Common Crawl pages.
+MIN_AUC_SHARED = 0.9
+
+
+@pytest.mark.skipif(not (SHARED / "bench_corpus.jsonl.zst").exists(), reason="../shared/data absent")
+def test_classifier_on_shared_labelled_sources(tmp_path) -> None:
+    import io
+
+    import polars as pl
+    import zstandard
+
+    raw = zstandard.ZstdDecompressor().stream_reader((SHARED / "bench_corpus.jsonl.zst").open("rb")).read()
+    bench = pl.read_ndjson(io.BytesIO(raw), infer_schema_length=None)
+    wanted = ["pypi/gensim-test-data/wikipedia", "pypi/gensim-test-data/lee"]
+    bench.filter(pl.col("source").is_in(wanted)).select("id", "text").write_ndjson(tmp_path / "ref.jsonl")
+    path = tmp_path / "shared.toml"
+    path.write_text(f"""
+[recipe]
+name = "shared"
+seed = 3
+[[sources]]
+name = "reference"
+paths = ["ref.jsonl"]
+[[sources]]
+name = "web"
+paths = ["{SHARED / 'web_sample.jsonl.zst'}"]
+[output]
+dir = "out"
+[classifier]
+positives = ["reference"]
+negatives = ["web"]
+model_path = "quality.bin"
+max_chars = 5000
+dim = 16
+bucket = 20000
+epoch = 30
+""")
+    assert main(["classifier", "train", str(path)]) == 0
+    report = orjson.loads((tmp_path / "quality.bin.json").read_bytes())
+    assert report["num_train"] + report["num_heldout"] == 112 + 300 + 918
+    assert report["roc_auc"] >= MIN_AUC_SHARED
