@@ -10,6 +10,7 @@ the fastText keyword arguments plus ``output`` (model path) from a JSON file and
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,12 @@ def train_in_subprocess(kwargs: dict[str, Any], output: Path, scratch_dir: Path)
     """Train ``fasttext.train_supervised(**kwargs)`` in a new process and save it to ``output``."""
     args_path = scratch_dir / "fasttext_args.json"
     args_path.write_bytes(orjson.dumps({**kwargs, "output": str(output)}))
+    import curate
+
+    root = str(Path(curate.__file__).resolve().parents[1])  # this curate, wherever the cwd is
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run([sys.executable, "-m", "curate.models.fasttext_train", str(args_path)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise CurateError(f"fastText training failed: {last}")
