@@ -8,10 +8,11 @@ part, sorts each group's scores and keeps exactly ``round(keep_frac * n)`` docum
 ``n`` scored documents (round half up), ties broken by input order. So the kept fraction is exact,
 not the ±ε of a quantile sketch, and a threshold is never "fuzzy" on ties.
 
-Memory: about 20 bytes per document (float64 score, int32 group code, int64 sort index) held at
-once: 10^8 documents need ~2 GB. Beyond that a t-digest / KLL sketch (rank error ~1%) would do;
-exactness was preferred because corpora that fit one machine fit this. Documents whose score is
-null are dropped (reason ``<column>_missing``) and do not count in ``n``.
+Memory: about 20 bytes per document (float64 score, int32 group code, int64 sort index; the
+source strings only while they are encoded): 10^8 documents need ~2 GB. Beyond that a t-digest or
+KLL sketch (rank error ~1%) would do; exactness was preferred because corpora that fit one machine
+fit this. Documents whose score is null are dropped (reason ``<column>_missing``) and do not
+count in ``n``.
 """
 
 from __future__ import annotations
