@@ -18,6 +18,7 @@ COMMANDS = {
     "mix": "curate.commands.mix",
     "stats": "curate.commands.stats",
     "steps": "curate.commands.steps",
+    "classifier": "curate.commands.classifier",
 }
 
 

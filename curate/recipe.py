@@ -154,6 +154,7 @@ SECTIONS = ("recipe", "sources", "steps", "output")
 #: are frozen config dataclasses parsed with ``config.from_table``; modules import lazily.
 SECTION_TYPES: dict[str, tuple[str, str, bool]] = {
     "phases": ("mixers.phases", "PhaseSpec", True),
+    "classifier": ("curate.models.classifier", "ClassifierSpec", False),
 }
 
 

@@ -2,9 +2,13 @@
 
 Accepted, tried in this order (each pass only fills rows still null):
 ISO 8601 with offset or ``Z`` (fractional seconds dropped), ISO without offset (taken as UTC),
-``YYYY-MM-DD HH:MM:SS``, ``YYYY-MM-DD``, RFC 1123 / HTTP dates (``Sun, 29 Mar 2020 09:04:10 GMT``),
-WARC-style compact ``YYYYMMDDHHMMSS``, and Unix epochs (numbers or digit strings: seconds below
-1e11, milliseconds below 1e14, else microseconds).
+``YYYY-MM-DD HH:MM[:SS]``, ``YYYY-MM-DD``, ``YYYY/MM/DD[ HH:MM:SS]``, RFC 1123 / HTTP dates
+(``Sun, 29 Mar 2020 09:04:10 GMT``; ``GMT``/``UTC`` suffixes mean +0000), RFC 2822 without weekday,
+RFC 850 (``Sunday, 29-Mar-20 09:04:10 GMT``), C ``asctime`` (``Sun Mar 29 09:04:10 2020``),
+``March 29, 2020`` / ``Mar 29, 2020``, WARC-style compact ``YYYYMMDDHHMMSS``, ``YYYY-MM`` (first of
+the month), a bare 4-digit year (1 January; also for numbers 1000-9999, which as epoch seconds
+would all fall in 1970), and Unix epochs (numbers or digit strings: seconds below 1e11,
+milliseconds below 1e14, else microseconds).
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ _FORMATS = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S%z",
     "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
-    "%a, %d %b %Y %H:%M:%S GMT",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
     "%a, %d %b %Y %H:%M:%S %z",
+    "%d %b %Y %H:%M:%S %z",
+    "%A, %d-%b-%y %H:%M:%S %z",
+    "%a %b %d %H:%M:%S %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
     "%Y%m%d%H%M%S",
+    "%Y-%m",
 )
 
 
@@ -33,7 +46,14 @@ def _epoch(values: pa.Array) -> pa.Array:
         pc.less(pc.abs(v), 1e11), 1e6, pc.if_else(pc.less(pc.abs(v), 1e14), 1e3, 1.0)
     )
     micros = pc.cast(pc.round(pc.multiply(v, scale)), pa.int64(), safe=False)
-    return pc.cast(micros, TIMESTAMP_TYPE)
+    epoch = pc.cast(micros, TIMESTAMP_TYPE)
+    is_year = pc.and_(pc.greater_equal(v, 1000), pc.and_(pc.less(v, 10000), pc.equal(pc.floor(v), v)))
+    if not pc.any(is_year).as_py():
+        return epoch
+    years = pc.if_else(is_year, pc.cast(pc.cast(v, pa.int64(), safe=False), pa.string()),
+                       pa.scalar(None, pa.string()))
+    parsed = pc.strptime(years, format="%Y", unit="us", error_is_null=True)
+    return pc.if_else(is_year, pc.cast(pc.assume_timezone(parsed, "UTC"), TIMESTAMP_TYPE), epoch)
 
 
 def parse_timestamps(values: pa.Array) -> tuple[pa.Array, int]:
@@ -54,6 +74,7 @@ def parse_timestamps(values: pa.Array) -> tuple[pa.Array, int]:
     text = pc.utf8_trim_whitespace(values)
     text = pc.replace_substring_regex(text, r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1")
     text = pc.replace_substring_regex(text, r"Z$", "+0000")
+    text = pc.replace_substring_regex(text, r" (GMT|UTC)$", " +0000")
     text = pc.replace_substring_regex(text, r"([+-]\d{2}):(\d{2})$", r"\1\2")
     out = pa.nulls(len(values), TIMESTAMP_TYPE)
     for fmt in _FORMATS:

@@ -87,3 +87,9 @@ def test_lang_id_annotates_and_filters():
 def test_length_rejects_bad_parameters(bad):
     with pytest.raises(ValueError, match="out of range"):
         Length(**bad)
+
+
+def test_word_counts_ignore_edge_whitespace_and_empty_text():
+    from curate.steps.length import word_counts
+
+    assert word_counts(pa.array(["hello world ", "", "  ", " a\tb\nc "])).tolist() == [2, 0, 0, 3]

@@ -41,3 +41,51 @@ def predict_top1(model, text: pa.Array, label_prefix: str = "__label__") -> tupl
     names = pc.utf8_replace_slice(names, 0, len(label_prefix), "") if label_prefix else names
     scores = np.array([p[0] if len(p) else 0.0 for p in probs], dtype=np.float32)
     return names, np.minimum(scores, 1.0)
+
+
+def fasttext_lines(text: pa.Array, *, lowercase: bool = False, max_chars: int | None = None) -> list[str]:
+    """Documents as fastText input lines: newlines become spaces (fastText already splits words on
+    every other whitespace, ``\r`` included), optionally lower-cased and cut to ``max_chars``
+    characters. Training and scoring use this same function. A literal replace: 4x faster than
+    a regex on Arrow strings."""
+    if max_chars is not None:
+        text = pc.utf8_slice_codeunits(text, 0, max_chars)
+    text = pc.replace_substring(text, "\n", " ")
+    if lowercase:
+        text = pc.utf8_lower(text)
+    return text.to_pylist()
+
+
+def _binary_softmax(model) -> bool:
+    args = model.f.getArgs()
+    return len(model.get_labels()) == 2 and args.loss.name in ("softmax", "hs")
+
+
+def predict_label_prob(model, lines: list[str], label: str) -> np.ndarray:
+    """Probability of ``label`` (with or without the ``__label__`` prefix) for each line, from one
+    batched ``predict`` call (float32, as fastText reports it: p + 1e-5).
+
+    Two-label softmax/hs models (quality classifiers) ask for the top label only, as a plain
+    ``predict`` does, and take the complement when the top is the other label: fastText reports
+    ``p + 1e-5`` per label, so P(other) = 1 - reported_top + 2e-5, equal to the all-labels answer
+    within float32 rounding. Other models ask for every label (k=-1): ~10% slower with 176 labels.
+    """
+    prefix = model.f.getArgs().label
+    target = label if label.startswith(prefix) else prefix + label
+    if target not in model.get_labels():
+        known = ", ".join(lab.removeprefix(prefix) for lab in model.get_labels()[:20])
+        raise ValueError(f"label={label!r} is not a label of the model; it has: {known}")
+    if not lines:
+        return np.zeros(0, np.float32)
+    if _binary_softmax(model):
+        labels, probs = model.predict(lines, k=1)
+        top = np.fromiter((p[0] for p in probs), dtype=np.float32, count=len(lines))
+        is_target = np.fromiter((lab[0] == target for lab in labels), dtype=bool, count=len(lines))
+        out = np.where(is_target, top, np.float32(1.0 + 2e-5) - top)
+    else:
+        labels, probs = model.predict(lines, k=-1)
+        out = np.fromiter(
+            (p[lab.index(target)] if target in lab else 0.0 for lab, p in zip(labels, probs)),
+            dtype=np.float32, count=len(lines),
+        )
+    return np.clip(out, 0.0, 1.0)

@@ -15,8 +15,10 @@ from curate.steps.step import first_reason
 
 
 def word_counts(text: pa.Array) -> np.ndarray:
-    """Whitespace-separated word count per document."""
-    return pc.list_value_length(pc.utf8_split_whitespace(text)).to_numpy(zero_copy_only=False)
+    """Whitespace-separated word count per document (an empty or blank document has 0 words)."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    counts = pc.list_value_length(pc.utf8_split_whitespace(trimmed)).to_numpy(zero_copy_only=False)
+    return np.where(pc.equal(trimmed, "").to_numpy(zero_copy_only=False), 0, counts)
 
 
 def line_counts(text: pa.Array) -> np.ndarray:

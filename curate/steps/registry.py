@@ -9,14 +9,21 @@ from typing import Any
 
 from curate.config import from_table
 from curate.errors import RecipeError
+from curate.steps.data_age import DateRange, Year
+from curate.steps.domain import Domain
+from curate.steps.domain_balance import DomainBalance
 from curate.steps.exact_dedup import ExactDedup
+from curate.steps.fasttext_score import FasttextScore
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.score_filter import ScoreFilter
+from curate.steps.score_percentile import ScorePercentile
 from curate.steps.skill_cluster import SkillCluster
 from curate.steps.skill_fasttext import SkillFastText
 from curate.steps.skill_rules import SkillRules
 from curate.steps.skill_source import SkillFromSource
 from curate.steps.url_blocklist import UrlBlocklist
+from curate.steps.word_list_score import WordListScore
 
 STEPS: dict[str, type] = {
     "length": Length,
@@ -27,6 +34,14 @@ STEPS: dict[str, type] = {
     "skill_rules": SkillRules,
     "skill_cluster": SkillCluster,
     "skill_fasttext": SkillFastText,
+    "fasttext_score": FasttextScore,
+    "score_filter": ScoreFilter,
+    "score_percentile": ScorePercentile,
+    "word_list_score": WordListScore,
+    "year": Year,
+    "date_range": DateRange,
+    "domain": Domain,
+    "domain_balance": DomainBalance,
 }
 
 
