@@ -12,6 +12,9 @@ from curate.errors import RecipeError
 from curate.steps.exact_dedup import ExactDedup
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.prefix import Prefix
+from curate.steps.tokenize import Tokenize
+from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
 
 STEPS: dict[str, type] = {
@@ -19,6 +22,9 @@ STEPS: dict[str, type] = {
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "lang_id": LangId,
+    "train_tokenizer": TrainTokenizer,
+    "prefix": Prefix,
+    "tokenize": Tokenize,
 }
 
 
