@@ -15,6 +15,7 @@ from curate.errors import CurateError
 COMMANDS = {
     "build": "curate.commands.build",
     "explain": "curate.commands.explain",
+    "export": "curate.commands.export",
     "stats": "curate.commands.stats",
     "steps": "curate.commands.steps",
 }
