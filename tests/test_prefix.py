@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import numpy as np
@@ -125,8 +126,9 @@ def test_line_control_tokens_at_the_right_lines(tok_path, add_bos):
     for r, text in enumerate(texts):
         enc = tok.encode(text, add_special_tokens=False)
         starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-        expected_at = {next((j for j, (a, _) in enumerate(enc.offsets) if a >= s), len(enc.ids)) + add_bos:
-                       (1 if score <= 0.5 else 2) for s, score in zip(starts, scores[r])}
+        token_starts = [a for a, _ in enc.offsets]
+        expected_at = {bisect.bisect_left(token_starts, s) + add_bos: (1 if score <= 0.5 else 2)
+                       for s, score in zip(starts, scores[r])}
         positions = out.column("control_positions")[r].as_py()
         ids = out.column("control_ids")[r].as_py()
         assert positions == sorted(positions)
