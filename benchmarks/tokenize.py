@@ -5,7 +5,7 @@ Peer: ``Tokenizer.encode_batch(texts, add_special_tokens=False)`` (what the issu
 ``Tokenize.annotate(batch)``: encode + flatten to Arrow ``list<uint16>`` + EOS + ``num_tokens``
 (+ ``prefix_tokens`` with ``--prefix``). Rounds alternate peer and ours; the best of each is kept.
 
-    python benchmarks/tokenize.py [--docs 4000] [--vocab 16384] [--rounds 3] [--prefix]
+    python benchmarks/tokenize.py [--docs 2000] [--vocab 8192] [--rounds 3] [--prefix]
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def best_of(fn, rounds: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--docs", type=int, default=4000)
-    ap.add_argument("--vocab", type=int, default=16384)
+    ap.add_argument("--docs", type=int, default=2000)
+    ap.add_argument("--vocab", type=int, default=8192)
     ap.add_argument("--batch-rows", type=int, default=2048)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--prefix", action="store_true", help="also a MeCo prefix column (ours only)")
@@ -77,7 +77,7 @@ def main() -> None:
     mb = sum(len(r["text"].encode()) for r in rows) / 1e6
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "tokenizer.json"
-        train_bpe([r["text"][:20000] for r in rows[:1500]], vocab_size=args.vocab,
+        train_bpe([r["text"][:4000] for r in rows[:800]], vocab_size=args.vocab,
                   special_tokens=["<|endoftext|>"]).save(str(path))
         raw = Tokenizer.from_file(str(path))
         step, prefix = Tokenize(tokenizer=path), Prefix()

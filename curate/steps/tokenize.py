@@ -60,7 +60,13 @@ class Tokenize:
                 raise ValueError(f"tokenizer={str(self.tokenizer)!r}: {exc}") from None
 
     def tokenizer_path(self) -> Path:
-        return resolve_path(self.tokenizer) if self.tokenizer is not None else output_dir() / TOKENIZER_FILE
+        if self.tokenizer is not None:
+            return resolve_path(self.tokenizer)
+        path = output_dir() / TOKENIZER_FILE
+        if not path.is_file():
+            raise CurateError("step tokenize: no `tokenizer` path given and no trained tokenizer.json in the "
+                              "output dir; put a train_tokenizer step before tokenize, or set tokenizer = PATH")
+        return path
 
     def _setup(self) -> tuple[Any, Any, np.dtype, int | None, int | None]:
         path = self.tokenizer_path()
