@@ -209,3 +209,11 @@ def test_join_prefix_matches_per_document_reference(docs):
         expected.append(d[1] + seq)
     got = [x.tolist() for x in np.split(flat, np.cumsum(lengths)[:-1])] if docs else []
     assert got == expected and lengths.tolist() == [len(e) for e in expected]
+
+
+def test_export_of_an_untokenized_build_is_a_one_line_error(tmp_path, capsys):
+    recipe = parse_recipe(RECIPE | {"steps": RECIPE["steps"][:1], "output": {"dir": str(tmp_path / "b")}},
+                          REPO / "recipes" / "x.toml")
+    build(recipe)
+    assert main(["export", str(tmp_path / "b"), "--format", "nanogpt"]) == 2
+    assert "add a tokenize step" in capsys.readouterr().err

@@ -101,3 +101,24 @@ def test_hf_folder_with_config_names_eos(tmp_path, tok_path):
     (folder / "tokenizer_config.json").write_text('{"eos_token": "<|misaligned|>"}')
     batch = pa.RecordBatch.from_pydict({"id": ["x"], "text": pa.array(["hello"], pa.large_string())})
     assert Tokenize(tokenizer=folder).annotate(batch).column("tokens")[0].as_py()[-1] == 2
+
+
+def test_tokens_recipe_parses_with_the_documented_steps():
+    from curate.recipe import load_recipe
+    from tests.tokens_helpers import REPO
+
+    recipe = load_recipe(REPO / "recipes" / "tokens.toml")
+    names = [s.name for s in recipe.steps]
+    assert names[-3:] == ["train_tokenizer", "prefix", "tokenize"]
+    assert recipe.steps[-3].vocab_size == 4096 and recipe.steps[-2].kind == "url_domain"
+
+
+def test_tokenize_without_any_tokenizer_says_what_to_do(tmp_path):
+    from curate.steps.step import OUTPUT_DIR
+
+    token = OUTPUT_DIR.set(tmp_path)
+    try:
+        with pytest.raises(CurateError, match="train_tokenizer step before tokenize"):
+            Tokenize().annotate(pa.RecordBatch.from_pydict({"id": ["x"], "text": pa.array(["a"], pa.large_string())}))
+    finally:
+        OUTPUT_DIR.reset(token)

@@ -21,11 +21,13 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from curate.errors import OutputError
+    from curate.errors import CurateError, OutputError
     from curate.export import FORMATS
     from curate.manifest import Manifest
 
     manifest = Manifest.load(args.dir)
+    if not manifest.tokenizer:
+        raise CurateError(f"{args.dir}: the build has no tokens; add a tokenize step to the recipe")
     out = args.out or args.dir / f"export-{args.format}{'-prefix' if args.with_prefix else ''}"
     if out.exists() and any(out.iterdir()):
         if not args.overwrite:
