@@ -165,11 +165,18 @@ def test_mds(built, tmp_path, with_prefix):
     assert [(s["id"], s["tokens"]) for s in got] == expected
     assert [s["num_prefix_tokens"] for s in got] == [r["num_prefix_tokens"] for r in lineage]
     try:
-        from streaming import StreamingDataset
+        from streaming import MDSWriter, StreamingDataset
     except Exception:
         return  # streaming not importable here (it needs torchvision); the reader above is the check
     ds = StreamingDataset(local=str(out), shuffle=False, batch_size=1)
     assert [(ds[i]["id"], ds[i]["tokens"].tolist()) for i in range(len(ds))] == expected
+    theirs = tmp_path / "theirs"
+    columns = {"id": "str", "tokens": "ndarray:uint16", "num_prefix_tokens": "int32"}
+    with MDSWriter(out=str(theirs), columns=columns) as writer:
+        for s in got:
+            writer.write({**s, "tokens": np.array(s["tokens"], np.uint16)})
+    for name in info["files"]:
+        assert (theirs / name).read_bytes() == (out / name).read_bytes()
 
 
 @pytest.mark.parametrize("with_prefix", [False, True])
