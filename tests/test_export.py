@@ -8,10 +8,10 @@ import warnings
 
 import numpy as np
 import orjson
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curate.build import build
 from curate.cli import main

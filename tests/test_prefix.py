@@ -13,7 +13,7 @@ from tokenizers import Tokenizer
 from curate.steps.prefix import Prefix
 from curate.steps.tokenize import Tokenize
 from curate.tokens.control import ControlSpec
-from tests.tokens_helpers import small_tokenizer, web_batch, web_rows
+from tests.tokens_helpers import small_tokenizer, web_rows
 
 
 @pytest.fixture(scope="module")

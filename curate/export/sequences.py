@@ -9,7 +9,7 @@ conditioned phase. ``export.json`` states which one an export holds.
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa

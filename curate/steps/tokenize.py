@@ -34,8 +34,16 @@ from curate.steps.prefix import PREFIX_TEXT
 from curate.steps.step import output_dir, with_columns
 from curate.tokens.control import ControlSpec, doc_keys, kept, line_keys, line_starts
 from curate.tokens.encode import encode_unique, ids_array, list_array
-from curate.tokens.tokenizer import (TOKENIZER_FILE, file_sha256, find_token_id, load_tokenizer,
-                                     require_special, resolve_path, special_tokens, token_dtype)
+from curate.tokens.tokenizer import (
+    TOKENIZER_FILE,
+    file_sha256,
+    find_token_id,
+    load_tokenizer,
+    require_special,
+    resolve_path,
+    special_tokens,
+    token_dtype,
+)
 
 SPECIAL_PATTERN = re.compile(r"<\|[^|<>\s]+\|>")
 

@@ -8,7 +8,7 @@ GPT-2 pre-tokenisation regex, no prefix space, ByteLevel decoder; special tokens
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 

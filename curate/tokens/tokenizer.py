@@ -17,8 +17,8 @@ import functools
 import hashlib
 from pathlib import Path
 
-import orjson
 import numpy as np
+import orjson
 from tokenizers import Tokenizer
 
 from curate.errors import CurateError
