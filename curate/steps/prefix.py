@@ -108,7 +108,7 @@ class Prefix:
         if self.kind == "source":
             return batch.column(SOURCE).cast(pa.string())
         if self.kind == "column":
-            return full_url(self._column(batch, self.column).cast(pa.string()))
+            return full_url(self._column(batch, self.column))  # trimmed; empty -> missing
         scores = self._column(batch, self.column).cast(pa.float64()).to_numpy(zero_copy_only=False)
         labels = self.labels or tuple(f"q{i}" for i in range(len(self.edges) + 1))
         return bucket_labels(scores, self.edges, labels)

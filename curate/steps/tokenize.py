@@ -119,6 +119,15 @@ class Tokenize:
         flat_ids = np.concatenate(id_out).astype(np.int32) if id_out else np.zeros(0, np.int32)
         return list_array(flat_pos, lengths), list_array(flat_ids, lengths)
 
+    def _eos_id(self, tok, path: Path) -> int | None:
+        """The EOS id (required when appended; else recorded when the tokenizer has one)."""
+        try:
+            return find_token_id(tok, path, self.eos_token, "eos")
+        except CurateError:
+            if self.add_eos:
+                raise
+            return None
+
     def manifest_info(self) -> dict[str, Any]:
         """The manifest's ``tokenizer`` entry; an external tokenizer is copied into the build dir."""
         src = self.tokenizer_path()
@@ -132,7 +141,7 @@ class Tokenize:
             "sha256": file_sha256(dest),
             "vocab_size": vocab_size,
             "bos_id": find_token_id(tok, src, self.bos_token, "bos") if self.add_bos else None,
-            "eos_id": find_token_id(tok, src, self.eos_token, "eos"),
+            "eos_id": self._eos_id(tok, src),
             "add_bos": self.add_bos,
             "add_eos": self.add_eos,
             "dtype": token_dtype(vocab_size).name,

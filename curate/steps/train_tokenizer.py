@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.config import check_range, param
@@ -82,9 +83,20 @@ class TrainTokenizer:
         for i, path in enumerate(ctx.part_paths):
             mine = rows[(rows >= starts[i]) & (rows < starts[i + 1])] - starts[i]
             if len(mine):
-                column = pq.read_table(path, columns=[TEXT]).column(TEXT).take(pa.array(mine))
-                texts += [t[: self.max_doc_chars] for t in column.to_pylist()]
+                texts += self._read_rows(path, mine)
         return texts, sizes
+
+    def _read_rows(self, path, rows: np.ndarray) -> list[str]:
+        """The (truncated) text of ``rows`` (ascending) of one part, a record batch at a time."""
+        out: list[str] = []
+        offset = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=8192, columns=[TEXT]):
+            here = rows[(rows >= offset) & (rows < offset + batch.num_rows)] - offset
+            if len(here):
+                column = pc.utf8_slice_codeunits(batch.column(0).take(pa.array(here)), 0, self.max_doc_chars)
+                out += column.to_pylist()
+            offset += batch.num_rows
+        return out
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         texts, sizes = self._sample(ctx)
