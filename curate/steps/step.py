@@ -51,7 +51,7 @@ class ResolveContext:
     scratch_dir: Path
     seed: int
     num_workers: int
-    out_dir: Path
+    out_dir: Path | None = None
 
 
 #: The output dir of the build being run, set by the runner around every stage task, resolve and

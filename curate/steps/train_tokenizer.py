@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
-from curate.steps.step import ResolveContext, with_columns
+from curate.steps.step import ResolveContext, output_dir, with_columns
 from curate.text.hashing import hash_strings
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
@@ -102,7 +102,7 @@ class TrainTokenizer:
         texts, sizes = self._sample(ctx)
         tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
                         min_frequency=self.min_frequency, num_texts=len(texts))
-        path = ctx.out_dir / TOKENIZER_FILE
+        path = (ctx.out_dir or output_dir()) / TOKENIZER_FILE
         tmp = path.with_name(path.name + ".tmp")
         tok.save(str(tmp))
         tmp.replace(path)
