@@ -122,3 +122,34 @@ def test_tokenize_without_any_tokenizer_says_what_to_do(tmp_path):
             Tokenize().annotate(pa.RecordBatch.from_pydict({"id": ["x"], "text": pa.array(["a"], pa.large_string())}))
     finally:
         OUTPUT_DIR.reset(token)
+
+
+def _resolve_train(tmp_path, step, batches, seed=0):
+    import pyarrow.parquet as pq
+
+    from curate.steps.step import ResolveContext
+
+    parts, decisions = [], []
+    for i, b in enumerate(batches):
+        parts.append(tmp_path / f"p{i}.parquet")
+        decisions.append(tmp_path / f"d{i}.parquet")
+        pq.write_table(pa.Table.from_batches([step.prepare(b)]), parts[-1])
+    ctx = ResolveContext(part_paths=parts, decision_paths=decisions, scratch_dir=tmp_path, seed=seed,
+                         num_workers=1, out_dir=tmp_path)
+    stats = step.resolve(ctx)
+    kept = [pq.read_table(d).column("reason").null_count for d in decisions]
+    assert kept == [b.num_rows for b in batches]  # nothing dropped
+    return stats
+
+
+def test_train_tokenizer_sample_is_seeded_and_independent_of_parts(tmp_path, rows):
+    from curate.steps.train_tokenizer import TrainTokenizer
+
+    step = TrainTokenizer(vocab_size=400, sample_docs=40)
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    one = _resolve_train(tmp_path / "a", step, [web_batch(rows)])
+    three = _resolve_train(tmp_path / "b", step, [web_batch(rows[:10]), web_batch(rows[10:70]), web_batch(rows[70:])])
+    other_seed = _resolve_train(tmp_path / "c", step, [web_batch(rows)], seed=1)
+    assert one["sample_docs"] == 40 and one["sha256"] == three["sha256"] != other_seed["sha256"]
+    assert Tokenizer.from_file(str(tmp_path / "a" / "tokenizer.json")).get_vocab_size() == 400
