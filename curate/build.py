@@ -35,7 +35,7 @@ from curate.pipeline import apply_reasons, is_global, rejected_rows, run_steps
 from curate.readers import read_file
 from curate.recipe import Recipe, SourceSpec, source_files
 from curate.stats import new_counts
-from curate.steps.step import ResolveContext, with_columns
+from curate.steps.step import OUTPUT_DIR, ResolveContext, with_columns
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
@@ -191,6 +191,14 @@ def _shard_writer(task: Task) -> ShardWriter:
 def run_task(task: Task) -> dict[str, Any]:
     """Run one stage on one fragment; returns its counts (and shard infos on the last stage).
     The last stage writes shards; a stage ending in a global step writes its prepared part."""
+    token = OUTPUT_DIR.set(task.layout.root)
+    try:
+        return _run_task(task)
+    finally:
+        OUTPUT_DIR.reset(token)
+
+
+def _run_task(task: Task) -> dict[str, Any]:
     layout, frag, stage = task.layout, task.fragment, task.stages[task.stage]
     done = layout.done(stage.index, frag.index)
     if done.exists():
@@ -302,6 +310,15 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
     layout, complete = _prepare_output(recipe, fragments, overwrite)
     if complete:
         return Manifest.load(layout.root)
+    token = OUTPUT_DIR.set(layout.root)
+    try:
+        return _build(recipe, fragments, layout, workers, strict, progress, t0)
+    finally:
+        OUTPUT_DIR.reset(token)
+
+
+def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: int, strict: bool,
+           progress: Callable[[int], Any] | None, t0: float) -> Manifest:
     stages = plan_stages(recipe.steps)
     bar = progress(sum(f.path.stat().st_size for f in fragments)) if progress else None
     results: list[list[dict[str, Any]]] = []
@@ -332,7 +349,7 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     decision_paths[0].parent.mkdir(parents=True, exist_ok=True)
     ctx = ResolveContext(part_paths=[layout.part(stage.index, f.index) for f in fragments],
                          decision_paths=decision_paths, scratch_dir=scratch, seed=recipe.seed,
-                         num_workers=workers)
+                         num_workers=workers, out_dir=layout.root)
     stats = stage.global_step[1].resolve(ctx)
     shutil.rmtree(scratch, ignore_errors=True)
     _write_json_atomic(done, stats)

@@ -16,6 +16,7 @@ COMMANDS = {
     "build": "curate.commands.build",
     "explain": "curate.commands.explain",
     "mix": "curate.commands.mix",
+    "export": "curate.commands.export",
     "stats": "curate.commands.stats",
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",

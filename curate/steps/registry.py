@@ -16,12 +16,15 @@ from curate.steps.exact_dedup import ExactDedup
 from curate.steps.fasttext_score import FasttextScore
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.prefix import Prefix
 from curate.steps.score_filter import ScoreFilter
 from curate.steps.score_percentile import ScorePercentile
 from curate.steps.skill_cluster import SkillCluster
 from curate.steps.skill_fasttext import SkillFastText
 from curate.steps.skill_rules import SkillRules
 from curate.steps.skill_source import SkillFromSource
+from curate.steps.tokenize import Tokenize
+from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
 from curate.steps.word_list_score import WordListScore
 
@@ -42,6 +45,9 @@ STEPS: dict[str, type] = {
     "date_range": DateRange,
     "domain": Domain,
     "domain_balance": DomainBalance,
+    "train_tokenizer": TrainTokenizer,
+    "prefix": Prefix,
+    "tokenize": Tokenize,
 }
 
 

@@ -16,6 +16,7 @@ Steps never count or time anything themselves: the runner does the accounting (s
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -42,13 +43,29 @@ class Filter(Protocol):
 class ResolveContext:
     """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
     order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
-    spilling, the run's seed and worker count."""
+    spilling, the run's seed and worker count, and the build's output dir (for files a step
+    publishes next to the shards, e.g. a trained ``tokenizer.json``)."""
 
     part_paths: list[Path]
     decision_paths: list[Path]
     scratch_dir: Path
     seed: int
     num_workers: int
+    out_dir: Path | None = None
+
+
+#: The output dir of the build being run, set by the runner around every stage task, resolve and
+#: the final reports. Steps that read a file an earlier global step published there (the trained
+#: tokenizer) look it up with :func:`output_dir`.
+OUTPUT_DIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar("OUTPUT_DIR", default=None)
+
+
+def output_dir() -> Path:
+    """The output dir of the running build; raises outside a build."""
+    path = OUTPUT_DIR.get()
+    if path is None:
+        raise RuntimeError("no build is running: this step needs the build's output dir")
+    return path
 
 
 @runtime_checkable
