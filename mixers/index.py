@@ -1,6 +1,10 @@
 """The document index of a build: per mixing group, which (shard, row) documents exist and their
 token counts, read from the manifest's shards (only the ``num_tokens``, group and ``id`` columns).
 
+Up-sampled documents: when the manifest names a ``repeat_column`` (written by ``domain_balance``),
+a row with repeat r appears r times in its group, so every epoch draws it r times (its tokens count
+r times as available); r = 0 leaves it out.
+
 Validation documents (the *holdout*) are chosen by a seeded 64-bit hash of the document id:
 ``u = (hash(id, seed') >> 11) / 2^53 < holdout_frac``. Membership depends only on the id, seed and
 fraction, so it is the same for every phase, shard layout and machine; a sampler built with the same
@@ -53,7 +57,8 @@ def holdout_mask(ids: pa.Array, seed: int, holdout_frac: float) -> np.ndarray:
     return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53 < holdout_frac
 
 
-def _read_shard(manifest: Manifest, i: int, group_by: str, need_ids: bool) -> pa.Table:
+def _read_shard(manifest: Manifest, i: int, group_by: str, need_ids: bool,
+                repeat_column: str | None = None) -> pa.Table:
     path = manifest.root / manifest.shards[i].path
     names = pq.read_schema(path).names
     if "num_tokens" not in names:
@@ -62,6 +67,10 @@ def _read_shard(manifest: Manifest, i: int, group_by: str, need_ids: bool) -> pa
         hint = "add a skill_* step to the recipe" if group_by == "skill" else "is this a curate shard?"
         raise CurateError(f"{path}: no {group_by!r} column to group by; {hint}")
     cols = ["num_tokens", group_by] + (["id"] if need_ids else [])
+    if repeat_column is not None:
+        if repeat_column not in names:
+            raise CurateError(f"{path}: the manifest names repeat column {repeat_column!r} but the shard lacks it")
+        cols.append(repeat_column)
     return pq.read_table(path, columns=cols)
 
 
@@ -72,8 +81,9 @@ def build_index(manifest: Manifest, group_by: str, seed: int = 0, holdout_frac: 
     if not 0.0 <= holdout_frac < 1.0:
         raise CurateError(f"holdout_frac={holdout_frac!r} is out of range; allowed: 0 <= holdout_frac < 1")
     shard_ids, rows, tokens, labels = [], [], [], []
+    repeat_column = manifest.data.get("repeat_column")
     for i in range(len(manifest.shards)):
-        t = _read_shard(manifest, i, group_by, holdout_frac > 0)
+        t = _read_shard(manifest, i, group_by, holdout_frac > 0, repeat_column)
         ntok = t.column("num_tokens").to_numpy().astype(np.int64)
         keep = ntok > 0
         if holdout_frac > 0:
@@ -85,6 +95,9 @@ def build_index(manifest: Manifest, group_by: str, seed: int = 0, holdout_frac: 
         if group.null_count:
             raise CurateError(f"{manifest.shards[i].path}: {group.null_count} rows have a null {group_by!r}")
         idx = np.flatnonzero(keep)
+        if repeat_column is not None:
+            repeat = t.column(repeat_column).to_numpy(zero_copy_only=False).astype(np.int64)
+            idx = np.repeat(idx, np.maximum(repeat[idx], 0))
         shard_ids.append(np.full(len(idx), i, dtype=np.int32))
         rows.append(idx.astype(np.int64))
         tokens.append(ntok[idx])

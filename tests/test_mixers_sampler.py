@@ -199,3 +199,20 @@ def test_epoch_order_is_a_permutation_fixed_by_its_key():
     assert (order == epoch_order(1000, 7, 123, 0)).all()
     assert not (order == epoch_order(1000, 7, 123, 1)).all()
     assert not (order == epoch_order(1000, 8, 123, 0)).all()
+
+
+def test_repeat_column_upsamples_rows_in_the_index(tmp_path):
+    """domain_balance's `repeat` column: a row with repeat r is r entries of its group."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mixers.index import build_index
+
+    manifest = write_build(tmp_path, {"web": [5, 6, 7, 8]}, shard_rows=10)
+    path = manifest.root / manifest.shards[0].path
+    table = pq.read_table(path)
+    pq.write_table(table.append_column("repeat", pa.array([1, 3, 0, 2], pa.int32())), path)
+    manifest.data["repeat_column"] = "repeat"
+    index = build_index(manifest, "source")
+    assert index.docs["web"].row.tolist() == [0, 1, 1, 1, 3, 3]
+    assert index.tokens() == {"web": 5 + 3 * 6 + 2 * 8}
