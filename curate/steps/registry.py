@@ -12,12 +12,14 @@ from curate.errors import RecipeError
 from curate.steps.exact_dedup import ExactDedup
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.minhash_dedup import MinHashDedup
 from curate.steps.url_blocklist import UrlBlocklist
 
 STEPS: dict[str, type] = {
     "length": Length,
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
+    "minhash_dedup": MinHashDedup,
     "lang_id": LangId,
 }
 
