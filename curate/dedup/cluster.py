@@ -31,8 +31,10 @@ PARTITION_ENTRIES = 16 * 2**20
 MAX_PARTITION_BITS = 10
 
 
-def partition_bits(num_entries: int, partition_entries: int = PARTITION_ENTRIES) -> int:
-    """How many top key bits choose the partition, so each holds ~``partition_entries`` entries."""
+def partition_bits(num_entries: int, partition_entries: int | None = None) -> int:
+    """How many top key bits choose the partition, so each holds ~``partition_entries`` entries
+    (default: the module's ``PARTITION_ENTRIES``)."""
+    partition_entries = partition_entries or PARTITION_ENTRIES
     if num_entries <= partition_entries:
         return 0
     return min(MAX_PARTITION_BITS, math.ceil(math.log2(num_entries / partition_entries)))
