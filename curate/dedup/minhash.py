@@ -211,6 +211,18 @@ def band_keys(sigs: np.ndarray, num_bands: int, rows_per_band: int, seed: int = 
     return out
 
 
+_WARM = False
+
+
+def warm_up() -> None:
+    """Load the compiled kernels now (about 1 s for numba's first use in a process), so that worker
+    processes forked later inherit them instead of each loading them again."""
+    global _WARM
+    if not _WARM:
+        band_keys(signatures(pa.array(["a b"]), num_perm=2, ngram_size=1)[0], 1, 2)
+        _WARM = True
+
+
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """The MinHash estimate of the Jaccard similarity: the fraction of equal signature values."""
     return float(np.mean(sig_a == sig_b))

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from curate.config import check_range, param
 from curate.dedup.index import IndexWriter, MinHashIndex
 from curate.dedup.lsh_params import optimal_bands
-from curate.dedup.minhash import band_keys, signatures
+from curate.dedup.minhash import band_keys, signatures, warm_up
 from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, resolve_clusters
 from curate.errors import CurateError
 from curate.schema import ID, TEXT
@@ -77,6 +77,7 @@ class MinHashDedup:
         check_range("num_bands * rows_per_band", self.num_bands * self.rows_per_band, 1, 4096)
         if (self.keep == "max") != (self.score_column is not None):
             raise ValueError("keep = 'max' needs score_column, and score_column needs keep = 'max'")
+        warm_up()  # in the parent process, before the runner forks its workers
 
     def index_params(self) -> dict[str, Any]:
         """The parameters that shape band keys: an index matches only identical ones."""
