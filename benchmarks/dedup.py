@@ -6,7 +6,8 @@ some of its documents), the same number of bands, rows per band and word n-gram 
 in its own process, from reading the slice to the set of removed ids ("end to end"); the peers get
 the same connected-components semantics (a document is removed when LSH links it to an earlier one).
 
-Printed per tool: MB/s per core (text bytes / wall seconds / cores), peak RSS of its largest process,
+Printed per tool: MB/s per core (text bytes / wall seconds / cores; and per CPU-second of the tool's
+processes, which is steadier on a shared machine: it includes process start-up), peak RSS of its largest process,
 documents removed, recall on planted pairs with true Jaccard >= 0.85 and precision (removed planted
 variants whose true Jaccard to their original is >= --threshold, over all removed planted variants);
 then the pairwise agreement (Jaccard of removed-id sets) and curate's 2-worker speedup.
@@ -217,7 +218,10 @@ def run_curate(work: Path, args, workers: int) -> list[str]:
         f'[[steps]]\nuse = "minhash_dedup"\nngram_size = {args.ngram}\nnum_bands = {args.num_bands}\n'
         f'rows_per_band = {args.rows_per_band}\n[output]\ndir = "out_curate_{workers}"\n'
         f'batch_rows = 4096\n')
-    build(load_recipe(recipe), workers=workers, overwrite=True)
+    loaded = load_recipe(recipe)  # also loads the compiled kernels (numba's ~1 s start-up)
+    t0 = time.perf_counter()
+    build(loaded, workers=workers, overwrite=True)
+    (work / f"build_seconds_{workers}.txt").write_text(str(time.perf_counter() - t0))
     removed = []
     for path in sorted((work / f"out_curate_{workers}" / "rejected").glob("*.parquet")):
         removed += pq.read_table(path, columns=["id"]).column(0).to_pylist()
@@ -252,6 +256,7 @@ def measure(tool: str, work: Path, args) -> dict:
         raise SystemExit(f"{tool} failed:\n{err}")
     result = json.loads((work / f"result_{tool}.json").read_text())
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # its own and its workers' CPU time
     return result
 
 
@@ -289,7 +294,7 @@ def main() -> None:
         cores = 2 if tool == "curate_2w" else 1
         recall, precision = quality(set(r["removed"]), info["pairs"], args.threshold)
         print(f"{tool:11} {r['seconds']:8.1f} s {info['text_mb'] / r['seconds'] / cores:7.2f} MB/s/core "
-              f"peak RSS {r['peak_rss_mb']:7.0f} MB  removed {len(r['removed']):6}  "
+              f"({info['text_mb'] / r['cpu_seconds']:6.2f} MB per CPU-s) peak RSS {r['peak_rss_mb']:7.0f} MB  removed {len(r['removed']):6}  "
               f"recall(J>=0.85) {recall:.3f}  precision(J>={args.threshold}) {precision:.3f}", flush=True)
     names = list(results)
     print("agreement (Jaccard of removed sets):")
@@ -300,8 +305,13 @@ def main() -> None:
     if "curate" in results:
         base = results["curate"]["seconds"]
         for tool in names:
-            if tool != "curate":
+            if tool not in ("curate", "curate_2w"):
                 print(f"curate is {results[tool]['seconds'] / base:6.1f}x faster than {tool}")
+    if "curate" in results and "curate_2w" in results:
+        inner = [float((args.work / f"build_seconds_{w}.txt").read_text()) for w in (1, 2)]
+        print(f"curate 2 workers vs 1: {base / results['curate_2w']['seconds']:.2f}x end to end, "
+              f"{inner[0] / inner[1]:.2f}x for build() alone ({inner[0]:.2f} s vs {inner[1]:.2f} s; "
+              f"without process start-up, imports and numba's kernel loading)")
 
 
 if __name__ == "__main__":

@@ -5,16 +5,16 @@ input order), so the result never depends on the worker count.
 
 1. **Spill.** Every (band key, document) entry goes to one of ``2^bits`` partition files chosen by
    the key's top bits (``bits`` is set so a partition holds about ``PARTITION_ENTRIES`` entries).
-2. **Edges.** Each partition is loaded alone (16 bytes per entry), sorted by key (stable, so
+2. **Edges.** Each partition is loaded alone (16 bytes per entry on disk), sorted by key (stable, so
    documents stay in order within a key) and every run of equal keys gives edges from its first
    document to the others. Partitions are independent: they run in ``num_workers`` processes.
 3. **Union-find** over all edges (numba, path halving, the smaller index always becomes the root):
    each component's root is its earliest document, whatever order the edges come in.
 
-Memory: the spill files take ``16 * num_bands`` bytes per document on disk; RAM holds one
-partition (``16 * PARTITION_ENTRIES`` bytes, 256 MiB by default) plus 8 bytes per document for the
-union-find parents (the step adds 8 per document for cluster sizes and, with ``keep = "max"``,
-16 for the best score and member). The corpus never sits in RAM as Python objects.
+Memory: the spill files take ``16 * num_bands`` bytes per document on disk. RAM holds, per
+worker, one partition being sorted (about 56 bytes per entry at peak: ~230 MB at the default
+``PARTITION_ENTRIES`` of 4 Mi entries) and, in the main process, 8 bytes per document for the
+union-find parents. The corpus never sits in RAM as Python objects.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from pathlib import Path
 import numba
 import numpy as np
 
-PARTITION_ENTRIES = 16 * 2**20
-MAX_PARTITION_BITS = 10
+PARTITION_ENTRIES = 4 * 2**20
+MAX_PARTITION_BITS = 9  # at most 512 open files; beyond ~2e9 entries partitions grow past the target
+ENTRY = np.dtype([("key", "<u8"), ("doc", "<i8")])
 
 
 def partition_bits(num_entries: int, partition_entries: int | None = None) -> int:
@@ -47,42 +48,38 @@ class BandKeySpill:
         self.bits = bits
         self.dir = scratch_dir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._files = [open(self.path(p, "keys"), "wb") for p in range(2**bits)] + [
-            open(self.path(p, "docs"), "wb") for p in range(2**bits)]
+        self._files = [open(self.path(p), "wb") for p in range(2**bits)]
         self.num_entries = 0
 
-    def path(self, partition: int, kind: str) -> Path:
-        return self.dir / f"p{partition:04d}.{kind}"
+    def path(self, partition: int) -> Path:
+        return self.dir / f"p{partition:04d}.entries"
 
     def add(self, keys: np.ndarray, valid: np.ndarray, first_doc: int) -> None:
         """Spill ``keys`` ``[n, num_bands]`` of documents ``first_doc..first_doc+n-1`` (rows where
         ``valid`` is False have no signature and are skipped)."""
         rows = np.flatnonzero(valid)
-        flat_keys = keys[rows].reshape(-1)
-        flat_docs = np.repeat(rows.astype(np.int64) + first_doc, keys.shape[1])
-        self.num_entries += len(flat_keys)
-        parts = self.num_partitions
-        if parts == 1:
-            self._files[0].write(flat_keys.tobytes())
-            self._files[1].write(flat_docs.tobytes())
+        entries = np.empty(len(rows) * keys.shape[1], ENTRY)
+        entries["key"] = keys[rows].reshape(-1)
+        entries["doc"] = np.repeat(rows.astype(np.int64) + first_doc, keys.shape[1])
+        self.num_entries += len(entries)
+        if self.num_partitions == 1:
+            self._files[0].write(entries.tobytes())
             return
-        which = (flat_keys >> np.uint64(64 - self.bits)).astype(np.int64)
+        which = (entries["key"] >> np.uint64(64 - self.bits)).astype(np.int64)
         order = np.argsort(which, kind="stable")
-        bounds = np.searchsorted(which[order], np.arange(parts + 1))
-        for p in range(parts):
-            sel = order[bounds[p]:bounds[p + 1]]
-            if len(sel):
-                self._files[p].write(flat_keys[sel].tobytes())
-                self._files[parts + p].write(flat_docs[sel].tobytes())
+        bounds = np.searchsorted(which[order], np.arange(self.num_partitions + 1))
+        for p in range(self.num_partitions):
+            if bounds[p + 1] > bounds[p]:
+                self._files[p].write(entries[order[bounds[p]:bounds[p + 1]]].tobytes())
 
     @property
     def num_partitions(self) -> int:
         return 2**self.bits
 
-    def close(self) -> list[tuple[Path, Path]]:
+    def close(self) -> list[Path]:
         for f in self._files:
             f.close()
-        return [(self.path(p, "keys"), self.path(p, "docs")) for p in range(self.num_partitions)]
+        return [self.path(p) for p in range(self.num_partitions)]
 
 
 @numba.njit(cache=True)
@@ -100,19 +97,19 @@ def _run_edges(keys, docs, out_a, out_b):
     return n
 
 
-def partition_edges(paths: tuple[Path, Path]) -> tuple[np.ndarray, np.ndarray]:
+def partition_edges(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Edges (first document of a key, other document of that key) of one partition."""
-    keys = np.fromfile(paths[0], dtype=np.uint64)
-    docs = np.fromfile(paths[1], dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    keys, docs = keys[order], docs[order]
+    entries = np.fromfile(path, dtype=ENTRY)
+    order = np.argsort(entries["key"], kind="stable")
+    keys, docs = entries["key"][order], entries["doc"][order]
+    del entries
     out_a = np.empty(len(keys), np.int64)
     out_b = np.empty(len(keys), np.int64)
     n = _run_edges(keys, docs, out_a, out_b)
     return out_a[:n].copy(), out_b[:n].copy()
 
 
-def all_edges(partitions: list[tuple[Path, Path]], num_workers: int):
+def all_edges(partitions: list[Path], num_workers: int):
     """Yield the edges of every partition (in partition order), using up to ``num_workers``
     processes."""
     if num_workers <= 1 or len(partitions) <= 1:

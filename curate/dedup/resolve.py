@@ -102,9 +102,8 @@ def resolve_clusters(ctx: ResolveContext, indexes: list[MinHashIndex], *, num_ba
     spill, score, no_signature = _spill_all(ctx, indexes, num_bands, by_score, num_docs)
     partitions = spill.close()
     root, num_edges = connected_components(num_docs, all_edges(partitions, ctx.num_workers))
-    for keys_path, docs_path in partitions:
-        keys_path.unlink()
-        docs_path.unlink()
+    for path in partitions:
+        path.unlink()
     kept = kept_members(root, num_old, score)
     del root
     cluster_size = np.bincount(kept[num_old:], minlength=num_docs)

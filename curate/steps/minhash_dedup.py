@@ -2,9 +2,9 @@
 one document kept per cluster, every removal traceable to the document it duplicates.
 
 Prepare (parallel, per fragment): MinHash signatures and their LSH band keys in numba over the
-batch's UTF-8 buffer (``curate/dedup/minhash.py``; ~60 MB/s per core for 5-word shingles and 126
-permutations), stored as ``_minhash_bands`` (``num_bands`` uint64 per document; null when the
-document has no word) and, with ``keep = "max"``, the score as ``_minhash_score``.
+batch's UTF-8 buffer (``curate/dedup/minhash.py``; ~100 MB of text per CPU-second for 5-word
+shingles and 126 permutations), stored as ``_minhash_bands`` (``num_bands`` uint64 per document;
+null when the document has no word) and, with ``keep = "max"``, the score as ``_minhash_score``.
 
 Resolve (global, once): documents of the ``against`` indexes first, then the build's in input
 order; band keys are spilled into partitions by hash prefix and clustered partition by partition
@@ -17,9 +17,11 @@ Kept rows gain ``dup_cluster`` (the kept document's id: their own) and ``dup_clu
 Defaults: 5-word shingles, threshold 0.7 with 128 permutations -> 14 bands x 9 rows (datasketch's
 optimal choice): P(candidate) = 0.03 at Jaccard 0.5, 0.44 at 0.7, 0.975 at 0.85, 0.999 at 0.9.
 
-Bytes per document in the global stage: 16 * num_bands on disk for the spilled keys (224 with the
-defaults) and 16 in RAM (union-find parent, cluster size; +16 with ``keep = "max"``) plus one
-partition (<= 256 MiB) and the ids of the kept members of clusters.
+Bytes per document in the global stage: ``16 * num_bands`` on disk for the spilled band keys (224
+with the defaults); in RAM about 25 (union-find root, cluster size, flags; +32 with ``keep = "max"``)
+plus one partition being sorted per worker (~230 MB) and the ids of the clusters' kept documents.
+Nothing scales as Python objects per document. The saved index takes ``8 * num_bands`` bytes per
+kept document plus its id (zstd-compressed Parquet).
 """
 
 from __future__ import annotations
