@@ -6,10 +6,10 @@ some of its documents), the same number of bands, rows per band and word n-gram 
 in its own process, from reading the slice to the set of removed ids ("end to end"); the peers get
 the same connected-components semantics (a document is removed when LSH links it to an earlier one).
 
-Printed per tool: MB/s per core (text bytes / wall seconds / cores; and per CPU-second of the tool's
-processes, which is steadier on a shared machine: it includes process start-up), peak RSS of its largest process,
-documents removed, recall on planted pairs with true Jaccard >= 0.85 and precision (removed planted
-variants whose true Jaccard to their original is >= --threshold, over all removed planted variants);
+Printed per tool: MB/s per core (text bytes / wall seconds / cores; and per CPU-second of the
+tool's processes, steadier on a shared machine), peak RSS of its largest process, documents
+removed, recall on planted pairs with true Jaccard >= 0.85 and precision (removed planted variants
+whose true Jaccard to their original is >= --threshold, over all removed planted variants);
 then the pairwise agreement (Jaccard of removed-id sets) and curate's 2-worker speedup.
 
 Run:  python benchmarks/dedup.py --mb 20
@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -182,6 +183,7 @@ def run_datatrove(work: Path, args) -> list[str]:
     # datatrove 0.10.1 passes str to xxhash, which xxhash >= 4 refuses; encode as xxhash 3 did
     dt_xxhash.xxhash64 = lambda data: xxhash.xxh64_intdigest(data.encode() if isinstance(data, str) else data)
     dt = work / "datatrove"
+    shutil.rmtree(dt, ignore_errors=True)  # datatrove skips tasks whose logs say they completed
     config = MinhashConfig(n_grams=args.ngram, num_buckets=args.num_bands, hashes_per_bucket=args.rows_per_band)
 
     def reader():
@@ -294,7 +296,8 @@ def main() -> None:
         cores = 2 if tool == "curate_2w" else 1
         recall, precision = quality(set(r["removed"]), info["pairs"], args.threshold)
         print(f"{tool:11} {r['seconds']:8.1f} s {info['text_mb'] / r['seconds'] / cores:7.2f} MB/s/core "
-              f"({info['text_mb'] / r['cpu_seconds']:6.2f} MB per CPU-s) peak RSS {r['peak_rss_mb']:7.0f} MB  removed {len(r['removed']):6}  "
+              f"({info['text_mb'] / r['cpu_seconds']:6.2f} MB per CPU-s) peak RSS {r['peak_rss_mb']:5.0f} MB "
+              f"removed {len(r['removed']):6}  "
               f"recall(J>=0.85) {recall:.3f}  precision(J>={args.threshold}) {precision:.3f}", flush=True)
     names = list(results)
     print("agreement (Jaccard of removed sets):")

@@ -1,4 +1,4 @@
-"""Clusters of near-duplicates as connected components of LSH band-key collisions, in bounded memory.
+"""Near-duplicate clusters: connected components of LSH band-key collisions, in bounded memory.
 
 Documents are numbered 0..N-1 in a fixed order (index documents first, then the build's documents in
 input order), so the result never depends on the worker count.
@@ -28,7 +28,7 @@ import numba
 import numpy as np
 
 PARTITION_ENTRIES = 4 * 2**20
-MAX_PARTITION_BITS = 9  # at most 512 open files; beyond ~2e9 entries partitions grow past the target
+MAX_PARTITION_BITS = 9  # <= 512 open files; past ~2e9 entries partitions outgrow the target
 ENTRY = np.dtype([("key", "<u8"), ("doc", "<i8")])
 
 

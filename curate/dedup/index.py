@@ -33,7 +33,8 @@ def bands_array(keys: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1), pa.uint64()), keys.shape[1])
 
 
-def bands_matrix(column: pa.Array | pa.ChunkedArray, num_bands: int) -> tuple[np.ndarray, np.ndarray]:
+def bands_matrix(column: pa.Array | pa.ChunkedArray,
+                 num_bands: int) -> tuple[np.ndarray, np.ndarray]:
     """(uint64 ``[n, num_bands]`` keys, validity) of a fixed-size list column; null rows are 0."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
@@ -73,7 +74,8 @@ class IndexWriter:
             pq.write_table(empty, self.tmp / DOCS_FILE)
         else:
             self._writer.close()
-        meta = {"format": FORMAT, "version": VERSION, "params": self.params, "num_docs": self.num_docs}
+        meta = {"format": FORMAT, "version": VERSION, "params": self.params,
+                "num_docs": self.num_docs}
         (self.tmp / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
         shutil.rmtree(self.path, ignore_errors=True)
         self.tmp.rename(self.path)
@@ -95,11 +97,13 @@ class MinHashIndex:
         meta = orjson.loads(meta_path.read_bytes())
         if meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise CurateError(f"against: {path}: unsupported index format {meta.get('format')!r} "
-                              f"version {meta.get('version')!r}; expected {FORMAT!r} version {VERSION}")
+                              f"version {meta.get('version')!r}; expected {FORMAT!r} "
+                              f"version {VERSION}")
         for key, value in params.items():
             if meta["params"].get(key) != value:
-                raise CurateError(f"against: {path} was built with {key}={meta['params'].get(key)!r}, "
-                                  f"this step has {key}={value!r}; band keys would never match")
+                raise CurateError(f"against: {path} was built with "
+                                  f"{key}={meta['params'].get(key)!r}, this step has "
+                                  f"{key}={value!r}; band keys would never match")
         return cls(path, int(meta["num_docs"]), int(params["num_bands"]))
 
     def iter_keys(self) -> Iterator[np.ndarray]:

@@ -15,7 +15,8 @@ import numpy as np
 GRID_POINTS = 1001
 
 
-def candidate_probability(jaccard: np.ndarray | float, num_bands: int, rows_per_band: int) -> np.ndarray:
+def candidate_probability(jaccard: np.ndarray | float, num_bands: int,
+                          rows_per_band: int) -> np.ndarray:
     """P(a pair of Jaccard similarity ``jaccard`` shares at least one band key)."""
     s = np.asarray(jaccard, dtype=np.float64)
     return 1.0 - (1.0 - s**rows_per_band) ** num_bands

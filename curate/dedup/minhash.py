@@ -13,7 +13,8 @@ Method (Broder 1997; banding as in Leskovec et al., *Mining of Massive Datasets*
    fewer units than that is one shingle; a document with no unit has no signature).
 3. **Signature.** ``num_perm = num_bands * rows_per_band`` hash functions
    ``h_i(x) = (a_i * x + b_i) mod 2^64 >> 32`` (multiply-shift; ``a_i`` odd, from splitmix64 of the
-   seed), each keeping its minimum over the document's shingles: ``P[sig_i(A) = sig_i(B)] = J(A, B)``.
+   seed), each keeping its minimum over the document's shingles:
+   ``P[sig_i(A) = sig_i(B)] = J(A, B)``.
    The estimate ``mean(sig(A) == sig(B))`` has standard deviation ``sqrt(J(1-J)/num_perm)``
    (<= 0.044 at 128 permutations).
 4. **Band keys.** The signature is cut into ``num_bands`` bands of ``rows_per_band`` values; each
@@ -123,7 +124,9 @@ def _units(data, start, end, char_unit, normalize, out):
                 n += 1
             else:
                 for k in range(size):
-                    byte = np.uint64(48) if (normalize and 48 <= b0 <= 57) else np.uint64(data[pos + k])
+                    byte = np.uint64(data[pos + k])
+                    if normalize and 48 <= b0 <= 57:
+                        byte = np.uint64(48)
                     h = (h ^ byte) * FNV_PRIME
             in_unit = True
         pos += size
@@ -205,7 +208,8 @@ def _band_keys(sigs, num_bands, rows_per_band, seed, out):
 def band_keys(sigs: np.ndarray, num_bands: int, rows_per_band: int, seed: int = 0) -> np.ndarray:
     """uint64 ``[n, num_bands]``: one key per band of ``rows_per_band`` signature values."""
     if sigs.shape[1] < num_bands * rows_per_band:
-        raise ValueError(f"signature has {sigs.shape[1]} values; bands need {num_bands * rows_per_band}")
+        raise ValueError(f"signature has {sigs.shape[1]} values; "
+                         f"bands need {num_bands * rows_per_band}")
     out = np.empty((sigs.shape[0], num_bands), np.uint64)
     _band_keys(sigs, num_bands, rows_per_band, np.uint64(seed & 0xFFFFFFFFFFFFFFFF), out)
     return out
@@ -219,7 +223,9 @@ def warm_up() -> None:
     processes forked later inherit them instead of each loading them again."""
     global _WARM
     if not _WARM:
-        band_keys(signatures(pa.array(["a b"]), num_perm=2, ngram_size=1)[0], 1, 2)
+        offsets = pa.py_buffer(np.array([0, 3], np.int64).tobytes())
+        text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(b"a b")])
+        band_keys(signatures(text, num_perm=2, ngram_size=1)[0], 1, 2)  # pa.array(list) imports pandas
         _WARM = True
 
 

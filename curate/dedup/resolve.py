@@ -1,6 +1,7 @@
 """The global half of ``minhash_dedup``: band keys of every fragment (and of earlier indexes) ->
 clusters -> one decision file per fragment, optionally a saved index. See
-``curate/steps/minhash_dedup.py`` for the method and ``curate/dedup/cluster.py`` for the memory bound.
+``curate/steps/minhash_dedup.py`` for the method and ``curate/dedup/cluster.py`` for the memory
+bound.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def _write_decisions(ctx: ResolveContext, kept: np.ndarray, num_old: int, cluste
     for path, out in zip(ctx.part_paths, ctx.decision_paths):
         table = pq.read_table(path, columns=[ID, BANDS_COLUMN])
         n = table.num_rows
-        own_ids = table.column(ID).combine_chunks().cast(pa.string()) if n else pa.array([], pa.string())
+        own_ids = pa.chunked_array(table.column(ID).chunks, pa.string()).combine_chunks() \
+            if n else pa.array([], pa.string())
         kept_of = kept[offset:offset + n]
         removed = kept_of != np.arange(offset, offset + n)
         pos = np.minimum(np.searchsorted(needed, kept_of), len(needed))

@@ -18,7 +18,7 @@ Defaults: 5-word shingles, threshold 0.7 with 128 permutations -> 14 bands x 9 r
 optimal choice): P(candidate) = 0.03 at Jaccard 0.5, 0.44 at 0.7, 0.975 at 0.85, 0.999 at 0.9.
 
 Bytes per document in the global stage: ``16 * num_bands`` on disk for the spilled band keys (224
-with the defaults); in RAM about 25 (union-find root, cluster size, flags; +32 with ``keep = "max"``)
+with the defaults); in RAM about 25 (union-find root, cluster size, flags; +32 for keep = "max")
 plus one partition being sorted per worker (~230 MB) and the ids of the clusters' kept documents.
 Nothing scales as Python objects per document. The saved index takes ``8 * num_bands`` bytes per
 kept document plus its id (zstd-compressed Parquet).
@@ -52,16 +52,16 @@ class MinHashDedup:
     name: ClassVar[str] = "minhash_dedup"
     unit: Literal["word", "char"] = param("word", doc="shingle unit: word or char n-grams")
     ngram_size: int = param(5, doc="units per shingle (5 words; use ~5-10 for char)")
-    normalize: bool = param(True, doc="lower-case, punctuation as separators, digits as 0 before shingling")
-    threshold: float = param(0.7, doc="Jaccard threshold that picks num_bands/rows_per_band when unset")
+    normalize: bool = param(True, doc="lower-case; punctuation separates words; digits hash as 0")
+    threshold: float = param(0.7, doc="Jaccard threshold that picks bands and rows when unset")
     num_perm: int = param(128, doc="hash functions available to the threshold-based choice")
-    num_bands: int | None = param(None, doc="LSH bands (set with rows_per_band; default: from threshold)")
-    rows_per_band: int | None = param(None, doc="signature values per band (default: from threshold)")
+    num_bands: int | None = param(None, doc="LSH bands (with rows_per_band; default: by threshold)")
+    rows_per_band: int | None = param(None, doc="signature values per band (default: by threshold)")
     seed: int = param(0, doc="hash seed (an index only matches builds with the same seed)")
-    keep: Literal["first", "max"] = param("first", doc="cluster member kept: first in input order, or max score")
-    score_column: str | None = param(None, doc="column maximised when keep = 'max' (e.g. a quality score)")
+    keep: Literal["first", "max"] = param("first", doc="member kept: first by input order, or max")
+    score_column: str | None = param(None, doc="column maximised when keep = 'max' (a score)")
     save_index: Path | None = param(None, doc="directory to save this build's MinHash index to")
-    against: tuple[Path, ...] = param((), doc="indexes of earlier builds whose documents new ones must not duplicate")
+    against: tuple[Path, ...] = param((), doc="indexes of earlier builds not to duplicate")
 
     def __post_init__(self) -> None:
         check_range("ngram_size", self.ngram_size, 1, 64)
@@ -69,7 +69,8 @@ class MinHashDedup:
         check_range("num_perm", self.num_perm, 2, 1024)
         check_range("seed", self.seed, 0, 2**63 - 1)
         if (self.num_bands is None) != (self.rows_per_band is None):
-            raise ValueError("num_bands and rows_per_band go together; set both or neither (then threshold)")
+            raise ValueError("num_bands and rows_per_band go together; "
+                             "set both, or neither to use threshold")
         if self.num_bands is None:
             b, r = optimal_bands(self.threshold, self.num_perm)
             object.__setattr__(self, "num_bands", b)
@@ -95,13 +96,13 @@ class MinHashDedup:
 
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         keys, valid = self.band_keys(batch.column(TEXT))
-        bands = pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1), pa.uint64()), self.num_bands,
-                                                  mask=pa.array(~valid))
+        flat = pa.array(keys.reshape(-1), pa.uint64())
+        bands = pa.FixedSizeListArray.from_arrays(flat, self.num_bands, mask=pa.array(~valid))
         columns: dict[str, pa.Array] = {BANDS_COLUMN: bands}
         if self.keep == "max":
             if self.score_column not in batch.schema.names:
-                raise CurateError(f"minhash_dedup.score_column={self.score_column!r} is not a column here; "
-                                  f"columns: {', '.join(batch.schema.names)}")
+                raise CurateError(f"minhash_dedup.score_column={self.score_column!r} is not a "
+                                  f"column here; columns: {', '.join(batch.schema.names)}")
             score = pc.cast(batch.column(self.score_column), pa.float64()).fill_null(-np.inf)
             columns[SCORE_COLUMN] = score
         return with_columns(batch, columns)
