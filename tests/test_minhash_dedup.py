@@ -16,6 +16,7 @@ import pytest
 import zstandard
 
 from curate.build import build
+from curate.commands.stats import funnel_lines
 from curate.dedup import cluster
 from curate.errors import CurateError, RecipeError
 from curate.recipe import load_recipe
@@ -127,6 +128,10 @@ def test_planted_near_duplicates_are_found_and_unrelated_pages_kept_apart(plante
     assert stats["num_without_shingles"] == 1 and found["empty"] == "empty"
     assert stats["num_duplicates"] == sum(d != k for d, k in found.items())
     assert sum(int(v) for v in stats["cluster_size_histogram"].values()) == stats["num_clusters"]
+    lines = funnel_lines(orjson.loads((out / "stats.json").read_bytes()))
+    assert f"duplicates removed: near {stats['num_duplicates']:,} (in {stats['num_clusters']:,} groups)" in lines
+    hist = ", ".join(f"{k}: {v:,}" for k, v in stats["cluster_size_histogram"].items())
+    assert f"  cluster_size_histogram: {hist}" in lines
     shards = pq.read_table(out / "shards")
     sizes = dict(zip(shards.column("dup_cluster").to_pylist(), shards.column("dup_cluster_size").to_pylist()))
     counts: dict[str, int] = {}

@@ -225,7 +225,7 @@ def warm_up() -> None:
     if not _WARM:
         offsets = pa.py_buffer(np.array([0, 3], np.int64).tobytes())
         text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(b"a b")])
-        band_keys(signatures(text, num_perm=2, ngram_size=1)[0], 1, 2)  # pa.array(list) imports pandas
+        band_keys(signatures(text, num_perm=2, ngram_size=1)[0], 1, 2)  # (pa.array(list): pandas)
         _WARM = True
 
 
