@@ -13,7 +13,8 @@ from curate.dedup.cluster import (BandKeySpill, connected_components, kept_membe
 from curate.dedup.lsh_params import candidate_probability, optimal_bands
 from curate.dedup.minhash import band_keys, estimate_jaccard, signatures
 
-VOCAB = [a + b for a in "abcdefghijklmnopqrst" for b in "abcdefghijklmnopqrst"]  # no digits: they normalise to 0
+LETTERS = "abcdefghijklmnopqrst"
+VOCAB = [a + b for a in LETTERS for b in LETTERS]  # no digits: they normalise to 0
 NUM_PERM = 256
 # The estimate's standard deviation is sqrt(J(1-J)/NUM_PERM) <= 0.031; 0.15 is ~4.8 of them.
 TOLERANCE = 0.15
@@ -69,7 +70,8 @@ def test_estimate_is_unbiased_over_many_pairs():
 
 
 def test_normalisation_ignores_case_punctuation_spacing_and_digits():
-    texts = pa.array(["Hello, World! It's 42 o'clock — «now».", "hello world it s 17 o clock now",
+    texts = pa.array(["Hello, World! It's 42 o'clock — «now».",
+                      "hello world it s 17 o clock now",
                       "hello world it is 17 o clock now"])
     sigs, counts = signatures(texts, num_perm=64)
     assert (sigs[0] == sigs[1]).all() and not (sigs[1] == sigs[2]).all()
@@ -106,7 +108,8 @@ def test_optimal_bands_equals_datasketch():
 
     for threshold in (0.5, 0.7, 0.8, 0.9):
         for num_perm in (64, 128):
-            assert optimal_bands(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+            expect = _optimal_param(threshold, num_perm, 0.5, 0.5)
+            assert optimal_bands(threshold, num_perm) == expect
 
 
 def test_candidate_probability_is_an_s_curve():
