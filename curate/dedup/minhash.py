@@ -20,7 +20,7 @@ Method (Broder 1997; banding as in Leskovec et al., *Mining of Massive Datasets*
 4. **Band keys.** The signature is cut into ``num_bands`` bands of ``rows_per_band`` values; each
    band hashes, with its band number, to one 64-bit key. Two documents are candidates when any key
    is equal: ``P = 1 - (1 - J^r)^b``; the curve's midpoint is near ``(1/b)^(1/r)``
-   (b=9, r=13: 0.84; b=14, r=8: 0.72).
+   (b=14, r=9, the default: 0.75; b=9, r=13: 0.84; datatrove's b=14, r=8: 0.72).
 
 Speed: one pass over the bytes and ``num_perm`` multiply-adds per shingle (vectorised by LLVM); no
 Python per document. Everything is deterministic and independent of machine and library versions.
