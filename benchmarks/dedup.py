@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "bench_corpus.jsonl.zst"
 TOOLS = ("datatrove", "datasketch", "rensa", "curate", "curate_2w")
@@ -100,10 +102,13 @@ def make_slice(work: Path, mb: float, num_planted: int, ngram: int) -> dict:
         for d in docs:
             f.write(json.dumps(d) + "\n")
     (work / "parts").mkdir(exist_ok=True)
-    per = -(-len(docs) // NUM_FILES)
+    sizes = [len(d["text"].encode()) for d in docs]  # contiguous files of about equal bytes
+    cuts = np.arange(1, NUM_FILES) * sum(sizes) / NUM_FILES
+    ends = [0] + [int(x) for x in np.searchsorted(np.cumsum(sizes), cuts)]
     for p in range(NUM_FILES):
+        stop = ends[p + 1] if p + 1 < NUM_FILES else len(docs)
         with open(work / "parts" / f"part{p}.jsonl", "w") as f:
-            for d in docs[p * per:(p + 1) * per]:
+            for d in docs[ends[p]:stop]:
                 f.write(json.dumps(d) + "\n")
     info = {"num_docs": len(docs), "text_mb": sum(len(d["text"].encode()) for d in docs) / 1e6,
             "pairs": pairs}
