@@ -40,7 +40,7 @@ from curate.dedup.lsh_params import optimal_bands
 from curate.dedup.minhash import band_keys, signatures, warm_up
 from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, resolve_clusters
 from curate.errors import CurateError
-from curate.schema import ID, TEXT
+from curate.schema import TEXT
 from curate.steps.step import ResolveContext, with_columns
 
 
