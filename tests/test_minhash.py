@@ -45,7 +45,7 @@ def edited(words: list[str], edits: list[tuple[int, str]]) -> list[str]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)  # fixed examples: CI-stable
 @given(pairs)
 def test_estimate_is_within_tolerance_of_true_jaccard(pair):
     words, edits = pair
