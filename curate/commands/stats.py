@@ -49,8 +49,30 @@ def funnel_lines(stats: dict) -> list[str]:
     for name, g in stats.get("global_steps", {}).items():
         summary = ", ".join(f"{k}={v}" for k, v in g.items() if not isinstance(v, (dict, list)))
         lines.append(f"{name}: {summary}")
+        for key, value in g.items():
+            if isinstance(value, dict) and value:
+                lines.append(f"  {key}: " + ", ".join(f"{k}: {v:,}" for k, v in value.items()))
+    lines += duplicate_lines(stats)
     lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
     return lines
+
+
+DUPLICATE_KINDS = {"exact_dedup": "exact", "minhash_dedup": "near"}
+
+
+def duplicate_lines(stats: dict) -> list[str]:
+    """One line with the exact and near duplicates removed by the build's dedup steps."""
+    parts = []
+    for name, g in stats.get("global_steps", {}).items():
+        kind = DUPLICATE_KINDS.get(name.split(":", 1)[-1])
+        if kind is None:
+            continue
+        groups = g.get("num_duplicate_groups", g.get("num_clusters", 0))
+        text = f"{kind} {g.get('num_duplicates', 0):,} (in {groups:,} groups"
+        if g.get("num_duplicates_of_index"):
+            text += f"; {g['num_duplicates_of_index']:,} of an earlier index"
+        parts.append(text + ")")
+    return ["duplicates removed: " + ", ".join(parts)] if parts else []
 
 
 def print_funnel(out_dir: Path) -> None:

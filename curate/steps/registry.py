@@ -16,6 +16,7 @@ from curate.steps.exact_dedup import ExactDedup
 from curate.steps.fasttext_score import FasttextScore
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.minhash_dedup import MinHashDedup
 from curate.steps.prefix import Prefix
 from curate.steps.score_filter import ScoreFilter
 from curate.steps.score_percentile import ScorePercentile
@@ -32,6 +33,7 @@ STEPS: dict[str, type] = {
     "length": Length,
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
+    "minhash_dedup": MinHashDedup,
     "lang_id": LangId,
     "skill_from_source": SkillFromSource,
     "skill_rules": SkillRules,
