@@ -273,6 +273,19 @@ def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) 
     return layout, False
 
 
+def warm_up(recipe: Recipe) -> None:
+    """Pay one-time costs once in the parent so forked workers inherit them: pyarrow's lazy pandas
+    import (timestamp handling) and each step's ``warm_up()`` (e.g. numba compilation)."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        pass
+    for step in recipe.steps:
+        hook = getattr(step, "warm_up", None)
+        if hook is not None:
+            hook()
+
+
 def _run_stage(tasks: list[Task], workers: int, bar: Any) -> list[dict[str, Any]]:
     global _PROGRESS
     for t in tasks:
@@ -320,6 +333,8 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
 def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: int, strict: bool,
            progress: Callable[[int], Any] | None, t0: float) -> Manifest:
     stages = plan_stages(recipe.steps)
+    if workers > 1:
+        warm_up(recipe)
     bar = progress(sum(f.path.stat().st_size for f in fragments)) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}

@@ -80,7 +80,10 @@ class MinHashDedup:
         check_range("num_bands * rows_per_band", self.num_bands * self.rows_per_band, 1, 4096)
         if (self.keep == "max") != (self.score_column is not None):
             raise ValueError("keep = 'max' needs score_column, and score_column needs keep = 'max'")
-        warm_up()  # in the parent process, before the runner forks its workers
+
+    def warm_up(self) -> None:
+        """Compile the numba kernels once, in the parent, before the runner forks its workers."""
+        warm_up()
 
     def index_params(self) -> dict[str, Any]:
         """The parameters that shape band keys: an index matches only identical ones."""

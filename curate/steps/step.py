@@ -11,6 +11,9 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
   every fragment in input order and writes, for each fragment, a decision table aligned row for row
   (``reason``, ``duplicate_of`` and columns to add to the kept rows).
 
+Optional hooks: ``warm_up()`` pays one-time costs (numba compilation, model loading) in the parent
+before the runner forks its workers; ``manifest_info() -> dict`` adds top-level manifest keys.
+
 Steps never count or time anything themselves: the runner does the accounting (stats.json).
 """
 
