@@ -66,3 +66,22 @@ def plan(phases, cfg) -> list[Segment]:
                                     span_steps=span_steps, branch_seed=seed,
                                     last_branch=k == len(seeds) - 1))
     return segments
+
+
+def lr_curves(segments: list[Segment], cfg) -> dict[str, list[float]]:
+    """The LR at every step of every phase, as the trainer will use it (soup phases: one branch),
+    for ``curate train --plot-lr``."""
+    from train.schedules import make_schedule
+
+    curves: dict[str, list[float]] = {}
+    last_lr = span_prev_lr = None
+    for seg in segments:
+        if seg.phase.name in curves:
+            continue
+        if seg.phase_index == seg.span_start:
+            span_prev_lr = last_lr
+        owner = next(s for s in segments if s.phase_index == seg.span_start).settings
+        sched = make_schedule(owner, seg.span_steps, cfg.lr, span_prev_lr)
+        curves[seg.phase.name] = [sched.lr(seg.span_offset + s) for s in range(seg.num_steps)]
+        last_lr = curves[seg.phase.name][-1]
+    return curves

@@ -135,6 +135,9 @@ class Trainer:
             seg = self.segments[self.pos.segment]
             if not resumed_mid:
                 self.start_segment(seg)
+                if self.pos.segment == 0 and self.evaluator.batches:
+                    self.log({"kind": "eval", "val": self.evaluator.evaluate(self.model),
+                              **self.where(seg)})
                 self.sampler = self.make_sampler(self.manifest, seg.phase, self.data_seed(seg),
                                                  self.cfg.holdout_frac)
                 self.packer = Packer(self.cfg.seq_len)
