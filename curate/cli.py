@@ -17,6 +17,9 @@ COMMANDS = {
     "explain": "curate.commands.explain",
     "stats": "curate.commands.stats",
     "steps": "curate.commands.steps",
+    "train": "curate.commands.train",
+    "generate": "curate.commands.generate",
+    "lego": "curate.commands.lego",
 }
 
 

@@ -153,6 +153,7 @@ SECTIONS = ("recipe", "sources", "steps", "output")
 #: Optional sections read by later stages: name -> (module, class, array of tables?). The classes
 #: are frozen config dataclasses parsed with ``config.from_table``; modules import lazily.
 SECTION_TYPES: dict[str, tuple[str, str, bool]] = {
+    "train": ("train.config", "TrainConfig", False),
 }
 
 

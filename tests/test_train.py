@@ -211,3 +211,66 @@ def test_existing_run_needs_resume(build, tmp_path):
     with pytest.raises(CurateError, match="--resume"):
         _run(build, tmp_path / "r", cfg, phases)
     shutil.rmtree(tmp_path / "r")
+
+
+def test_skill_graph_estimator_measures_loss_decrease(build):
+    from train.skill_graph import estimate
+
+    def phase_factory(name, num_tokens, group_by, weights):
+        return PhaseSpec(name, num_tokens, group_by=group_by, weights=weights or None)
+
+    cfg = config(lr=3e-3)
+    graph = estimate(build, PhaseSpec("p", 1, group_by="source"), cfg, seed=0, steps=3,
+                     make_sampler=make_sampler, holdout_refs=holdout_refs, phase_factory=phase_factory)
+    assert graph.skills == ["articles", "cc"]
+    assert graph.matrix.shape == (2, 2) and (graph.matrix >= 0).all()
+    assert graph.matrix[0, 0] > 0 and graph.matrix[1, 1] > 0      # training on a skill helps it
+
+
+def test_train_section_parses_from_a_recipe(tmp_path):
+    from curate.errors import RecipeError
+    from curate.recipe import load_recipe
+
+    text = """
+[recipe]
+name = "t"
+[[sources]]
+name = "web"
+paths = ["x.jsonl"]
+[output]
+dir = "out"
+[train]
+hidden_size = 64
+lr = 2e-3
+[train.phases.anneal]
+schedule = "linear_decay"
+soup_seeds = [42, 42069, 666]
+"""
+    (tmp_path / "r.toml").write_text(text)
+    cfg = load_recipe(tmp_path / "r.toml").section("train")
+    assert cfg.hidden_size == 64 and cfg.phase("anneal").soup_seeds == (42, 42069, 666)
+    assert cfg.phase("other").schedule == "cosine"
+    (tmp_path / "r.toml").write_text(text.replace('"linear_decay"', '"exponential"'))
+    with pytest.raises(RecipeError, match="train.phases.anneal.schedule"):
+        load_recipe(tmp_path / "r.toml")
+
+
+def test_lego_answers_resolve_the_chain():
+    from train.lego import lego_documents
+
+    for skill in (1, 3, 5):
+        for line in lego_documents(skill, 2, num_vars=5, seed=1)[0]["text"].splitlines():
+            clauses, question = line.split(" ? ")
+            rules = dict(c.split("=") for c in clauses.split())
+            var, answer = question.split("=")
+
+            def value(v):
+                rhs = rules[v]
+                sign = 1 if rhs[0] == "+" else -1
+                return sign if rhs[1:] == "1" else sign * value(rhs[1:])
+
+            assert value(var) == int(answer)
+            depth, v = 1, var
+            while rules[v][1:] != "1":
+                v, depth = rules[v][1:], depth + 1
+            assert depth == skill

@@ -17,11 +17,13 @@ def _pyplot():
 
 
 def plot_lr(curves: dict[str, list[float]], path: Path, title: str = "learning rate") -> None:
-    """One line per named LR curve (step on x)."""
+    """The phases' LR curves one after the other on a global step axis, one colour per phase."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4))
+    start = 0
     for name, lrs in curves.items():
-        ax.plot(range(len(lrs)), lrs, label=name)
+        ax.plot(range(start, start + len(lrs)), lrs, label=name)
+        start += len(lrs)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("LR")
     ax.set_title(title)
