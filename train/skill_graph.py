@@ -46,8 +46,9 @@ def mixers_phase(name: str, num_tokens: int, group_by: str, weights: dict[str, f
     from curate.config import from_table
     from mixers.phases import PhaseSpec
 
+    mixture = {"strategy": "static", "weights": weights} if weights else {"strategy": "temperature"}
     return from_table(PhaseSpec, {"name": name, "num_tokens": num_tokens, "group_by": group_by,
-                                  "mixture": {"strategy": "static", "weights": weights}}, "phases[0]")
+                                  "mixture": mixture}, "phases[0]")
 
 
 def estimate(manifest, phase, cfg, seed: int, steps: int, make_sampler=None, holdout_refs=None,
