@@ -274,3 +274,25 @@ def test_lego_answers_resolve_the_chain():
             while rules[v][1:] != "1":
                 v, depth = rules[v][1:], depth + 1
             assert depth == skill
+
+
+def test_bf16_autocast_loss_is_close_to_fp32():
+    cfg = config()
+    model = build_model(cfg, 512, seed=0)
+    rng = np.random.default_rng(0)
+    rows = pack_all([(rng.integers(0, 512, 50), np.ones(50, bool)) for _ in range(3)], 64)
+    batch = to_batch(rows)
+    with torch.no_grad():
+        fp32 = token_losses(model, batch).sum() / (batch["labels"][:, 1:] != IGNORE).sum()
+        bf16 = token_losses(model, batch, bf16=True).sum() / (batch["labels"][:, 1:] != IGNORE).sum()
+    assert abs(float(fp32) - float(bf16)) < 0.05
+
+
+def test_cli_train_without_build_is_a_one_line_error(tmp_path, capsys):
+    from curate.cli import main
+
+    (tmp_path / "r.toml").write_text('[recipe]\nname = "t"\n[[sources]]\nname = "w"\npaths = ["x"]\n'
+                                     '[output]\ndir = "out"\n[train]\n')
+    assert main(["train", str(tmp_path / "r.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("curate train: error:") and err.count("\n") == 1
