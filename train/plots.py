@@ -61,7 +61,8 @@ def plot_eval(log_path: Path, path: Path, runs: dict[str, Path] | None = None) -
             ax.plot(xs, ys, marker=".", label=f"{run} {name}".strip())
     ax.set_xlabel("training tokens")
     ax.set_ylabel("validation loss")
-    ax.legend(fontsize=7)
+    if ax.lines:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
