@@ -259,10 +259,9 @@ def test_lego_answers_resolve_the_chain():
     from train.lego import lego_documents
 
     for skill in (1, 3, 5):
-        for line in lego_documents(skill, 2, num_vars=5, seed=1)[0]["text"].splitlines():
-            clauses, question = line.split(" ? ")
-            rules = dict(c.split("=") for c in clauses.split())
-            var, answer = question.split("=")
+        for doc in lego_documents(skill, 5, num_vars=5, seed=1):
+            rules = dict(c.split("=") for c in doc["question"].removesuffix(" ?").split())
+            var, answer = doc["text"].strip().split("=")
 
             def value(v):
                 rhs = rules[v]
