@@ -8,7 +8,9 @@ nothing is predicted across a document boundary. The model gets a block-diagonal
 ``segment`` (:func:`train.model.document_mask`), so **no attention crosses documents** (MeCo's
 setting, METHODS 1). Non-target tokens of a document (prefix, control tokens) have label -100.
 
-State for exact resume is only the unplaced rest of a split document.
+State for exact resume is only the unplaced rest of a split document. Rows are filled in stream
+order (no row shuffle buffer), so a document longer than ``seq_len`` fills consecutive rows of a
+batch: with small batches, prefer documents not much longer than a batch (or a length cap).
 """
 
 from __future__ import annotations
