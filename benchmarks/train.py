@@ -39,7 +39,7 @@ def sampler_api(build: Path | None, tmp: Path):
         return Manifest.load(build), mixers.make_sampler, mixers.holdout_refs, mixers_phase
     from tests.train_support import PhaseSpec, holdout_refs, make_sampler, web_build
 
-    def phase(name, num_tokens, group_by, weights):
+    def phase(name, num_tokens, group_by, weights, conditioning=False):
         return PhaseSpec(name, num_tokens, group_by=group_by)
 
     return Manifest.load(web_build(tmp / "build")), make_sampler, holdout_refs, phase

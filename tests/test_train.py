@@ -216,8 +216,8 @@ def test_existing_run_needs_resume(build, tmp_path):
 def test_skill_graph_estimator_measures_loss_decrease(build):
     from train.skill_graph import estimate
 
-    def phase_factory(name, num_tokens, group_by, weights):
-        return PhaseSpec(name, num_tokens, group_by=group_by, weights=weights or None)
+    def phase_factory(name, num_tokens, group_by, weights, conditioning):
+        return PhaseSpec(name, num_tokens, conditioning, group_by=group_by, weights=weights or None)
 
     cfg = config(lr=3e-3)
     graph = estimate(build, PhaseSpec("p", 1, group_by="source"), cfg, seed=0, steps=3,

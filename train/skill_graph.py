@@ -41,34 +41,37 @@ class SkillGraph:
         return "\n".join(lines)
 
 
-def mixers_phase(name: str, num_tokens: int, group_by: str, weights: dict[str, float]):
+def mixers_phase(name: str, num_tokens: int, group_by: str, weights: dict[str, float],
+                 conditioning: bool = False):
     """A [[phases]] entry with a static mixture, built through the recipe parser (mixers API)."""
     from curate.config import from_table
     from mixers.phases import PhaseSpec
 
     mixture = {"strategy": "static", "weights": weights} if weights else {"strategy": "temperature"}
     return from_table(PhaseSpec, {"name": name, "num_tokens": num_tokens, "group_by": group_by,
-                                  "mixture": mixture}, "phases[0]")
+                                  "conditioning": conditioning, "mixture": mixture}, "phases[0]")
 
 
 def estimate(manifest, phase, cfg, seed: int, steps: int, make_sampler=None, holdout_refs=None,
              phase_factory=mixers_phase) -> SkillGraph:
-    """Estimate A over the groups (``phase.group_by``) of ``phase``'s build with proxy runs."""
+    """Estimate A over the groups (``phase.group_by``) of ``phase``'s build with proxy runs
+    (conditioned like ``phase``; validation as configured in ``cfg``)."""
     from train.trainer import Trainer
 
     group_by = getattr(phase, "group_by", "source")
+    cond = bool(getattr(phase, "conditioning", False))
     proxy_cfg = dataclasses.replace(
         cfg, eval_every=10**9, checkpoint_every=10**9, log_every=10**9,
         phases={"proxy": PhaseTrainConfig(schedule="constant", warmup_frac=0.0)})
     num_tokens = steps * cfg.tokens_per_step
     with tempfile.TemporaryDirectory() as tmp:
-        base = Trainer(manifest, (phase_factory("proxy", num_tokens, group_by, {}),), proxy_cfg, seed,
+        base = Trainer(manifest, (phase_factory("proxy", num_tokens, group_by, {}, cond),), proxy_cfg, seed,
                        Path(tmp) / "base", make_sampler, holdout_refs)
         base_losses = base.evaluator.evaluate(base.new_model())[group_by]
         skills = sorted(base_losses)
         rows = []
         for skill in skills:
-            proxy = phase_factory("proxy", num_tokens, group_by, {skill: 1.0})
+            proxy = phase_factory("proxy", num_tokens, group_by, {skill: 1.0}, cond)
             trainer = Trainer(manifest, (proxy,), proxy_cfg, seed, Path(tmp) / skill, make_sampler, holdout_refs)
             trainer.run()
             after = trainer.evaluator.evaluate(trainer.model)[group_by]
