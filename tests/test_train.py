@@ -295,3 +295,25 @@ def test_cli_train_without_build_is_a_one_line_error(tmp_path, capsys):
     assert main(["train", str(tmp_path / "r.toml")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("curate train: error:") and err.count("\n") == 1
+
+
+def test_resume_equals_continue_with_the_mixers_sampler(build, tmp_path):
+    """The same guarantee through the real mixers API (skipped until mixers/ is installed)."""
+    mixers = pytest.importorskip("mixers")
+    from train.skill_graph import mixers_phase
+
+    cfg = config(eval_every=2, lr=3e-3, phases={"a": {"schedule": "cosine"}, "b": {"schedule": "continue"}})
+    tps = cfg.tokens_per_step
+    phases = (mixers_phase("a", 4 * tps, "source", {}, True), mixers_phase("b", 2 * tps, "skill", {}))
+
+    def run(out, **kw):
+        t = Trainer(build, phases, cfg, seed=0, out_dir=out, make_sampler=mixers.make_sampler,
+                    holdout_refs=mixers.holdout_refs)
+        return t, t.run(**kw)
+
+    full, _ = run(tmp_path / "full")
+    run(tmp_path / "cut", stop_after_steps=3)
+    resumed, _ = run(tmp_path / "cut", resume=True)
+    assert (tmp_path / "cut" / "log.jsonl").read_bytes() == (tmp_path / "full" / "log.jsonl").read_bytes()
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
