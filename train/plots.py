@@ -53,12 +53,21 @@ def eval_series(records: list[dict]) -> dict[str, tuple[list[int], list[float]]]
 
 
 def plot_eval(log_path: Path, path: Path, runs: dict[str, Path] | None = None) -> None:
-    """Validation loss against training tokens, one line per group (and per run when comparing)."""
+    """Validation loss against training tokens: one colour per group, one line style per run
+    (when comparing runs). The y range leaves out the untrained model's loss at token 0."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5))
-    for run, log in (runs or {"": log_path}).items():
-        for name, (xs, ys) in sorted(eval_series(read_log(log)).items()):
-            ax.plot(xs, ys, marker=".", label=f"{run} {name}".strip())
+    styles = ["-", "--", ":", "-."]
+    later: list[float] = []
+    for k, (run, log) in enumerate((runs or {"": log_path}).items()):
+        for c, (name, (xs, ys)) in enumerate(sorted(eval_series(read_log(log)).items())):
+            ax.plot(xs, ys, marker=".", color=f"C{c % 10}", linestyle=styles[k % len(styles)],
+                    label=f"{run} {name}".strip())
+            later += [y for x, y in zip(xs, ys) if x > 0]
+    if later:
+        lo, hi = min(later), max(later)
+        pad = 0.1 * (hi - lo) + 1e-3
+        ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("training tokens")
     ax.set_ylabel("validation loss")
     if ax.lines:
