@@ -20,6 +20,9 @@ COMMANDS = {
     "stats": "curate.commands.stats",
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
+    "train": "curate.commands.train",
+    "generate": "curate.commands.generate",
+    "lego": "curate.commands.lego",
 }
 
 

@@ -155,6 +155,7 @@ SECTIONS = ("recipe", "sources", "steps", "output")
 SECTION_TYPES: dict[str, tuple[str, str, bool]] = {
     "phases": ("mixers.phases", "PhaseSpec", True),
     "classifier": ("curate.models.classifier", "ClassifierSpec", False),
+    "train": ("train.config", "TrainConfig", False),
 }
 
 

@@ -1,0 +1,81 @@
+"""The model: a small Llama from ``transformers.LlamaConfig`` (built from config, never downloaded),
+the packed-batch loss, and weight averaging (model soup).
+
+Loss: mean next-token cross-entropy over the target tokens of a whole optimizer step (all
+micro-batches), so gradient accumulation gives the same update as one large batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from train.packing import IGNORE, Row
+
+
+def llama_config(cfg, vocab_size: int, bos_id: int | None, eos_id: int | None) -> LlamaConfig:
+    return LlamaConfig(
+        vocab_size=vocab_size, hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size or 4 * cfg.hidden_size,
+        num_hidden_layers=cfg.num_layers, num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_heads, max_position_embeddings=max(cfg.seq_len, 2048),
+        rope_theta=cfg.rope_theta, tie_word_embeddings=cfg.tie_embeddings,
+        bos_token_id=bos_id, eos_token_id=eos_id, pad_token_id=eos_id,
+        attn_implementation="sdpa",
+    )
+
+
+def build_model(cfg, vocab_size: int, seed: int, bos_id: int | None = None,
+                eos_id: int | None = None) -> LlamaForCausalLM:
+    """A freshly initialised model; the same seed gives the same weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return LlamaForCausalLM(llama_config(cfg, vocab_size, bos_id, eos_id))
+
+
+def num_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def to_batch(rows: list[Row]) -> dict[str, torch.Tensor]:
+    stack = lambda name: torch.from_numpy(np.stack([getattr(r, name) for r in rows]))  # noqa: E731
+    return {"input_ids": stack("input_ids"), "labels": stack("labels"),
+            "segment": stack("segment"), "position": stack("position")}
+
+
+def document_mask(segment: torch.Tensor) -> torch.Tensor:
+    """(batch, 1, L, L) boolean mask: position i attends to j iff j <= i in the same document."""
+    L = segment.shape[1]
+    causal = torch.ones(L, L, dtype=torch.bool).tril()
+    return ((segment[:, :, None] == segment[:, None, :]) & causal)[:, None]
+
+
+def token_losses(model, batch: dict[str, torch.Tensor], bf16: bool = False) -> torch.Tensor:
+    """Per-position next-token loss, (batch, L-1); 0 where the label is -100."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(input_ids=batch["input_ids"], attention_mask=document_mask(batch["segment"]),
+                       position_ids=batch["position"]).logits
+    labels = batch["labels"][:, 1:]
+    logits = logits[:, :-1].float()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                           ignore_index=IGNORE, reduction="none").view(labels.shape)
+
+
+def num_targets(batch: dict[str, torch.Tensor]) -> int:
+    return int((batch["labels"][:, 1:] != IGNORE).sum())
+
+
+def soup(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Uniform average of weights (OLMo 2 souping), computed as ``w0 + mean(wi - w0)`` so that a
+    soup of identical models is exactly that model."""
+    base = state_dicts[0]
+    out = {}
+    for name, w0 in base.items():
+        if not torch.is_floating_point(w0):
+            out[name] = w0.clone()
+            continue
+        delta = torch.stack([sd[name].double() - w0.double() for sd in state_dicts]).mean(0)
+        out[name] = (w0.double() + delta).to(w0.dtype)
+    return out

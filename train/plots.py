@@ -1,0 +1,77 @@
+"""PNG plots (matplotlib, Agg backend): LR schedules and validation curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_lr(curves: dict[str, list[float]], path: Path, title: str = "learning rate") -> None:
+    """The phases' LR curves one after the other on a global step axis, one colour per phase."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    start = 0
+    for name, lrs in curves.items():
+        ax.plot(range(start, start + len(lrs)), lrs, label=name)
+        start += len(lrs)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("LR")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def read_log(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in Path(path).read_bytes().splitlines() if line.strip()]
+
+
+def eval_series(records: list[dict]) -> dict[str, tuple[list[int], list[float]]]:
+    """'grouping/group' -> (tokens, losses) of the main line of the run (soup branches and soups
+    are left out of the curves)."""
+    series: dict[str, tuple[list[int], list[float]]] = {}
+    for r in records:
+        if r.get("kind") != "eval" or r.get("branch") not in (None, "soup"):
+            continue
+        for grouping, losses in r["val"].items():
+            for group, loss in losses.items():
+                xs, ys = series.setdefault(f"{grouping}/{group}", ([], []))
+                xs.append(r["tokens"])
+                ys.append(loss)
+    return series
+
+
+def plot_eval(log_path: Path, path: Path, runs: dict[str, Path] | None = None) -> None:
+    """Validation loss against training tokens: one colour per group, one line style per run
+    (when comparing runs). The y range leaves out the untrained model's loss at token 0."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 5))
+    styles = ["-", "--", ":", "-."]
+    later: list[float] = []
+    for k, (run, log) in enumerate((runs or {"": log_path}).items()):
+        for c, (name, (xs, ys)) in enumerate(sorted(eval_series(read_log(log)).items())):
+            ax.plot(xs, ys, marker=".", color=f"C{c % 10}", linestyle=styles[k % len(styles)],
+                    label=f"{run} {name}".strip())
+            later += [y for x, y in zip(xs, ys) if x > 0]
+    if later:
+        lo, hi = min(later), max(later)
+        pad = 0.1 * (hi - lo) + 1e-3
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("training tokens")
+    ax.set_ylabel("validation loss")
+    if ax.lines:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
