@@ -9,7 +9,11 @@ from typing import Any
 
 from curate.config import from_table
 from curate.errors import RecipeError
+from curate.steps.c4 import C4
 from curate.steps.exact_dedup import ExactDedup
+from curate.steps.fineweb_quality import FineWebQuality
+from curate.steps.gopher_quality import GopherQuality
+from curate.steps.gopher_repetition import GopherRepetition
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
 from curate.steps.url_blocklist import UrlBlocklist
@@ -19,6 +23,10 @@ STEPS: dict[str, type] = {
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "lang_id": LangId,
+    "gopher_quality": GopherQuality,
+    "gopher_repetition": GopherRepetition,
+    "c4": C4,
+    "fineweb_quality": FineWebQuality,
 }
 
 
