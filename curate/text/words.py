@@ -23,6 +23,7 @@ from curate.text import reference_data as ref
 EX_TABLE_SIZE = 1 << 13  # open-addressing table for the special cases (load < 0.2)
 MAX_SPECIAL_LEN = 16
 MAX_MERGE_TOKENS = 6
+MAX_UNIT_LEN = max(len(u) for u in ref.SPACY_UNITS)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -58,7 +59,7 @@ def special_cases() -> tuple[np.ndarray, ...]:
     return keys, index, cps_arr, cp_off, np.array(lens, np.int64), len_off
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def find_special(cps, s, e, ex):
     """Index of the special case equal to ``cps[s:e]``, or -1."""
     if e - s > MAX_SPECIAL_LEN or e <= s:
@@ -88,7 +89,7 @@ def _is_digit(c):
     return 48 <= c <= 57
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def find_prefix(cps, s, e, flags):
     """Length of spaCy's prefix match at ``cps[s]`` (0 if none)."""
     c = cps[s]
@@ -108,13 +109,14 @@ def find_prefix(cps, s, e, flags):
     return 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _unit_len(cps, s, e, units, unit_off):
     """Length of the unit that ends the span right after its last ASCII digit (0 if none)."""
     d = e - 1
-    while d >= s and not _is_digit(cps[d]):
+    lo = max(s, e - MAX_UNIT_LEN - 1)
+    while d >= lo and not _is_digit(cps[d]):
         d -= 1
-    if d < s or d == e - 1:
+    if d < lo or d == e - 1:
         return 0
     n = e - d - 1
     for u in range(unit_off.shape[0] - 1):
@@ -130,7 +132,7 @@ def _unit_len(cps, s, e, units, unit_off):
     return 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _dot_suffix_ok(prev, flags):
     """spaCy's ``(?<=[0-9{al}%²\\-\\+{p}(?:{q})])\\.``: may a final period split off after ``prev``?"""
     if _is_digit(prev) or prev == 37 or prev == 178 or prev == 45 or prev == 43:
@@ -140,7 +142,7 @@ def _dot_suffix_ok(prev, flags):
     return (flags[prev] & (cc.LOWER | cc.SP_PUNCT | cc.QUOTE)) != 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def find_suffix(cps, s, e, flags, units, unit_off):
     """Length of spaCy's (leftmost-starting) suffix match ending at ``e`` (0 if none)."""
     n = e - s
@@ -174,7 +176,7 @@ def find_suffix(cps, s, e, flags, units, unit_off):
     return max(best, _unit_len(cps, s, e, units, unit_off))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _infix_at(cps, s, i, e, flags):
     """Length of an infix match starting at ``i`` within the core ``cps[s:e]`` (0 if none)."""
     c = cps[i]
@@ -214,7 +216,7 @@ def _infix_at(cps, s, i, e, flags):
     return 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _host_char(c, flags):
     return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or (0xA1 <= c <= 0xFFFF)
 
@@ -263,14 +265,14 @@ def is_url(cps, s, e, flags):
     return j == e or cps[j] == 47 or cps[j] == 63 or cps[j] == 35
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _emit(out_s, out_e, n, s, e):
     out_s[n] = s
     out_e[n] = e
     return n + 1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _emit_special(idx, s, ex, out_s, out_e, n):
     lens, len_off = ex[4], ex[5]
     for k in range(len_off[idx], len_off[idx + 1]):
@@ -303,14 +305,28 @@ def _attach_core(cps, s, e, flags, ex, out_s, out_e, n):
     return n
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _plain_word(cps, s, e, flags):
+    """Letters only: no prefix, suffix, infix or URL can apply (the fast path)."""
+    for i in range(s, e):
+        if (flags[cps[i]] & (cc.ALPHA | cc.PREFIX | cc.SUFFIX)) != cc.ALPHA:
+            return False
+    return True
+
+
 @numba.njit(cache=True, nogil=True)
 def tokenize_chunk(cps, s, e, flags, ex, units, unit_off, out_s, out_e, n, stack):
     """Tokens of the whitespace-free chunk ``cps[s:e]`` appended at ``n``; returns the new count."""
+    if _plain_word(cps, s, e, flags):
+        sp = find_special(cps, s, e, ex)
+        if sp >= 0:
+            return _emit_special(sp, s, ex, out_s, out_e, n)
+        return _emit(out_s, out_e, n, s, e)
     num_suffixes = 0
     last = -1
+    if find_special(cps, s, e, ex) >= 0:
+        last = e - s
     while s < e and e - s != last:
-        if find_special(cps, s, e, ex) >= 0:
-            break
         last = e - s
         pre = find_prefix(cps, s, e, flags)
         if pre and s + pre < e and find_special(cps, s + pre, e, ex) >= 0:
