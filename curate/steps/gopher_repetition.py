@@ -14,7 +14,8 @@ A document is dropped by the first failing rule, in this order (reasons are data
 | ``duplicated_{n}_n_grams`` | chars of repeated n-grams (joined without spaces, greedy scan) > 15 ... 10 % for n = 5 ... 10 |
 
 N-grams are keyed by 64-bit hashes: top n-grams by the word tuple, duplicated n-grams by the
-concatenated characters (a double 31-bit polynomial hash), exactly the equality datatrove uses.
+concatenated characters (a polynomial hash mod 2^64 over the words' characters, so any n-gram's key
+is two prefix lookups), exactly the equalities datatrove uses (up to 64-bit collisions).
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ from curate.text.utf8 import decode_into
 from curate.text.words import span_key, tokenize, word_tables
 
 INF = float("inf")
-MOD1, MOD2 = 2147483647, 2147483629  # primes < 2^31: products of residues fit in 63 bits
-BASE1, BASE2 = 911382323, 972663749
+BASE = np.uint64(0x100000001B3)  # odd multiplier of the polynomial hash (mod 2^64, wrapping)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -78,28 +78,31 @@ def _tuple_keys(tok_keys, tok_lens, nt, n, keys, lens):
 
 
 @numba.njit(cache=True, nogil=True)
-def _concat_keys(p1, p2, pw1, pw2, stream_off, nt, n, keys, lens):
+def _concat_keys(prefix, powers, stream_off, nt, n, keys, lens):
     """Keys and lengths of the word n-grams joined without separator (substring hashes of the
     concatenated words); returns how many."""
     count = nt - n + 1
     for i in range(count):
         lo, hi = stream_off[i], stream_off[i + n]
-        h1 = (p1[hi] - p1[lo] * pw1[hi - lo] % MOD1 + MOD1) % MOD1
-        h2 = (p2[hi] - p2[lo] * pw2[hi - lo] % MOD2 + MOD2) % MOD2
-        keys[i], lens[i] = np.uint64(h1) << np.uint64(32) | np.uint64(h2), hi - lo
+        keys[i], lens[i] = prefix[hi] - prefix[lo] * powers[hi - lo], hi - lo
     return max(count, 0)
 
 
 @numba.njit(cache=True, nogil=True)
-def _word_stats(cps, ts, te, nt, tok_keys, tok_lens, stream_off, p1, p2):
-    stream_off[0] = 0
-    p1[0] = p2[0] = 0
-    pos = 0
+def _token_keys(cps, ts, te, nt, tok_keys, tok_lens):
     for t in range(nt):
         tok_keys[t], tok_lens[t] = span_key(cps, ts[t], te[t]), te[t] - ts[t]
+
+
+@numba.njit(cache=True, nogil=True)
+def _stream_hashes(cps, ts, te, nt, stream_off, prefix):
+    """Prefix hashes of the words' characters concatenated, and each word's offset in that stream."""
+    stream_off[0] = 0
+    prefix[0] = 0
+    pos = 0
+    for t in range(nt):
         for k in range(ts[t], te[t]):
-            p1[pos + 1] = (p1[pos] * BASE1 + cps[k]) % MOD1
-            p2[pos + 1] = (p2[pos] * BASE2 + cps[k]) % MOD2
+            prefix[pos + 1] = prefix[pos] * BASE + np.uint64(cps[k])
             pos += 1
         stream_off[t + 1] = pos
 
@@ -115,10 +118,9 @@ def gopher_repetition_codes(data, offsets, longest, flags, ex, units, unit_off, 
     stack = np.empty(2 * size, np.int64)
     keys, lens = np.empty(size, np.uint64), np.empty(size, np.int64)
     tok_keys, tok_lens, stream_off = np.empty(size, np.uint64), np.empty(size, np.int64), np.empty(size, np.int64)
-    p1, p2 = np.empty(size, np.int64), np.empty(size, np.int64)
-    pw1, pw2 = np.ones(size, np.int64), np.ones(size, np.int64)
+    prefix, powers = np.empty(size, np.uint64), np.ones(size, np.uint64)
     for i in range(1, size):
-        pw1[i], pw2[i] = pw1[i - 1] * BASE1 % MOD1, pw2[i - 1] * BASE2 % MOD2
+        powers[i] = powers[i - 1] * BASE
     table = np.zeros(1, np.uint64)
     for d in range(offsets.shape[0] - 1):
         n = decode_into(data, offsets[d], offsets[d + 1], cps)
@@ -146,7 +148,7 @@ def gopher_repetition_codes(data, offsets, longest, flags, ex, units, unit_off, 
             out[d] = 4
             continue
         nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
-        _word_stats(cps, ts, te, nt, tok_keys, tok_lens, stream_off, p1, p2)
+        _token_keys(cps, ts, te, nt, tok_keys, tok_lens)
         for j in range(top_n.shape[0]):
             if nt < top_n[j]:
                 continue
@@ -156,10 +158,11 @@ def gopher_repetition_codes(data, offsets, longest, flags, ex, units, unit_off, 
                 break
         if out[d] >= 0:
             continue
+        _stream_hashes(cps, ts, te, nt, stream_off, prefix)
         if table.shape[0] <= 2 * nt:
             table = np.zeros(1 << int(np.ceil(np.log2(2 * nt + 2))), np.uint64)
         for j in range(dup_n.shape[0]):
-            count = _concat_keys(p1, p2, pw1, pw2, stream_off, nt, dup_n[j], keys, lens)
+            count = _concat_keys(prefix, powers, stream_off, nt, dup_n[j], keys, lens)
             if greedy_dup_chars(keys, lens, count, dup_n[j], table) / n > dup_frac[j]:
                 out[d] = 5 + top_n.shape[0] + j
                 break

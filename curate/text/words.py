@@ -109,7 +109,7 @@ def find_prefix(cps, s, e, flags):
     return 0
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _unit_len(cps, s, e, units, unit_off):
     """Length of the unit that ends the span right after its last ASCII digit (0 if none)."""
     d = e - 1
@@ -132,7 +132,7 @@ def _unit_len(cps, s, e, units, unit_off):
     return 0
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _dot_suffix_ok(prev, flags):
     """spaCy's ``(?<=[0-9{al}%²\\-\\+{p}(?:{q})])\\.``: may a final period split off after ``prev``?"""
     if _is_digit(prev) or prev == 37 or prev == 178 or prev == 45 or prev == 43:
@@ -142,7 +142,7 @@ def _dot_suffix_ok(prev, flags):
     return (flags[prev] & (cc.LOWER | cc.SP_PUNCT | cc.QUOTE)) != 0
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def find_suffix(cps, s, e, flags, units, unit_off):
     """Length of spaCy's (leftmost-starting) suffix match ending at ``e`` (0 if none)."""
     n = e - s
@@ -176,7 +176,7 @@ def find_suffix(cps, s, e, flags, units, unit_off):
     return max(best, _unit_len(cps, s, e, units, unit_off))
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)
 def _infix_at(cps, s, i, e, flags):
     """Length of an infix match starting at ``i`` within the core ``cps[s:e]`` (0 if none)."""
     c = cps[i]
@@ -281,11 +281,22 @@ def _emit_special(idx, s, ex, out_s, out_e, n):
     return n
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
+def _plain_word(cps, s, e, flags):
+    """Letters only: no prefix, suffix, infix or URL can apply (the fast path)."""
+    for i in range(s, e):
+        if (flags[cps[i]] & (cc.ALPHA | cc.PREFIX | cc.SUFFIX)) != cc.ALPHA:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _attach_core(cps, s, e, flags, ex, out_s, out_e, n):
     sp = find_special(cps, s, e, ex)
     if sp >= 0:
         return _emit_special(sp, s, ex, out_s, out_e, n)
+    if _plain_word(cps, s, e, flags):
+        return _emit(out_s, out_e, n, s, e)
     if is_url(cps, s, e, flags):
         return _emit(out_s, out_e, n, s, e)
     start = s
@@ -306,15 +317,6 @@ def _attach_core(cps, s, e, flags, ex, out_s, out_e, n):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _plain_word(cps, s, e, flags):
-    """Letters only: no prefix, suffix, infix or URL can apply (the fast path)."""
-    for i in range(s, e):
-        if (flags[cps[i]] & (cc.ALPHA | cc.PREFIX | cc.SUFFIX)) != cc.ALPHA:
-            return False
-    return True
-
-
-@numba.njit(cache=True, nogil=True)
 def tokenize_chunk(cps, s, e, flags, ex, units, unit_off, out_s, out_e, n, stack):
     """Tokens of the whitespace-free chunk ``cps[s:e]`` appended at ``n``; returns the new count."""
     if _plain_word(cps, s, e, flags):
@@ -376,7 +378,7 @@ def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
     return n
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def merge_specials(cps, ex, out_s, out_e, n0, n, scratch):
     """spaCy's special-case matcher: runs of adjacent tokens that together spell a special case
     (``)`` + ``:`` -> ``):``, ``Co`` + ``.`` -> ``Co.``) become that special case's tokens. Greedy,
