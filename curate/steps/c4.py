@@ -79,6 +79,22 @@ def citation_len(cps, k, b, flags):
 
 
 @numba.njit(cache=True, nogil=True)
+def _copy_line(cps, a, b, flags, remove_citations, line):
+    """Copy ``cps[a:b]`` into ``line`` without citations (when asked); returns its length."""
+    m = 0
+    k = a
+    while k < b:
+        skip = citation_len(cps, k, b, flags) if (remove_citations and cps[k] == 91) else 0
+        if skip:
+            k += skip
+        else:
+            line[m] = cps[k]
+            m += 1
+            k += 1
+    return m
+
+
+@numba.njit(cache=True, nogil=True)
 def _line_words(cps, a, b, flags, max_word_length):
     """(number of whitespace-separated words, whether one is longer than ``max_word_length``)."""
     words, too_long = 0, False
@@ -145,16 +161,7 @@ def c4_kernel(data, offsets, longest, flags, ex, units, unit_off, opts, out_data
             words, too_long = _line_words(cps, a, b, flags, opts[4])
             if too_long:
                 continue
-            m = 0
-            k = a
-            while k < b:
-                skip = citation_len(cps, k, b, flags) if (opts[0] and cps[k] == 91) else 0
-                if skip:
-                    k += skip
-                else:
-                    line[m] = cps[k]
-                    m += 1
-                    k += 1
+            m = _copy_line(cps, a, b, flags, opts[0], line)
             if (opts[1] and not _ends_terminal(line, m)) or words < opts[3]:
                 continue
             if opts[5] and contains_ascii_lower(line, 0, m, LOREM):
