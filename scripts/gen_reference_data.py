@@ -34,8 +34,11 @@ def unescape(items: list[str]) -> list[str]:
 def main() -> None:
     rules = spacy.blank("en").tokenizer.rules
     exceptions = {o: tuple(len(t[ORTH]) for t in rules[o]) for o in sorted(rules) if not any(c.isspace() for c in o)}
-    icon_re = re.compile(f"[{cc._other_symbols}]")
-    icons = [cp for cp in range(0x110000) if not 0xD800 <= cp < 0xE000 and icon_re.match(chr(cp))]
+    def members(char_class: str) -> list[int]:
+        pattern = re.compile(f"[{char_class}]")
+        return [cp for cp in range(0x110000) if not 0xD800 <= cp < 0xE000 and pattern.match(chr(cp))]
+
+    icons = members(cc._other_symbols)
     data = {
         "DT_PUNCTUATION": "".join(sorted(PUNCTUATION_SET)),
         "DT_TERMINAL": "".join(sorted(TERMINAL_PUNCTUATION)),
@@ -45,6 +48,9 @@ def main() -> None:
         "SPACY_CURRENCY": unescape(cc.LIST_CURRENCY),
         "SPACY_UNITS": unescape(cc.LIST_UNITS),
         "SPACY_ICON_RANGES": ranges(icons),
+        "SPACY_ALPHA_RANGES": ranges(members(cc.ALPHA)),
+        "SPACY_LOWER_RANGES": ranges(members(cc.ALPHA_LOWER)),
+        "SPACY_UPPER_RANGES": ranges(members(cc.ALPHA_UPPER)),
         "SPACY_EXCEPTIONS": exceptions,
     }
     out = Path(__file__).resolve().parents[1] / "curate" / "text" / "reference_data.py"

@@ -4,17 +4,19 @@ Documents: every 3rd page of ../shared/data/web_sample (multilingual Common Craw
 pages of ../shared/data/bench_corpus (man pages, Debian docs, Wikipedia, ...), each at most 12 KB so
 the test stays fast (datatrove runs at ~0.3 MB/s). Skipped when the data, datatrove or spaCy is absent.
 
-Asserted: for each filter, >= 98 % of documents get the same keep/drop decision (measured: 100 % on
-these documents, and 917-918 of all 918 web_sample pages per filter), and C4 rewrites the text of
-the documents both keep identically.
+Asserted: for each filter, >= 98 % of documents get the same keep/drop decision, drops mostly for
+the same reason, and C4 rewrites the text of the documents both keep identically. Measured: 100 % on
+these documents, and on all 918 web_sample pages (same reasons, identical C4 text), and 100 % for
+the four-filter chain on the first 919 bench_corpus documents (benchmarks/filters.py).
 
-Where the decisions can differ (all through word splitting; line, paragraph and character rules are
-exact): curate re-implements spaCy's English tokenizer (``curate/text/words.py``) rather than
-calling it. It approximates spaCy's ALPHA class by ``str.isalpha`` (spaCy leaves out some scripts,
-e.g. Armenian, Georgian, Hangul, so hyphens and periods next to those letters split differently),
-spaCy's URL regex by a host/TLD/path scan, and spaCy's special-case matcher (which merges e.g. ``'``
-``'`` into ``''`` depending on its tokenizer cache) by a greedy merge. These change a few tokens in
-non-English pages, which moves a word ratio across a threshold in about 1 document in 1,000.
+Where decisions can differ (all through word splitting; the line, paragraph and character rules are
+exact): curate re-implements spaCy's English tokenizer (``curate/text/words.py``) instead of calling
+it, with spaCy's character classes and special cases, but approximates two parts: spaCy's URL regex
+becomes a scheme/host/TLD/path scan (no IP-address exclusions), and spaCy's special-case matcher
+(which merges e.g. ``'`` + ``'`` into ``''``, depending on its tokenizer cache) a greedy merge. On
+web_sample, 916 of 918 pages split into exactly spaCy's tokens and the other two differ by 1-4
+tokens in thousands, too few to move a ratio across a threshold there; on other text such a shift
+could flip a document that sits right at a threshold.
 """
 
 from __future__ import annotations
@@ -92,7 +94,6 @@ def test_same_decisions_as_datatrove(texts, ours_cls, theirs_name):
     ours = step.reject(batch).to_pylist()
     same = sum((a is None) == (b is None) for a, b in zip(ours, theirs))
     assert same / len(texts) >= MIN_AGREEMENT, [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs)) if a != b]
-    assert len(texts) - same <= 3  # measured: 0 on these documents
     both_dropped = [(a, b) for a, b in zip(ours, theirs) if a is not None and b is not None]
     assert sum(a == b for a, b in both_dropped) >= MIN_AGREEMENT * len(both_dropped)  # same reason
     if ours_cls is C4:

@@ -75,8 +75,8 @@ def test_char_flags_match_python():
 
 
 def test_same_tokens_as_spacy_on_real_pages():
-    """>= 95 % of pages split exactly as spaCy does and token counts differ by < 0.5 % (measured: 892
-    of 918 web_sample pages; the rest are non-English pages, see test_quality_filters_vs_datatrove)."""
+    """>= 97 % of pages split exactly as spaCy does and token counts differ by < 0.1 % (measured: 916
+    of 918 web_sample pages; see test_quality_filters_vs_datatrove for the two others)."""
     spacy = pytest.importorskip("spacy")
     zstandard = pytest.importorskip("zstandard")
     nlp = spacy.blank("en")
@@ -90,5 +90,5 @@ def test_same_tokens_as_spacy_on_real_pages():
         same_docs += ours == theirs
         count_diff += abs(len(ours) - len(theirs))
         total_tokens += len(theirs)
-    assert same_docs >= 0.95 * len(texts)
-    assert count_diff < 0.005 * total_tokens
+    assert same_docs >= 0.97 * len(texts)
+    assert count_diff < 0.001 * total_tokens

@@ -16,8 +16,8 @@ from curate.text import reference_data as ref
 
 ALPHA = 1 << 0  # str.isalpha
 SPACE = 1 << 1  # str.isspace (str.split / str.strip)
-LOWER = 1 << 2  # spaCy ALPHA_LOWER: lower case or uncased letter
-UPPER = 1 << 3  # spaCy ALPHA_UPPER: upper case or uncased letter
+LOWER = 1 << 2  # spaCy ALPHA_LOWER (lower-case and uncased letters of the scripts spaCy lists)
+UPPER = 1 << 3  # spaCy ALPHA_UPPER
 DT_PUNCT = 1 << 4  # datatrove PUNCTUATION_SET (a "symbol" word has only these)
 SENT_END = 1 << 5  # spaCy sentencizer punct_chars
 UNI_PUNCT = 1 << 6  # Unicode category P* (spaCy is_punct)
@@ -30,6 +30,7 @@ LINE_BREAK = 1 << 12  # str.splitlines boundaries
 DECIMAL = 1 << 13  # str.isdecimal (Python re ``\d``)
 DT_TERMINAL = 1 << 14  # datatrove TERMINAL_PUNCTUATION (FineWeb's default stop_chars)
 CURRENCY = 1 << 15  # one-character spaCy currency symbol
+SP_ALPHA = 1 << 16  # spaCy ALPHA (its tokenizer's letters; not every str.isalpha script)
 
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -56,12 +57,12 @@ def char_flags() -> np.ndarray:
     chars = [chr(cp) for cp in range(ASSIGNED_END)]  # no letters, spaces or punctuation above
     alpha = _predicate(chars, str.isalpha, n).astype(np.uint32)
     space = _predicate(chars, str.isspace, n).astype(np.uint32)
-    lower = _predicate(chars, str.islower, n)
-    upper = _predicate(chars, str.isupper, n)
     decimal = _predicate(chars, str.isdecimal, n).astype(np.uint32)
-    uncased = alpha.astype(bool) & ~lower & ~upper
     table = alpha * ALPHA | space * SPACE | decimal * DECIMAL
-    table |= ((lower | uncased) * LOWER).astype(np.uint32) | ((upper | uncased) * UPPER).astype(np.uint32)
+    for bit, spans in ((SP_ALPHA, ref.SPACY_ALPHA_RANGES), (LOWER, ref.SPACY_LOWER_RANGES),
+                       (UPPER, ref.SPACY_UPPER_RANGES), (ICON, ref.SPACY_ICON_RANGES)):
+        for lo, hi in spans:
+            table[lo : hi + 1] |= bit
     for cp in np.flatnonzero((alpha | space | decimal)[:ASSIGNED_END] == 0):
         if unicodedata.category(chars[cp])[0] == "P":
             table[cp] |= UNI_PUNCT
@@ -72,8 +73,6 @@ def char_flags() -> np.ndarray:
     _set(table, ref.SPACY_QUOTES, QUOTE)
     _set(table, ref.SPACY_PUNCT, SP_PUNCT)
     _set(table, ref.SPACY_CURRENCY, CURRENCY)
-    for lo, hi in ref.SPACY_ICON_RANGES:
-        table[lo : hi + 1] |= ICON
     singles = ref.SPACY_PUNCT + ref.SPACY_QUOTES
     _set(table, singles + ["§", "%", "=", "—", "–"] + ref.SPACY_CURRENCY, PREFIX)
     _set(table, singles + ["—", "–"], SUFFIX)

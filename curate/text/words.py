@@ -6,8 +6,8 @@ prefix and one suffix (spaCy's ``_split_affixes`` loop, stopping at a special ca
 a special case (``"don't"`` -> ``do`` + ``n't``, ``"Mr."``), a URL, or is split at infixes. The
 rules are spaCy's English ``TOKENIZER_PREFIXES`` / ``SUFFIXES`` / ``INFIXES`` written as code over
 the character classes of ``charclass.py``; its 1,343 special cases ship in ``reference_data.py``.
-Known simplifications (rare in real text): spaCy's ALPHA is approximated by ``str.isalpha``, and its
-URL regex by a host/TLD/path scan without the IP-address exclusions.
+Known simplifications (rare in real text): spaCy's URL regex becomes a host/TLD/path scan without
+the IP-address exclusions, and its special-case matcher a greedy merge of adjacent tokens.
 """
 
 from __future__ import annotations
@@ -197,21 +197,21 @@ def _infix_at(cps, s, i, e, flags):
         return 1
     if c == 46 and (fp & (cc.LOWER | cc.QUOTE)) and nxt >= 0 and (fn & (cc.UPPER | cc.QUOTE)):
         return 1
-    if c == 44 and (fp & cc.ALPHA) and (fn & cc.ALPHA):
+    if c == 44 and (fp & cc.SP_ALPHA) and (fn & cc.SP_ALPHA):
         return 1
-    if (fp & cc.ALPHA) or _is_digit(prev):
+    if (fp & cc.SP_ALPHA) or _is_digit(prev):
         if c == 45:  # - -- ---
             for k in range(1, 4):
                 if i + k < e and cps[i + k - 1] == 45:
-                    if flags[cps[i + k]] & cc.ALPHA:
+                    if flags[cps[i + k]] & cc.SP_ALPHA:
                         return k
                 else:
                     break
-        if (c == 8211 or c == 8212 or c == 126) and (fn & cc.ALPHA):
+        if (c == 8211 or c == 8212 or c == 126) and (fn & cc.SP_ALPHA):
             return 1
-        if c == 8212 and nxt == 8212 and i + 2 < e and (flags[cps[i + 2]] & cc.ALPHA):
+        if c == 8212 and nxt == 8212 and i + 2 < e and (flags[cps[i + 2]] & cc.SP_ALPHA):
             return 2
-        if (c == 58 or c == 60 or c == 62 or c == 61 or c == 47) and (fn & cc.ALPHA):
+        if (c == 58 or c == 60 or c == 62 or c == 61 or c == 47) and (fn & cc.SP_ALPHA):
             return 1
     return 0
 
@@ -229,6 +229,10 @@ def is_url(cps, s, e, flags):
         if cps[k] == 58 and cps[k + 1] == 47 and cps[k + 2] == 47:
             if k - s < 2:
                 return False
+            for j in range(s, k):  # scheme: [\w+\-.]{2,}
+                c = cps[j]
+                if not ((flags[c] & (cc.ALPHA | cc.DECIMAL)) or c == 95 or c == 43 or c == 45 or c == 46):
+                    return False
             i = k + 3
             break
     for k in range(i, e):
@@ -253,7 +257,7 @@ def is_url(cps, s, e, flags):
     if dots == 0 or j - label_start < 2:
         return False
     for k in range(label_start, j):
-        if not (flags[cps[k]] & cc.LOWER) or not (flags[cps[k]] & cc.ALPHA):
+        if not (flags[cps[k]] & cc.LOWER):
             return False
     if j < e and cps[j] == 58:
         p = j + 1
