@@ -6,8 +6,12 @@ prefix and one suffix (spaCy's ``_split_affixes`` loop, stopping at a special ca
 a special case (``"don't"`` -> ``do`` + ``n't``, ``"Mr."``), a URL, or is split at infixes. The
 rules are spaCy's English ``TOKENIZER_PREFIXES`` / ``SUFFIXES`` / ``INFIXES`` written as code over
 the character classes of ``charclass.py``; its 1,343 special cases ship in ``reference_data.py``.
-Known simplifications (rare in real text): spaCy's URL regex becomes a host/TLD/path scan without
-the IP-address exclusions, and its special-case matcher a greedy merge of adjacent tokens.
+Known simplifications (rare in real text): spaCy's URL regex becomes a scheme/host/TLD/path scan
+without the IP-address exclusions, and its special-case matcher a greedy merge of adjacent tokens.
+
+Kernels are cached by numba (``cache=True``); numba does not invalidate a caller's cache when a
+callee's file changes, so after editing this package delete ``__pycache__/*.nb[ic]`` (fresh installs
+and CI are unaffected).
 """
 
 from __future__ import annotations
