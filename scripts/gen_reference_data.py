@@ -32,8 +32,15 @@ def unescape(items: list[str]) -> list[str]:
 
 
 def main() -> None:
-    rules = spacy.blank("en").tokenizer.rules
+    tokenizer = spacy.blank("en").tokenizer
+    rules = tokenizer.rules
     exceptions = {o: tuple(len(t[ORTH]) for t in rules[o]) for o in sorted(rules) if not any(c.isspace() for c in o)}
+    # spaCy's special-case matcher re-joins the tokens of special cases that contain affixes
+    # ("d" + "." -> "d."): those special cases and their token lengths without special cases
+    plain = spacy.blank("en").tokenizer
+    plain.rules = {}
+    matcher = {o: tuple(len(t.text) for t in plain(o)) for o in exceptions
+               if tokenizer.find_prefix(o) or tokenizer.find_infix(o) or tokenizer.find_suffix(o)}
     def members(char_class: str) -> list[int]:
         pattern = re.compile(f"[{char_class}]")
         return [cp for cp in range(0x110000) if not 0xD800 <= cp < 0xE000 and pattern.match(chr(cp))]
@@ -52,6 +59,7 @@ def main() -> None:
         "SPACY_LOWER_RANGES": ranges(members(cc.ALPHA_LOWER)),
         "SPACY_UPPER_RANGES": ranges(members(cc.ALPHA_UPPER)),
         "SPACY_EXCEPTIONS": exceptions,
+        "SPACY_MATCHER": matcher,
     }
     out = Path(__file__).resolve().parents[1] / "curate" / "text" / "reference_data.py"
     lines = [

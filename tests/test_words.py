@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 def buffers(text: str):
     cps = np.array([ord(c) for c in text], np.int32)
     n = len(cps)
-    return cps, np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64), np.zeros(2 * n + 2, np.int64)
+    return cps, np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64), np.zeros(4 * n + 4, np.int64)
 
 
 def words(text: str) -> list[str]:

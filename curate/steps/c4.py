@@ -147,7 +147,7 @@ def c4_kernel(data, offsets, longest, flags, ex, units, unit_off, opts, out_data
     size = longest + 2
     cps, line, kept = np.empty(size, np.int32), np.empty(size, np.int32), np.empty(size, np.int32)
     ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
-    stack = np.empty(2 * size, np.int64)
+    stack = np.empty(4 * size, np.int64)
     pos = 0
     out_offsets[0] = 0
     for d in range(offsets.shape[0] - 1):

@@ -48,7 +48,7 @@ def fineweb_codes(data, offsets, longest, flags, ex, units, unit_off, stop_chars
     size = longest + 2
     cps = np.empty(size, np.int32)
     ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
-    stack = np.empty(2 * size, np.int64)
+    stack = np.empty(4 * size, np.int64)
     keys, lens = np.empty(size, np.uint64), np.empty(size, np.int64)
     for d in range(offsets.shape[0] - 1):
         n = decode_into(data, offsets[d], offsets[d + 1], cps)

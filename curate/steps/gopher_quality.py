@@ -99,7 +99,7 @@ def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bou
     cps = np.empty(longest + 1, np.int32)
     ts = np.empty(longest + 1, np.int64)
     te = np.empty(longest + 1, np.int64)
-    stack = np.empty(2 * longest + 2, np.int64)
+    stack = np.empty(4 * longest + 4, np.int64)
     for d in range(offsets.shape[0] - 1):
         n = decode_into(data, offsets[d], offsets[d + 1], cps)
         nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)

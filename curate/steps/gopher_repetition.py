@@ -115,7 +115,7 @@ def gopher_repetition_codes(data, offsets, longest, flags, ex, units, unit_off, 
     size = longest + 2
     cps = np.empty(size, np.int32)
     ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
-    stack = np.empty(2 * size, np.int64)
+    stack = np.empty(4 * size, np.int64)
     keys, lens = np.empty(size, np.uint64), np.empty(size, np.int64)
     tok_keys, tok_lens, stream_off = np.empty(size, np.uint64), np.empty(size, np.int64), np.empty(size, np.int64)
     prefix, powers = np.empty(size, np.uint64), np.ones(size, np.uint64)

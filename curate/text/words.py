@@ -7,7 +7,7 @@ a special case (``"don't"`` -> ``do`` + ``n't``, ``"Mr."``), a URL, or is split 
 rules are spaCy's English ``TOKENIZER_PREFIXES`` / ``SUFFIXES`` / ``INFIXES`` written as code over
 the character classes of ``charclass.py``; its 1,343 special cases ship in ``reference_data.py``.
 Known simplifications (rare in real text): spaCy's URL regex becomes a scheme/host/TLD/path scan
-without the IP-address exclusions, and its special-case matcher a greedy merge of adjacent tokens.
+without the IP-address exclusions.
 
 Kernels are cached by numba (``cache=True``); numba does not invalidate a caller's cache when a
 callee's file changes, so after editing this package delete ``__pycache__/*.nb[ic]`` (fresh installs
@@ -42,8 +42,15 @@ def span_key(cps, s, e):
 @lru_cache(maxsize=1)
 def special_cases() -> tuple[np.ndarray, ...]:
     """spaCy's special cases as numba-friendly arrays: (keys, index, codepoints, cp offsets,
-    token lengths, length offsets)."""
+    token lengths, length offsets, matcher token lengths, matcher offsets). The matcher lengths are
+    the tokens a special case that contains affixes splits into without special cases (empty for
+    the others); ``merge_specials`` re-joins such runs, as spaCy's special-case matcher does."""
     orths = list(ref.SPACY_EXCEPTIONS)
+    match_off = np.zeros(len(orths) + 1, np.int64)
+    match_lens: list[int] = []
+    for i, orth in enumerate(orths):
+        match_lens.extend(ref.SPACY_MATCHER.get(orth, ()))
+        match_off[i + 1] = len(match_lens)
     keys = np.zeros(EX_TABLE_SIZE, np.uint64)
     index = np.full(EX_TABLE_SIZE, -1, np.int64)
     cp_off = np.zeros(len(orths) + 1, np.int64)
@@ -60,7 +67,8 @@ def special_cases() -> tuple[np.ndarray, ...]:
         while index[slot] >= 0:
             slot = (slot + 1) & (EX_TABLE_SIZE - 1)
         keys[slot], index[slot] = key, i
-    return keys, index, cps_arr, cp_off, np.array(lens, np.int64), len_off
+    return (keys, index, cps_arr, cp_off, np.array(lens, np.int64), len_off,
+            np.array(match_lens, np.int64), match_off)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -368,7 +376,7 @@ def tokenize_chunk(cps, s, e, flags, ex, units, unit_off, out_s, out_e, n, stack
 @numba.njit(cache=True, nogil=True)
 def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
     """spaCy-English word tokens of ``cps[s:e]`` into ``out_s``/``out_e`` (codepoint spans, no
-    whitespace tokens); returns the number of tokens. ``out_*`` need ``e - s`` slots, ``stack`` ``2 * (e - s)``."""
+    whitespace tokens); returns the number of tokens. ``out_*`` need ``e - s`` slots, ``stack`` ``4 * (e - s)``."""
     n = 0
     i = s
     while i < e:
@@ -386,30 +394,59 @@ def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
     return n
 
 
+@numba.njit(cache=True, nogil=True)
+def _matcher_special(cps, ex, starts, ends, i, length):
+    """The special case that tokens ``i .. i+length`` spell, if spaCy's matcher would join them
+    (the special contains affixes and the tokens are its affix split); else -1."""
+    s, e = starts[i], ends[i + length - 1]
+    if e - s > MAX_SPECIAL_LEN:
+        return -1
+    idx = find_special(cps, s, e, ex)
+    if idx < 0:
+        return -1
+    match_lens, match_off = ex[6], ex[7]
+    if match_off[idx + 1] - match_off[idx] != length:
+        return -1
+    for k in range(length):
+        if ends[i + k] - starts[i + k] != match_lens[match_off[idx] + k]:
+            return -1
+    return idx
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def merge_specials(cps, ex, out_s, out_e, n0, n, scratch):
-    """spaCy's special-case matcher: runs of adjacent tokens that together spell a special case
-    (``)`` + ``:`` -> ``):``, ``Co`` + ``.`` -> ``Co.``) become that special case's tokens. Greedy,
-    longest run first, left to right. Rewrites ``out_*[n0:n]``; returns the new end."""
+    """spaCy's special-case matcher within one chunk: runs of tokens that spell a special case with
+    affixes (``)`` + ``:`` -> ``):``, ``d`` + ``.`` -> ``d.``) become that special case's tokens.
+    Like spaCy: longest runs first, later starts first among equals, skipping a run whose first or
+    last token is taken. ``scratch`` needs 4 * (n - n0) slots. Rewrites ``out_*[n0:n]``; returns the
+    new end."""
     m = n - n0
+    starts, ends = scratch[:m], scratch[m:2 * m]
+    taken, accepted = scratch[2 * m:3 * m], scratch[3 * m:4 * m]
     for k in range(m):
-        scratch[k], scratch[m + k] = out_s[n0 + k], out_e[n0 + k]
+        starts[k], ends[k] = out_s[n0 + k], out_e[n0 + k]
+        taken[k], accepted[k] = 0, 0
+    found = False
+    for length in range(min(m, MAX_MERGE_TOKENS), 1, -1):
+        for i in range(m - length, -1, -1):
+            if _matcher_special(cps, ex, starts, ends, i, length) < 0:
+                continue
+            if not taken[i] and not taken[i + length - 1]:
+                accepted[i] = length
+                found = True
+            for k in range(i, i + length):
+                taken[k] = 1
+    if not found:
+        return n
     w = n0
     i = 0
     while i < m:
-        merged = False
-        for length in range(min(m - i, MAX_MERGE_TOKENS), 1, -1):
-            s, e = scratch[i], scratch[m + i + length - 1]
-            if e - s > MAX_SPECIAL_LEN:
-                continue
-            idx = find_special(cps, s, e, ex)
-            if idx >= 0:
-                w = _emit_special(idx, s, ex, out_s, out_e, w)
-                i += length
-                merged = True
-                break
-        if not merged:
-            w = _emit(out_s, out_e, w, scratch[i], scratch[m + i])
+        if accepted[i]:
+            idx = find_special(cps, starts[i], ends[i + accepted[i] - 1], ex)
+            w = _emit_special(idx, starts[i], ex, out_s, out_e, w)
+            i += accepted[i]
+        else:
+            w = _emit(out_s, out_e, w, starts[i], ends[i])
             i += 1
     return w
 
