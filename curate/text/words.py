@@ -26,7 +26,7 @@ from curate.text import reference_data as ref
 
 EX_TABLE_SIZE = 1 << 13  # open-addressing table for the special cases (load < 0.2)
 MAX_SPECIAL_LEN = 16
-MAX_MERGE_TOKENS = 6
+MAX_MERGE_TOKENS = 6  # longest affix split of a special case that real text contains (emoticons)
 MAX_UNIT_LEN = max(len(u) for u in ref.SPACY_UNITS)
 
 
@@ -394,7 +394,7 @@ def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
     return n
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _matcher_special(cps, ex, starts, ends, i, length):
     """The special case that tokens ``i .. i+length`` spell, if spaCy's matcher would join them
     (the special contains affixes and the tokens are its affix split); else -1."""
@@ -417,7 +417,7 @@ def _matcher_special(cps, ex, starts, ends, i, length):
 def merge_specials(cps, ex, out_s, out_e, n0, n, scratch):
     """spaCy's special-case matcher within one chunk: runs of tokens that spell a special case with
     affixes (``)`` + ``:`` -> ``):``, ``d`` + ``.`` -> ``d.``) become that special case's tokens.
-    Like spaCy: longest runs first, later starts first among equals, skipping a run whose first or
+    Like spaCy: longest runs first, earlier starts first among equals, skipping a run whose first or
     last token is taken. ``scratch`` needs 4 * (n - n0) slots. Rewrites ``out_*[n0:n]``; returns the
     new end."""
     m = n - n0
@@ -428,7 +428,7 @@ def merge_specials(cps, ex, out_s, out_e, n0, n, scratch):
         taken[k], accepted[k] = 0, 0
     found = False
     for length in range(min(m, MAX_MERGE_TOKENS), 1, -1):
-        for i in range(m - length, -1, -1):
+        for i in range(m - length + 1):
             if _matcher_special(cps, ex, starts, ends, i, length) < 0:
                 continue
             if not taken[i] and not taken[i + length - 1]:
