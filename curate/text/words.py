@@ -421,6 +421,9 @@ def merge_specials(cps, ex, out_s, out_e, n0, n, scratch):
     last token is taken. ``scratch`` needs 4 * (n - n0) slots. Rewrites ``out_*[n0:n]``; returns the
     new end."""
     m = n - n0
+    if m == 2:  # the common case ("word," "end."): one candidate
+        idx = _matcher_special(cps, ex, out_s[n0:n], out_e[n0:n], 0, 2)
+        return n if idx < 0 else _emit_special(idx, out_s[n0], ex, out_s, out_e, n0)
     starts, ends = scratch[:m], scratch[m:2 * m]
     taken, accepted = scratch[2 * m:3 * m], scratch[3 * m:4 * m]
     for k in range(m):
