@@ -31,6 +31,8 @@ DECIMAL = 1 << 13  # str.isdecimal (Python re ``\d``)
 DT_TERMINAL = 1 << 14  # datatrove TERMINAL_PUNCTUATION (FineWeb's default stop_chars)
 CURRENCY = 1 << 15  # one-character spaCy currency symbol
 SP_ALPHA = 1 << 16  # spaCy ALPHA (its tokenizer's letters; not every str.isalpha script)
+MATCH_FIRST = 1 << 17  # first character of a special case spaCy's matcher re-joins
+MATCH_LAST = 1 << 18  # last character of one
 
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -77,4 +79,6 @@ def char_flags() -> np.ndarray:
     _set(table, singles + ["§", "%", "=", "—", "–"] + ref.SPACY_CURRENCY, PREFIX)
     _set(table, singles + ["—", "–"], SUFFIX)
     table[table & ICON > 0] |= PREFIX | SUFFIX
+    _set(table, [orth[0] for orth in ref.SPACY_MATCHER], MATCH_FIRST)
+    _set(table, [orth[-1] for orth in ref.SPACY_MATCHER], MATCH_LAST)
     return table

@@ -144,7 +144,7 @@ def _unit_len(cps, s, e, units, unit_off):
     return 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _dot_suffix_ok(prev, flags):
     """spaCy's ``(?<=[0-9{al}%²\\-\\+{p}(?:{q})])\\.``: may a final period split off after ``prev``?"""
     if _is_digit(prev) or prev == 37 or prev == 178 or prev == 45 or prev == 43:
@@ -154,7 +154,7 @@ def _dot_suffix_ok(prev, flags):
     return (flags[prev] & (cc.LOWER | cc.SP_PUNCT | cc.QUOTE)) != 0
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def find_suffix(cps, s, e, flags, units, unit_off):
     """Length of spaCy's (leftmost-starting) suffix match ending at ``e`` (0 if none)."""
     n = e - s
@@ -188,7 +188,7 @@ def find_suffix(cps, s, e, flags, units, unit_off):
     return max(best, _unit_len(cps, s, e, units, unit_off))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _infix_at(cps, s, i, e, flags):
     """Length of an infix match starting at ``i`` within the core ``cps[s:e]`` (0 if none)."""
     c = cps[i]
@@ -389,67 +389,66 @@ def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
             n0 = n
             n = tokenize_chunk(cps, i, j, flags, ex, units, unit_off, out_s, out_e, n, stack)
             if n - n0 > 1:
-                n = merge_specials(cps, ex, out_s, out_e, n0, n, stack)
+                n = merge_specials(cps, flags, ex, out_s, out_e, n0, n, stack)
         i = j
     return n
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _matcher_special(cps, ex, starts, ends, i, length):
-    """The special case that tokens ``i .. i+length`` spell, if spaCy's matcher would join them
-    (the special contains affixes and the tokens are its affix split); else -1."""
-    s, e = starts[i], ends[i + length - 1]
-    if e - s > MAX_SPECIAL_LEN:
+def _matcher_special(cps, flags, ex, starts, ends, off, i, length):
+    """The special case that tokens ``i .. i+length`` (spans ``starts[off + k]`` ..
+    ``ends[off + k]``) spell, if spaCy's matcher would join them (the special contains affixes and
+    the tokens are its affix split); else -1."""
+    s, e = starts[off + i], ends[off + i + length - 1]
+    if e - s > MAX_SPECIAL_LEN or not (flags[cps[e - 1]] & cc.MATCH_LAST) or not (flags[cps[s]] & cc.MATCH_FIRST):
         return -1
     idx = find_special(cps, s, e, ex)
     if idx < 0:
         return -1
-    match_lens, match_off = ex[6], ex[7]
-    if match_off[idx + 1] - match_off[idx] != length:
-        return -1
+    match_lens, match_off, len_off = ex[6], ex[7], ex[5]
+    if match_off[idx + 1] - match_off[idx] != length or len_off[idx + 1] - len_off[idx] > length:
+        return -1  # (a special that splits into more tokens would not fit the in-place rewrite)
     for k in range(length):
-        if ends[i + k] - starts[i + k] != match_lens[match_off[idx] + k]:
+        if ends[off + i + k] - starts[off + i + k] != match_lens[match_off[idx] + k]:
             return -1
     return idx
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def merge_specials(cps, ex, out_s, out_e, n0, n, scratch):
+def merge_specials(cps, flags, ex, out_s, out_e, n0, n, scratch):
     """spaCy's special-case matcher within one chunk: runs of tokens that spell a special case with
     affixes (``)`` + ``:`` -> ``):``, ``d`` + ``.`` -> ``d.``) become that special case's tokens.
     Like spaCy: longest runs first, earlier starts first among equals, skipping a run whose first or
-    last token is taken. ``scratch`` needs 4 * (n - n0) slots. Rewrites ``out_*[n0:n]``; returns the
+    last token is taken. ``scratch`` needs 2 * (n - n0) slots. Rewrites ``out_*[n0:n]``; returns the
     new end."""
     m = n - n0
     if m == 2:  # the common case ("word," "end."): one candidate
-        idx = _matcher_special(cps, ex, out_s[n0:n], out_e[n0:n], 0, 2)
+        idx = _matcher_special(cps, flags, ex, out_s, out_e, n0, 0, 2)
         return n if idx < 0 else _emit_special(idx, out_s[n0], ex, out_s, out_e, n0)
-    starts, ends = scratch[:m], scratch[m:2 * m]
-    taken, accepted = scratch[2 * m:3 * m], scratch[3 * m:4 * m]
-    for k in range(m):
-        starts[k], ends[k] = out_s[n0 + k], out_e[n0 + k]
-        taken[k], accepted[k] = 0, 0
+    for k in range(m):  # scratch[k]: token k taken by a match; scratch[m + k]: match length at k
+        scratch[k], scratch[m + k] = 0, 0
     found = False
     for length in range(min(m, MAX_MERGE_TOKENS), 1, -1):
         for i in range(m - length + 1):
-            if _matcher_special(cps, ex, starts, ends, i, length) < 0:
+            if _matcher_special(cps, flags, ex, out_s, out_e, n0, i, length) < 0:
                 continue
-            if not taken[i] and not taken[i + length - 1]:
-                accepted[i] = length
+            if not scratch[i] and not scratch[i + length - 1]:
+                scratch[m + i] = length
                 found = True
             for k in range(i, i + length):
-                taken[k] = 1
+                scratch[k] = 1
     if not found:
         return n
     w = n0
     i = 0
-    while i < m:
-        if accepted[i]:
-            idx = find_special(cps, starts[i], ends[i + accepted[i] - 1], ex)
-            w = _emit_special(idx, starts[i], ex, out_s, out_e, w)
-            i += accepted[i]
+    while i < m:  # rewrite in place: w <= n0 + i, and token i is read before slot w is written
+        s, length = out_s[n0 + i], scratch[m + i]
+        if length:
+            idx = find_special(cps, s, out_e[n0 + i + length - 1], ex)
+            w = _emit_special(idx, s, ex, out_s, out_e, w)
+            i += length
         else:
-            w = _emit(out_s, out_e, w, starts[i], ends[i])
+            w = _emit(out_s, out_e, w, s, out_e[n0 + i])
             i += 1
     return w
 
