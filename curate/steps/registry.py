@@ -9,11 +9,15 @@ from typing import Any
 
 from curate.config import from_table
 from curate.errors import RecipeError
+from curate.steps.c4 import C4
 from curate.steps.data_age import DateRange, Year
 from curate.steps.domain import Domain
 from curate.steps.domain_balance import DomainBalance
 from curate.steps.exact_dedup import ExactDedup
 from curate.steps.fasttext_score import FasttextScore
+from curate.steps.fineweb_quality import FineWebQuality
+from curate.steps.gopher_quality import GopherQuality
+from curate.steps.gopher_repetition import GopherRepetition
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
 from curate.steps.minhash_dedup import MinHashDedup
@@ -50,6 +54,10 @@ STEPS: dict[str, type] = {
     "train_tokenizer": TrainTokenizer,
     "prefix": Prefix,
     "tokenize": Tokenize,
+    "gopher_quality": GopherQuality,
+    "gopher_repetition": GopherRepetition,
+    "c4": C4,
+    "fineweb_quality": FineWebQuality,
 }
 
 

@@ -98,12 +98,11 @@ def with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array]) -> pa.Reco
     fields = list(batch.schema)
     for name, arr in columns.items():
         arr = pa.array(arr) if not isinstance(arr, (pa.Array, pa.ChunkedArray)) else arr
-        field = pa.field(name, arr.type)
         if name in names:
             i = names.index(name)
-            arrays[i], fields[i] = arr, field
+            arrays[i], fields[i] = arr, fields[i].with_type(arr.type)  # keep nullability, metadata
         else:
             names.append(name)
             arrays.append(arr)
-            fields.append(field)
+            fields.append(pa.field(name, arr.type))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))

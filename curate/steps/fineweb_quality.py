@@ -1,0 +1,120 @@
+"""FineWeb quality rules (Penedo et al. 2024), as datatrove 0.10.1's ``FineWebQualityFilter`` applies
+them, in one numba pass per batch.
+
+Lines are ``text.split("\\n")`` without the blank ones (not stripped otherwise); words are
+spaCy-English tokens (``curate/text/words.py``). Dropped by the first failing rule (datatrove's
+reasons):
+
+| reason | rule (defaults) |
+|---|---|
+| ``empty`` | no non-blank line |
+| ``line_punct_ratio`` | lines ending in a stop char (datatrove's TERMINAL_PUNCTUATION) < 12 % |
+| ``short_line_ratio`` | lines of <= 30 chars > 67 % |
+| ``char_dup_ratio`` | chars in duplicate lines / chars without newlines > 1 % |
+| ``list_ratio`` | newlines per word > 0.3 |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from curate.config import check_range, param
+from curate.schema import TEXT
+from curate.steps.doc_kernel import codes_to_reasons, text_buffers
+from curate.text import charclass as cc
+from curate.text import reference_data as ref
+from curate.text.dupes import dup_stats
+from curate.text.utf8 import decode_into
+from curate.text.words import span_key, tokenize, word_tables
+
+REASONS = ["empty", "line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio"]
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_stop(c, stop_chars):
+    i = np.searchsorted(stop_chars, c)
+    return i < stop_chars.shape[0] and stop_chars[i] == c
+
+
+@numba.njit(cache=True, nogil=True)
+def fineweb_codes(data, offsets, longest, flags, ex, units, unit_off, stop_chars, bounds, exclude_zero, out):
+    """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min punct-line ratio,
+    max short-line ratio, short-line length, max dup-char ratio, max newline-per-word ratio."""
+    size = longest + 2
+    cps = np.empty(size, np.int32)
+    ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
+    stack = np.empty(4 * size, np.int64)
+    keys, lens = np.empty(size, np.uint64), np.empty(size, np.int64)
+    for d in range(offsets.shape[0] - 1):
+        n = decode_into(data, offsets[d], offsets[d + 1], cps)
+        lines = punct = short = newlines = 0
+        start = 0
+        for i in range(n + 1):
+            if i < n and cps[i] != 10:
+                continue
+            if i < n:
+                newlines += 1
+            blank = True
+            for k in range(start, i):
+                if not (flags[cps[k]] & cc.SPACE):
+                    blank = False
+                    break
+            if not blank:
+                keys[lines], lens[lines] = span_key(cps, start, i), i - start
+                lines += 1
+                punct += _is_stop(cps[i - 1], stop_chars)
+                short += i - start <= bounds[2]
+            start = i + 1
+        code = -1
+        if lines == 0:
+            code = 0
+        elif punct / lines < bounds[0] and not (punct == 0 and exclude_zero):
+            code = 1
+        elif short / lines > bounds[1]:
+            code = 2
+        elif dup_stats(keys, lens, lines)[1] / (n - newlines) > bounds[3]:
+            code = 3
+        else:
+            nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+            if nt > 0 and newlines / nt > bounds[4]:
+                code = 4
+        out[d] = code
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FineWebQuality:
+    """FineWeb quality rules (datatrove FineWebQualityFilter): line punctuation, short lines,
+    duplicated line characters, newlines per word."""
+
+    name: ClassVar[str] = "fineweb_quality"
+    line_punct_thr: float = param(0.12, doc="min fraction of lines ending in a stop char")
+    line_punct_exclude_zero: bool = param(False, doc="keep documents where no line ends in a stop char")
+    stop_chars: tuple[str, ...] | None = param(None, doc="line-ending chars; none = datatrove's TERMINAL_PUNCTUATION")
+    short_line_thr: float = param(0.67, doc="max fraction of short lines")
+    short_line_length: int = param(30, doc="a line of at most this many chars is short")
+    char_duplicates_ratio: float = param(0.01, doc="max fraction of chars in duplicate lines")
+    new_line_ratio: float = param(0.3, doc="max newlines per word")
+
+    def __post_init__(self) -> None:
+        check_range("line_punct_thr", self.line_punct_thr, 0.0, 1.0)
+        check_range("short_line_thr", self.short_line_thr, 0.0, 1.0)
+        check_range("short_line_length", self.short_line_length, 0)
+        check_range("char_duplicates_ratio", self.char_duplicates_ratio, 0.0, 1.0)
+        check_range("new_line_ratio", self.new_line_ratio, 0.0)
+        if self.stop_chars is not None and any(len(c) != 1 for c in self.stop_chars):
+            raise ValueError(f"stop_chars={list(self.stop_chars)!r}: each must be one character")
+
+    def reject(self, batch: pa.RecordBatch) -> pa.Array:
+        data, offsets, longest = text_buffers(batch.column(TEXT))
+        chars = ref.DT_TERMINAL if self.stop_chars is None else "".join(self.stop_chars)
+        stop = np.unique(np.array([ord(c) for c in chars], np.int32))
+        bounds = np.array([self.line_punct_thr, self.short_line_thr, self.short_line_length,
+                           self.char_duplicates_ratio, self.new_line_ratio], np.float64)
+        codes = np.empty(batch.num_rows, np.int32)
+        fineweb_codes(data, offsets, longest, *word_tables(), stop, bounds, self.line_punct_exclude_zero, codes)
+        return codes_to_reasons(codes, REASONS)

@@ -1,0 +1,192 @@
+"""Gopher quality rules (Rae et al. 2021, "Scaling Language Models", App. A.1.1), as datatrove 0.10.1's
+``GopherQualityFilter`` applies them, in one numba pass per batch.
+
+Words are spaCy-English tokens (``curate/text/words.py``); "non-symbol" words have a character outside
+datatrove's punctuation set. A document is dropped by the first failing rule, in this order:
+
+| reason | rule (defaults) |
+|---|---|
+| ``gopher_short_doc`` / ``gopher_long_doc`` | non-symbol words < 50 or > 100,000 |
+| ``gopher_below_avg_threshold`` / ``gopher_above_avg_threshold`` | their mean length < 3 or > 10 chars |
+| ``gopher_too_many_hashes`` / ``gopher_too_many_ellipsis`` | ``#`` / (``...`` + ``…``) per word > 0.1 |
+| ``gopher_too_many_bullets`` | lines starting with ``•`` or ``-`` > 90 % |
+| ``gopher_too_many_end_ellipsis`` | lines ending with ``...`` or ``…`` > 30 % |
+| ``gopher_below_alpha_threshold`` | words with a letter < 80 % |
+| ``gopher_enough_stop_words`` | fewer than 2 of the stop words (the, be, to, of, and, that, have, with) |
+
+``None`` turns a rule off. Ratios whose denominator is 0 count as 0 (datatrove raises there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from curate.config import check_range, param
+from curate.schema import TEXT
+from curate.steps.doc_kernel import codes_to_reasons, text_buffers, threshold
+from curate.text import charclass as cc
+from curate.text.lines import count_substring, next_line, strip_span
+from curate.text.utf8 import decode_into
+from curate.text.words import tokenize, word_tables
+
+REASONS = [
+    "gopher_short_doc", "gopher_long_doc", "gopher_below_avg_threshold", "gopher_above_avg_threshold",
+    "gopher_too_many_hashes", "gopher_too_many_ellipsis", "gopher_too_many_bullets",
+    "gopher_too_many_end_ellipsis", "gopher_below_alpha_threshold", "gopher_enough_stop_words",
+]
+STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+INF = float("inf")
+DOTS = np.array([46, 46, 46], np.int32)
+ELLIPSIS = np.array([8230], np.int32)
+HASH = np.array([35], np.int32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _ratio(num, den):
+    return num / den if den > 0 else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _line_stats(cps, n, flags):
+    """(lines, lines starting with a bullet, lines ending with an ellipsis), as ``str.splitlines``."""
+    lines = bullets = ellipses = 0
+    i = 0
+    while i < n:
+        end, nxt = next_line(cps, i, n, flags)
+        a, b = strip_span(cps, i, end, flags)
+        lines += 1
+        if a < end and (cps[a] == 8226 or cps[a] == 45):
+            bullets += 1
+        if b > i and (cps[b - 1] == 8230 or (b - i >= 3 and cps[b - 1] == 46 and cps[b - 2] == 46 and cps[b - 3] == 46)):
+            ellipses += 1
+        i = nxt
+    return lines, bullets, ellipses
+
+
+@numba.njit(cache=True, nogil=True)
+def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off):
+    """How many distinct stop words occur as tokens."""
+    num_stop = stop_off.shape[0] - 1
+    seen = np.zeros(num_stop, dtype=np.bool_)
+    found = 0
+    for t in range(nt):
+        length = te[t] - ts[t]
+        for w in range(num_stop):
+            a, b = stop_off[w], stop_off[w + 1]
+            if seen[w] or b - a != length:
+                continue
+            same = True
+            for k in range(length):
+                if stop_cps[a + k] != cps[ts[t] + k]:
+                    same = False
+                    break
+            if same:
+                seen[w] = True
+                found += 1
+    return found
+
+
+@numba.njit(cache=True, nogil=True)
+def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bounds, stop_cps, stop_off, out):
+    """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min/max words, min/max
+    mean word length, max symbol ratio, max bullet ratio, max end-ellipsis ratio, min alpha ratio,
+    min stop words."""
+    cps = np.empty(longest + 1, np.int32)
+    ts = np.empty(longest + 1, np.int64)
+    te = np.empty(longest + 1, np.int64)
+    stack = np.empty(4 * longest + 4, np.int64)
+    for d in range(offsets.shape[0] - 1):
+        n = decode_into(data, offsets[d], offsets[d + 1], cps)
+        nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+        words = 0
+        word_chars = 0
+        alpha_words = 0
+        for t in range(nt):
+            symbol, alpha = True, False
+            for k in range(ts[t], te[t]):
+                f = flags[cps[k]]
+                if not (f & cc.DT_PUNCT):
+                    symbol = False
+                if f & cc.ALPHA:
+                    alpha = True
+            if not symbol:
+                words += 1
+                word_chars += te[t] - ts[t]
+            if alpha:
+                alpha_words += 1
+        code = -1
+        mean_len = word_chars / words if words > 0 else np.nan
+        hashes = count_substring(cps, 0, n, HASH)
+        if words < bounds[0]:
+            code = 0
+        elif words > bounds[1]:
+            code = 1
+        elif mean_len < bounds[2]:
+            code = 2
+        elif mean_len > bounds[3]:
+            code = 3
+        elif _ratio(hashes, nt) > bounds[4]:
+            code = 4
+        elif _ratio(count_substring(cps, 0, n, DOTS) + count_substring(cps, 0, n, ELLIPSIS), nt) > bounds[4]:
+            code = 5
+        if code < 0:
+            lines, bullets, ellipses = _line_stats(cps, n, flags)
+            if _ratio(bullets, lines) > bounds[5]:
+                code = 6
+            elif _ratio(ellipses, lines) > bounds[6]:
+                code = 7
+            elif _ratio(alpha_words, nt) < bounds[7]:
+                code = 8
+            elif bounds[8] > 0 and _stop_words_found(cps, ts, te, nt, stop_cps, stop_off) < bounds[8]:
+                code = 9
+        out[d] = code
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GopherQuality:
+    """Gopher quality rules (datatrove GopherQualityFilter): word counts and lengths, symbol, bullet,
+    ellipsis, alphabetic and stop-word ratios."""
+
+    name: ClassVar[str] = "gopher_quality"
+    min_doc_words: int | None = param(50, doc="minimum non-symbol words; none = off")
+    max_doc_words: int | None = param(100_000, doc="maximum non-symbol words; none = off")
+    min_avg_word_length: float | None = param(3, doc="minimum mean word length (chars); none = off")
+    max_avg_word_length: float | None = param(10, doc="maximum mean word length (chars); none = off")
+    max_symbol_word_ratio: float | None = param(0.1, doc="max '#' and max ellipsis count per word; none = off")
+    max_bullet_lines_ratio: float | None = param(0.9, doc="max fraction of lines starting with a bullet")
+    max_ellipsis_lines_ratio: float | None = param(0.3, doc="max fraction of lines ending with an ellipsis")
+    min_alpha_words_ratio: float | None = param(
+        0.8, doc="min fraction of words with a letter (datatrove: max_non_alpha_words_ratio)")
+    min_stop_words: int | None = param(2, doc="min distinct stop words present; none = off")
+    stop_words: tuple[str, ...] = param(STOP_WORDS, doc="the stop words (case-sensitive, whole tokens)")
+
+    def __post_init__(self) -> None:
+        for key in ("min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
+                    "max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio",
+                    "min_alpha_words_ratio", "min_stop_words"):
+            if getattr(self, key) is not None:
+                check_range(key, getattr(self, key), 0)
+        if any(not w for w in self.stop_words):
+            raise ValueError("stop_words: empty string; give non-empty words")
+
+    def _bounds(self) -> np.ndarray:
+        return np.array([
+            threshold(self.min_doc_words, -INF), threshold(self.max_doc_words, INF),
+            threshold(self.min_avg_word_length, -INF), threshold(self.max_avg_word_length, INF),
+            threshold(self.max_symbol_word_ratio, INF), threshold(self.max_bullet_lines_ratio, INF),
+            threshold(self.max_ellipsis_lines_ratio, INF), threshold(self.min_alpha_words_ratio, -INF),
+            threshold(self.min_stop_words, 0),
+        ], np.float64)
+
+    def reject(self, batch: pa.RecordBatch) -> pa.Array:
+        data, offsets, longest = text_buffers(batch.column(TEXT))
+        stop_cps = np.array([ord(c) for w in self.stop_words for c in w], np.int32)
+        stop_off = np.cumsum([0] + [len(w) for w in self.stop_words]).astype(np.int64)
+        codes = np.empty(batch.num_rows, np.int32)
+        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off, codes)
+        return codes_to_reasons(codes, REASONS)
