@@ -5,7 +5,7 @@ Peer: ``Tokenizer.encode_batch(texts, add_special_tokens=False)`` (what the issu
 ``Tokenize.annotate(batch)``: encode + flatten to Arrow ``list<uint16>`` + EOS + ``num_tokens``
 (+ ``prefix_tokens`` with ``--prefix``). Rounds alternate peer and ours; the best of each is kept.
 
-    python benchmarks/tokenize.py [--docs 2000] [--vocab 8192] [--rounds 3] [--prefix]
+    python benchmarks/tokenize_step.py [--docs 2000] [--vocab 8192] [--rounds 3] [--prefix]
 """
 
 from __future__ import annotations
