@@ -225,3 +225,30 @@ def test_cli_build_stats_explain_steps(tmp_path):
     assert res.returncode == 0 and "quarantined" in res.stdout
     res = run_cli("steps")
     assert res.returncode == 0 and "min_words (integer) = 0" in res.stdout
+
+
+def test_funnel_prints_nested_global_step_stats():
+    from curate.commands.stats import funnel_lines
+
+    names = ["domain_balance"]
+    counts = {"read": 3, "quarantined": 0, "bad_timestamps": 0, "input_bytes": 9, "kept": 3,
+              "steps": [{"name": "domain_balance", "in": 3, "kept": 3, "dropped": {}}]}
+    stats = {"sources": {"web": counts}, "total": counts, "seconds": 0.1, "input_mb_per_s": 1.0,
+             "global_steps": {"0:domain_balance": {"domains": {"a.com": {"in": 2, "kept": 1}, "b.org": 1},
+                                                   "ratio": 0.5, "note": "x"}}}
+    lines = funnel_lines(stats)
+    assert "0:domain_balance: ratio=0.5, note=x" in lines
+    assert "  domains: a.com: {in: 2, kept: 1}, b.org: 1" in lines
+    assert names[0] in lines[3]
+
+
+@pytest.mark.parametrize("name", ["quickstart", "web_dedup", "tokens"])
+def test_shipped_recipes_build_and_report_through_the_cli(tmp_path, name):
+    """The README's commands on the shipped sample: build, then the funnel, exit 0, no traceback."""
+    out = tmp_path / name
+    res = run_cli("build", str(REPO / "recipes" / f"{name}.toml"), "--out", str(out), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    res = run_cli("stats", str(out))
+    assert res.returncode == 0 and "Traceback" not in res.stderr
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["total"]["kept"] == curate.scan(out).select(pl.len()).collect().item() > 0

@@ -51,10 +51,29 @@ def funnel_lines(stats: dict) -> list[str]:
         lines.append(f"{name}: {summary}")
         for key, value in g.items():
             if isinstance(value, dict) and value:
-                lines.append(f"  {key}: " + ", ".join(f"{k}: {v:,}" for k, v in value.items()))
+                lines.append(f"  {key}: " + _compact(value))
     lines += duplicate_lines(stats)
     lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
     return lines
+
+
+MAX_ITEMS = 12
+
+
+def _value(v) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float, dict)):
+        return str(v)
+    if isinstance(v, dict):
+        return "{" + _compact(v) + "}"
+    return f"{v:,}" if isinstance(v, int) else f"{v:.4g}"
+
+
+def _compact(d: dict) -> str:
+    """``k: v, ...`` for a stats dict (nested dicts inline), at most MAX_ITEMS entries."""
+    items = [f"{k}: {_value(v)}" for k, v in list(d.items())[:MAX_ITEMS]]
+    if len(d) > MAX_ITEMS:
+        items.append(f"... {len(d) - MAX_ITEMS} more (curate stats --json)")
+    return ", ".join(items)
 
 
 DUPLICATE_KINDS = {"exact_dedup": "exact", "minhash_dedup": "near"}
