@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from curate.text.hashing import splitmix64_array
+
 MASK = 2**64 - 1
 GOLDEN = 0x9E3779B97F4A7C15
 
@@ -20,14 +22,6 @@ def splitmix64(x: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
     return z ^ (z >> 31)
-
-
-def splitmix64_array(x: np.ndarray) -> np.ndarray:
-    """splitmix64 of each uint64 (wrapping arithmetic)."""
-    z = x + np.uint64(GOLDEN)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 def mix_key(*parts: int) -> int:
@@ -41,6 +35,5 @@ def mix_key(*parts: int) -> int:
 def epoch_order(n: int, *key_parts: int) -> np.ndarray:
     """A permutation of ``range(n)`` (int64) determined by ``key_parts`` alone."""
     key = np.uint64(mix_key(*key_parts))
-    with np.errstate(over="ignore"):
-        h = splitmix64_array(np.arange(n, dtype=np.uint64) ^ key)
+    h = splitmix64_array(np.arange(n, dtype=np.uint64) ^ key)
     return np.argsort(h, kind="stable")

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.text.hashing import string_buffers
+from curate.text.hashing import splitmix64_array, string_buffers
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
@@ -57,10 +57,7 @@ def _fmix(h):
 def splitmix64(seed: int, count: int) -> np.ndarray:
     """``count`` pseudo-random uint64 from ``seed`` (splitmix64: stable across numpy versions)."""
     with np.errstate(over="ignore"):
-        x = np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + GOLDEN * np.arange(1, count + 1, dtype=np.uint64)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+        return splitmix64_array(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + GOLDEN * np.arange(count, dtype=np.uint64))
 
 
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

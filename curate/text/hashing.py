@@ -54,6 +54,19 @@ def _hash_all(data, offsets, seed, out):
         out[r] = hash_bytes(data, offsets[r], offsets[r + 1], seed)
 
 
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix64_array(x: np.ndarray) -> np.ndarray:
+    """splitmix64 (Steele et al. 2014) of each uint64, wrapping: plain 64-bit integer arithmetic,
+    so seeded orders and hash parameters built on it never change with the numpy version."""
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64) + GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
 def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(utf-8 bytes as uint8, int64 offsets of length n+1) of a string array; nulls are empty."""
     if isinstance(arr, pa.ChunkedArray):
