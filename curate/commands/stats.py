@@ -51,7 +51,8 @@ def funnel_lines(stats: dict) -> list[str]:
         lines.append(f"{name}: {summary}")
         for key, value in g.items():
             if isinstance(value, dict) and value:
-                lines.append(f"  {key}: " + ", ".join(f"{k}: {v:,}" for k, v in value.items()))
+                lines.append(f"  {key}: " + ", ".join(f"{k}: {v:,}" if isinstance(v, (int, float)) else f"{k}: {v}"
+                                                      for k, v in value.items()))
     lines += duplicate_lines(stats)
     lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
     return lines
