@@ -74,12 +74,14 @@ def mean_losses(model: Any, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
     import torch
     import torch.nn.functional as F
 
-    input_ids, attention = torch.from_numpy(ids), torch.from_numpy(mask)
-    logits = model(input_ids=input_ids, attention_mask=attention.long()).logits[:, :-1].float()
-    losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), input_ids[:, 1:].reshape(-1),
-                             reduction="none").view(ids.shape[0], -1)
-    valid = attention[:, 1:]
-    return ((losses * valid).sum(1, dtype=torch.float64) / valid.sum(1)).numpy()
+    targets = np.full_like(ids, -100)
+    targets[:, :-1] = np.where(mask[:, 1:], ids[:, 1:], -100)  # position t predicts ids[t + 1]
+    # Right padding under a causal mask: no real position ever attends to a pad, so no padding mask
+    # is needed (and SDPA keeps its fast causal path); pad positions' outputs are simply ignored.
+    logits = model(input_ids=torch.from_numpy(ids)).logits
+    losses = F.cross_entropy(logits.view(-1, logits.shape[-1]).float(), torch.from_numpy(targets).view(-1),
+                             reduction="none").view(ids.shape)
+    return (losses.sum(1, dtype=torch.float64) / torch.from_numpy(mask[:, 1:].sum(1))).numpy()
 
 
 @functools.lru_cache(maxsize=2)
@@ -114,7 +116,7 @@ class LmScore:
     ids: Literal["auto", "tokens", "text"] = param(
         "auto", doc="score the build's `tokens` column (auto: when present) or the encoded text")
     max_tokens: int = param(512, doc="score each document's first max_tokens ids")
-    batch_tokens: int = param(16384, doc="padded tokens per forward pass (memory ~ batch_tokens x vocab x 8 B)")
+    batch_tokens: int = param(1024, doc="padded tokens per forward pass (memory ~ batch_tokens x vocab x 8 B)")
     column: str = param("lm_loss", doc="float32 column: mean next-token loss in nats/token")
     ppl_column: str | None = param(None, doc="also write exp(loss) to this column, e.g. 'lm_ppl'")
     add_bos: bool = param(False, doc="text ids: prepend BOS (match how the model's data was tokenized)")
