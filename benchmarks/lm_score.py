@@ -26,9 +26,9 @@ import pyarrow as pa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # this checkout's curate, not another installed one
 
-from curate.steps.lm_score import LmScore, load_model  # noqa: E402
-from tests.lm_helpers import tiny_model_dir  # noqa: E402
-from tests.train_support import read_web  # noqa: E402
+from curate.steps.lm_score import LmScore, load_model
+from tests.lm_helpers import tiny_model_dir
+from tests.train_support import read_web
 
 TRAINED = REPO / "out" / "meco-standard-train" / "final"
 

@@ -18,9 +18,12 @@ depend on its batch-mates beyond float32 rounding (~1e-6). Everything runs in
 ``torch.inference_mode`` in float32 on CPU; the model is loaded lazily, once per worker process
 (``AutoModelForCausalLM.from_pretrained`` on a local folder: never the hub, never remote code).
 
-Cost (2-core shared machine, 4 x 128 Llama, vocab 4096, 512 tokens/doc): about 8-10k scored tokens/s
-per process; see benchmarks/README.md ("Small-model scoring") for the measured figures. The loss
-memory is ``batch_tokens x vocab x 8`` bytes (16384 x 4096 -> ~0.5 GB); lower it for large vocabs.
+Cost (shared 2-core machine, 1 torch thread, the 4 x 128 Llama of recipes/meco_standard.toml,
+vocab 4096): ~13k scored tokens/s per process, the same as a per-document HF forward loop for
+512-token documents and ~1.6x it for 64-token ones, where batching pays (benchmarks/README.md,
+"Small-model scoring"). Memory: ``batch_tokens x vocab x 8`` bytes of logits and losses per pass.
+Batching is kept small on purpose: on CPU a 512-token forward already saturates the matmuls and
+larger passes only add memory traffic.
 
 SALT (METHODS.md 11, [MEM], thresholds unknown): keep "challenging yet learnable" documents by
 dropping the easiest (lowest loss: boilerplate, repeats) and the noisiest (highest loss: garbage)
@@ -116,7 +119,7 @@ class LmScore:
     ids: Literal["auto", "tokens", "text"] = param(
         "auto", doc="score the build's `tokens` column (auto: when present) or the encoded text")
     max_tokens: int = param(512, doc="score each document's first max_tokens ids")
-    batch_tokens: int = param(1024, doc="padded tokens per forward pass (memory ~ batch_tokens x vocab x 8 B)")
+    batch_tokens: int = param(512, doc="padded tokens per forward pass (memory ~ batch_tokens x vocab x 8 B)")
     column: str = param("lm_loss", doc="float32 column: mean next-token loss in nats/token")
     ppl_column: str | None = param(None, doc="also write exp(loss) to this column, e.g. 'lm_ppl'")
     add_bos: bool = param(False, doc="text ids: prepend BOS (match how the model's data was tokenized)")

@@ -82,7 +82,7 @@ class ScoreBand:
             band = band_codes(values[rows], self.drop_bottom_frac, self.drop_top_frac)
             decision[rows] = band
             kept = values[rows[band < 0]]
-            stats[name] = {"scored": int(len(rows)), "kept": int(len(kept)),
+            stats[name] = {"scored": len(rows), "kept": len(kept),
                            "low_score": float(kept.min()) if len(kept) else None,
                            "high_score": float(kept.max()) if len(kept) else None}
         reasons = [f"{self.column}_missing", f"{self.column}_below_band", f"{self.column}_above_band"]
