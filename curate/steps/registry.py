@@ -20,8 +20,10 @@ from curate.steps.gopher_quality import GopherQuality
 from curate.steps.gopher_repetition import GopherRepetition
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.lm_score import LmScore
 from curate.steps.minhash_dedup import MinHashDedup
 from curate.steps.prefix import Prefix
+from curate.steps.score_band import ScoreBand
 from curate.steps.score_filter import ScoreFilter
 from curate.steps.score_percentile import ScorePercentile
 from curate.steps.skill_cluster import SkillCluster
@@ -46,6 +48,8 @@ STEPS: dict[str, type] = {
     "fasttext_score": FasttextScore,
     "score_filter": ScoreFilter,
     "score_percentile": ScorePercentile,
+    "score_band": ScoreBand,
+    "lm_score": LmScore,
     "word_list_score": WordListScore,
     "year": Year,
     "date_range": DateRange,
