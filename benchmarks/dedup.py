@@ -72,8 +72,10 @@ def plant(doc: dict, rng: random.Random) -> list[tuple[str, str]]:
     return out
 
 
-def make_slice(work: Path, mb: float, num_planted: int, ngram: int) -> dict:
-    """Write the slice (one file and NUM_FILES parts) and the planted pairs with their Jaccard."""
+def make_slice(work: Path, mb: float, num_planted: int, ngram: int, copies: int = 1) -> dict:
+    """Write the slice (one file and NUM_FILES parts per copy) and the planted pairs with their
+    Jaccard. ``copies`` > 1 appends that many exact copies of the slice (ids prefixed ``c<k>/``),
+    for scaling runs beyond the corpus size; the copies are duplicates every tool removes."""
     import zstandard
 
     reader = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(CORPUS.open("rb")), "utf-8")
@@ -98,16 +100,19 @@ def make_slice(work: Path, mb: float, num_planted: int, ngram: int) -> dict:
     while size > mb * 1e6 and len(docs) > first_half:  # make room: drop the corpus's last documents
         size -= len(docs.pop()["text"].encode())
     docs += planted
+    docs += [{"id": f"c{k}/{d['id']}", "text": d["text"]} for k in range(1, copies) for d in docs]
     with open(work / "slice.jsonl", "w") as f:
         for d in docs:
             f.write(json.dumps(d) + "\n")
-    (work / "parts").mkdir(exist_ok=True)
+    shutil.rmtree(work / "parts", ignore_errors=True)
+    (work / "parts").mkdir()
     sizes = [len(d["text"].encode()) for d in docs]  # contiguous files of about equal bytes
-    cuts = np.arange(1, NUM_FILES) * sum(sizes) / NUM_FILES
+    num_files = NUM_FILES * copies
+    cuts = np.arange(1, num_files) * sum(sizes) / num_files
     ends = [0] + [int(x) for x in np.searchsorted(np.cumsum(sizes), cuts)]
-    for p in range(NUM_FILES):
-        stop = ends[p + 1] if p + 1 < NUM_FILES else len(docs)
-        with open(work / "parts" / f"part{p}.jsonl", "w") as f:
+    for p in range(num_files):
+        stop = ends[p + 1] if p + 1 < num_files else len(docs)
+        with open(work / "parts" / f"part{p:03d}.jsonl", "w") as f:
             for d in docs[ends[p]:stop]:
                 f.write(json.dumps(d) + "\n")
     info = {"num_docs": len(docs), "text_mb": sum(len(d["text"].encode()) for d in docs) / 1e6,
@@ -303,6 +308,7 @@ def quality(removed: set[str], pairs: list[dict], threshold: float) -> tuple[flo
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mb", type=float, default=20.0, help="MB of text to take from the corpus")
+    p.add_argument("--copies", type=int, default=1, help="append exact copies of the slice (scaling runs)")
     p.add_argument("--num-bands", type=int, default=14)
     p.add_argument("--rows-per-band", type=int, default=9)
     p.add_argument("--ngram", type=int, default=5)
@@ -317,7 +323,7 @@ def main() -> None:
         child(args.child, args.work, args)
         return
     args.work.mkdir(parents=True, exist_ok=True)
-    info = make_slice(args.work, args.mb, args.planted, args.ngram)
+    info = make_slice(args.work, args.mb, args.planted, args.ngram, args.copies)
     print(f"slice: {info['num_docs']} docs, {info['text_mb']:.1f} MB of text, {len(info['pairs'])} planted "
           f"variants; bands={args.num_bands} rows={args.rows_per_band} ngram={args.ngram}; cpus={os.cpu_count()}")
     results = {}
