@@ -43,10 +43,15 @@ RUN_FILE = "run.json"
 
 @dataclasses.dataclass(frozen=True)
 class Fragment:
+    """One unit of parallel work: a whole input file, or a range of a Parquet file's row groups
+    (``row_groups`` = (start, stop), whose first row is row ``first_row`` of the file)."""
+
     index: int
     source: SourceSpec
     path: Path
     rel_path: str
+    row_groups: tuple[int, int] | None = None
+    first_row: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,13 +74,46 @@ def plan_stages(steps: tuple[Any, ...]) -> list[Stage]:
     return stages
 
 
+def _row_group_ranges(path: Path, fragment_rows: int) -> list[tuple[int, int, int]]:
+    """(start, stop, first_row) ranges of row groups holding about ``fragment_rows`` rows each."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowInvalid, OSError):
+        return []  # unreadable: one fragment, the reader quarantines it
+    ranges, start, first, rows, total = [], 0, 0, 0, 0
+    for g in range(meta.num_row_groups):
+        rows += meta.row_group(g).num_rows
+        if rows >= fragment_rows or g == meta.num_row_groups - 1:
+            ranges.append((start, g + 1, first))
+            start, first, total, rows = g + 1, total + rows, total + rows, 0
+    return ranges if len(ranges) > 1 else []
+
+
 def plan_fragments(recipe: Recipe) -> list[Fragment]:
+    """Input files in recipe order; large Parquet files split at row-group boundaries. The plan
+    depends only on the recipe and the files, never on the worker count."""
+    from curate.readers import detect_format
+
     base = recipe.path.parent
-    out = []
-    for i, (source, path) in enumerate(source_files(recipe)):
+    out: list[Fragment] = []
+    for source, path in source_files(recipe):
         rel = os.path.relpath(path, base)
-        out.append(Fragment(i, source, path, rel))
+        ranges = []
+        if (source.format or detect_format(path)) == "parquet":
+            ranges = _row_group_ranges(path, source.fragment_rows)
+        if not ranges:
+            out.append(Fragment(len(out), source, path, rel))
+        for start, stop, first in ranges:
+            out.append(Fragment(len(out), source, path, rel, (start, stop), first))
     return out
+
+
+def unique_files(fragments: list[Fragment]) -> list[Fragment]:
+    """The first fragment of each input file, in order (for sizes and the manifest's inputs)."""
+    seen: set[Path] = set()
+    return [f for f in fragments if not (f.path in seen or seen.add(f.path))]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +181,9 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
     """Stage 0: read the file. Stage k>0: the previous stage's part with its global decisions."""
     frag = task.fragment
     if task.stage == 0:
-        for chunk in read_file(frag.source, frag.path, frag.rel_path, task.recipe.output.batch_rows):
+        chunks = read_file(frag.source, frag.path, frag.rel_path, task.recipe.output.batch_rows,
+                           row_groups=frag.row_groups, first_row=frag.first_row)
+        for chunk in chunks:
             if chunk.quarantined and task.strict:
                 q = chunk.quarantined[0]
                 raise InputError(f"{q['input_file']}: line {q['line']}: {q['error']} (--strict)")
@@ -335,7 +375,7 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: i
     stages = plan_stages(recipe.steps)
     if workers > 1:
         warm_up(recipe)
-    bar = progress(sum(f.path.stat().st_size for f in fragments)) if progress else None
+    bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
     for stage in stages:

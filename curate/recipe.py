@@ -73,8 +73,13 @@ class SourceSpec:
         None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz])"
     )
     fields: FieldMap = param(default_factory=FieldMap, doc="field mapping")
+    fragment_rows: int = param(
+        1_000_000, doc="Parquet files are split at row-group boundaries into fragments of about this "
+        "many rows, so --workers parallelises within a file (JSONL and WARC files are one fragment)"
+    )
 
     def __post_init__(self) -> None:
+        check_range("fragment_rows", self.fragment_rows, 1)
         if not self.name or "/" in self.name:
             raise ValueError(f"name={self.name!r} is not allowed; use a non-empty name without '/'")
         if not self.paths:

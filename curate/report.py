@@ -33,6 +33,8 @@ def _totals(by_source: dict[str, dict[str, Any]], names: list[str]) -> dict[str,
 
 
 def write_reports(recipe, fragments, layout, results, resolve_stats, seconds: float) -> Manifest:
+    from curate.build import unique_files
+
     names = [s.name for s in recipe.steps]
     by_source = merge_counts(recipe, fragments, results)
     check_accounting(by_source)
@@ -72,7 +74,7 @@ def write_reports(recipe, fragments, layout, results, resolve_stats, seconds: fl
                    "seed": recipe.seed},
         "columns": columns,
         "inputs": [{"path": f.rel_path, "source": f.source.name, "num_bytes": f.path.stat().st_size}
-                   for f in fragments],
+                   for f in unique_files(fragments)],
         "shards": shards,
         "sources": sources,
         "tokenizer": None,

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -252,3 +253,45 @@ def test_shipped_recipes_build_and_report_through_the_cli(tmp_path, name):
     assert res.returncode == 0 and "Traceback" not in res.stderr
     stats = json.loads((out / "stats.json").read_text())
     assert stats["total"]["kept"] == curate.scan(out).select(pl.len()).collect().item() > 0
+
+
+def test_large_parquet_files_split_into_fragments_with_exact_lineage(tmp_path):
+    """A Parquet file of 6 row groups split into 3 fragments gives the rows, lineage and stats of
+    the unsplit build, identical for 1 and 2 workers."""
+    docs = read_sample(60)
+    table = pa.table({"id": [d["id"] for d in docs], "text": [d["text"] for d in docs],
+                      "url": [d["url"] for d in docs]})
+    (tmp_path / "data").mkdir()
+    pq.write_table(table, tmp_path / "data" / "web.parquet", row_group_size=10)
+
+    def recipe(out: str, fragment_rows: int) -> Path:
+        return write_recipe(tmp_path / f"{out}.toml", f"""
+[recipe]
+name = "pq"
+[[sources]]
+name = "web"
+paths = ["data/*.parquet"]
+fragment_rows = {fragment_rows}
+[[steps]]
+use = "length"
+min_words = 50
+[[steps]]
+use = "exact_dedup"
+[output]
+dir = "{out}"
+""")
+
+    from curate.build import plan_fragments
+
+    split = load_recipe(recipe("split", 20))
+    assert [(f.row_groups, f.first_row) for f in plan_fragments(split)] == [((0, 2), 0), ((2, 4), 20), ((4, 6), 40)]
+    whole = curate.build(recipe("whole", 10_000))
+    one = curate.build(split)
+    cols = ["id", "text", "input_file", "input_row"]
+    assert curate.scan(one.root).select(cols).collect().equals(curate.scan(whole.root).select(cols).collect())
+    assert len(one.shards) == 3 and len(whole.shards) == 1
+    assert len(one.data["inputs"]) == 1
+    two = curate.build(load_recipe(recipe("two", 20)), workers=2)
+    assert shard_bytes(two.root) == shard_bytes(one.root)
+    s_one, s_whole = (json.loads((m.root / "stats.json").read_text()) for m in (one, whole))
+    assert s_one["sources"]["web"]["steps"] == s_whole["sources"]["web"]["steps"]

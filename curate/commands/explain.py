@@ -16,17 +16,18 @@ def _mb(n: int) -> str:
 
 
 def run(args) -> int:
-    from curate.build import plan_fragments, plan_stages
+    from curate.build import plan_fragments, plan_stages, unique_files
     from curate.config import to_table
     from curate.recipe import load_recipe
 
     recipe = load_recipe(args.recipe)
     fragments = plan_fragments(recipe)
+    files = unique_files(fragments)
     print(f"recipe {recipe.name!r} (seed {recipe.seed}), fingerprint {recipe.fingerprint()[:16]}")
-    print(f"sources ({len(recipe.sources)}; {len(fragments)} files, "
-          f"{_mb(sum(f.path.stat().st_size for f in fragments))}):")
+    print(f"sources ({len(recipe.sources)}; {len(files)} files, {len(fragments)} fragments, "
+          f"{_mb(sum(f.path.stat().st_size for f in files))}):")
     for src in recipe.sources:
-        mine = [f for f in fragments if f.source is src]
+        mine = [f for f in files if f.source is src]
         size = sum(f.path.stat().st_size for f in mine)
         print(f"  {src.name}: {len(mine)} files, {_mb(size)}, format {src.format or 'from extension'}, "
               f"fields {to_table(src.fields)}")

@@ -33,8 +33,10 @@ def detect_format(path: Path) -> str:
     )
 
 
-def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -> Iterator[ReadChunk]:
-    """Stream ``path`` as :class:`ReadChunk` batches (lazy: nothing is read until iterated)."""
+def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *,
+              row_groups: tuple[int, int] | None = None, first_row: int = 0) -> Iterator[ReadChunk]:
+    """Stream ``path`` as :class:`ReadChunk` batches (lazy: nothing is read until iterated).
+    ``row_groups`` (Parquet only) restricts reading to that range, whose first row is ``first_row``."""
     fmt = source.format or detect_format(path)
     if fmt == "jsonl":
         from curate.readers.jsonl import read_jsonl
@@ -43,7 +45,7 @@ def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) ->
     if fmt == "parquet":
         from curate.readers.parquet import read_parquet
 
-        return read_parquet(source, path, rel_path, batch_rows)
+        return read_parquet(source, path, rel_path, batch_rows, row_groups=row_groups, first_row=first_row)
     from curate.readers.warc import read_warc
 
     return read_warc(source, path, rel_path, batch_rows)

@@ -59,7 +59,8 @@ def to_docs(batch: pa.RecordBatch, rows: pa.Array, source: SourceSpec, rel_path:
     return pa.RecordBatch.from_arrays(arrays, schema=schema.DOC_SCHEMA), bad
 
 
-def read_parquet(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -> Iterator[ReadChunk]:
+def read_parquet(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *,
+                 row_groups: tuple[int, int] | None = None, first_row: int = 0) -> Iterator[ReadChunk]:
     fields = source.fields
     try:
         pf = pq.ParquetFile(path)
@@ -76,8 +77,9 @@ def read_parquet(source: SourceSpec, path: Path, rel_path: str, batch_rows: int)
     mapped = {fields.text, fields.id, fields.url, fields.timestamp} - {None}
     meta_cols = [n for n in names if n not in mapped] if fields.meta is None else [n for n in fields.meta if n in names]
     bytes_per_row = path.stat().st_size / pf.metadata.num_rows
-    row = 0
-    for rb in pf.iter_batches(batch_size=batch_rows):
+    row = first_row
+    groups = list(range(*row_groups)) if row_groups else None
+    for rb in pf.iter_batches(batch_size=batch_rows, row_groups=groups):
         text = rb.column(fields.text)
         ok = pc.is_valid(text) if pa.types.is_string(text.type) or pa.types.is_large_string(text.type) \
             else pa.array(np.zeros(rb.num_rows, dtype=bool))
