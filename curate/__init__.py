@@ -5,8 +5,6 @@ Public API: :func:`load_recipe`, :func:`build`, :func:`scan`, :class:`Manifest`.
 
 __version__ = "0.1.0"
 
-from pathlib import Path as _Path
-
 
 def load_recipe(path):
     """Parse and check a recipe TOML file (see ``curate/recipe.py``)."""

@@ -31,89 +31,15 @@ import pyarrow.parquet as pq
 from curate import __version__, schema
 from curate.errors import InputError, OutputError
 from curate.manifest import MANIFEST_NAME, Manifest
-from curate.pipeline import apply_reasons, is_global, rejected_rows, run_steps
+from curate.pipeline import apply_reasons, rejected_rows, run_steps
+from curate.plan import Fragment, Stage, plan_fragments, plan_stages, unique_files
 from curate.readers import read_file
-from curate.recipe import Recipe, SourceSpec, source_files
+from curate.recipe import Recipe
 from curate.stats import new_counts
 from curate.steps.step import OUTPUT_DIR, ResolveContext, with_columns
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class Fragment:
-    """One unit of parallel work: a whole input file, or a range of a Parquet file's row groups
-    (``row_groups`` = (start, stop), whose first row is row ``first_row`` of the file)."""
-
-    index: int
-    source: SourceSpec
-    path: Path
-    rel_path: str
-    row_groups: tuple[int, int] | None = None
-    first_row: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class Stage:
-    index: int
-    steps: list[tuple[int, Any]]
-    global_step: tuple[int, Any] | None
-
-
-def plan_stages(steps: tuple[Any, ...]) -> list[Stage]:
-    """Cut the step list after each global step."""
-    stages, current = [], []
-    for i, step in enumerate(steps):
-        if is_global(step):
-            stages.append(Stage(len(stages), current, (i, step)))
-            current = []
-        else:
-            current.append((i, step))
-    stages.append(Stage(len(stages), current, None))
-    return stages
-
-
-def _row_group_ranges(path: Path, fragment_rows: int) -> list[tuple[int, int, int]]:
-    """(start, stop, first_row) ranges of row groups holding about ``fragment_rows`` rows each."""
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.ParquetFile(path).metadata
-    except (pa.ArrowInvalid, OSError):
-        return []  # unreadable: one fragment, the reader quarantines it
-    ranges, start, first, rows, total = [], 0, 0, 0, 0
-    for g in range(meta.num_row_groups):
-        rows += meta.row_group(g).num_rows
-        if rows >= fragment_rows or g == meta.num_row_groups - 1:
-            ranges.append((start, g + 1, first))
-            start, first, total, rows = g + 1, total + rows, total + rows, 0
-    return ranges if len(ranges) > 1 else []
-
-
-def plan_fragments(recipe: Recipe) -> list[Fragment]:
-    """Input files in recipe order; large Parquet files split at row-group boundaries. The plan
-    depends only on the recipe and the files, never on the worker count."""
-    from curate.readers import detect_format
-
-    base = recipe.path.parent
-    out: list[Fragment] = []
-    for source, path in source_files(recipe):
-        rel = os.path.relpath(path, base)
-        ranges = []
-        if (source.format or detect_format(path)) == "parquet":
-            ranges = _row_group_ranges(path, source.fragment_rows)
-        if not ranges:
-            out.append(Fragment(len(out), source, path, rel))
-        for start, stop, first in ranges:
-            out.append(Fragment(len(out), source, path, rel, (start, stop), first))
-    return out
-
-
-def unique_files(fragments: list[Fragment]) -> list[Fragment]:
-    """The first fragment of each input file, in order (for sizes and the manifest's inputs)."""
-    seen: set[Path] = set()
-    return [f for f in fragments if not (f.path in seen or seen.add(f.path))]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -411,4 +337,4 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     return stats
 
 
-__all__ = ["build", "plan_stages", "plan_fragments", "Layout"]
+__all__ = ["build", "Layout", "warm_up"]

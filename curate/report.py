@@ -33,7 +33,7 @@ def _totals(by_source: dict[str, dict[str, Any]], names: list[str]) -> dict[str,
 
 
 def write_reports(recipe, fragments, layout, results, resolve_stats, seconds: float) -> Manifest:
-    from curate.build import unique_files
+    from curate.plan import unique_files
 
     names = [s.name for s in recipe.steps]
     by_source = merge_counts(recipe, fragments, results)

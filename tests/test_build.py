@@ -281,7 +281,7 @@ use = "exact_dedup"
 dir = "{out}"
 """)
 
-    from curate.build import plan_fragments
+    from curate.plan import plan_fragments
 
     split = load_recipe(recipe("split", 20))
     assert [(f.row_groups, f.first_row) for f in plan_fragments(split)] == [((0, 2), 0), ((2, 4), 20), ((4, 6), 40)]

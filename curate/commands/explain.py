@@ -16,7 +16,7 @@ def _mb(n: int) -> str:
 
 
 def run(args) -> int:
-    from curate.build import plan_fragments, plan_stages, unique_files
+    from curate.plan import plan_fragments, plan_stages, unique_files
     from curate.config import to_table
     from curate.recipe import load_recipe
 

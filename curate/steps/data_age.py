@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, Literal
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
