@@ -58,11 +58,11 @@ def bad_jsonl_bytes() -> bytes:
     good = [json.dumps(d) for d in read_sample(3)]
     lines = [
         good[0],
-        '{"id": "broken", "text": "no closing brace"',   # line 2: invalid JSON
-        b'{"id": "u", "text": "bad \xff byte"}',          # line 3: invalid UTF-8
-        '{"id": "m"}',                                     # line 4: missing text
-        '{"id": "n", "text": 42}',                         # line 5: text not a string
-        '["a", "list"]',                                   # line 6: not an object
+        '{"id": "broken", "text": "no closing brace"',   # line 1: invalid JSON
+        b'{"id": "u", "text": "bad \xff byte"}',          # line 2: invalid UTF-8
+        '{"id": "m"}',                                     # line 3: missing text
+        '{"id": "n", "text": 42}',                         # line 4: text not a string
+        '["a", "list"]',                                   # line 5: not an object
         good[1],
         "",                                                # blank: not a record
         good[2],
@@ -76,7 +76,8 @@ def test_bad_records_are_quarantined_with_line_and_offset(tmp_path):
     path.write_bytes(data)
     docs, bad, _ = read_all(path)
     assert docs.num_rows == 3
-    assert [q["line"] for q in bad] == [2, 3, 4, 5, 6]
+    assert docs.column("input_row").to_pylist() == [0, 6, 8]  # the blank line 7 is a line, not a record
+    assert [q["line"] for q in bad] == [1, 2, 3, 4, 5]  # 0-based physical line index
     errors = [q["error"] for q in bad]
     assert errors[0].startswith("invalid JSON") and errors[1].startswith("invalid UTF-8")
     assert "missing" in errors[2] and "int, not a string" in errors[3] and "not an object" in errors[4]
