@@ -111,3 +111,13 @@ def test_uncastable_id_url_and_timestamp_columns_do_not_abort(tmp_path):
     assert table.column("url").to_pylist() == [None, None]
     assert table.column("timestamp").to_pylist() == [None, None]
     assert sum(c.bad_timestamps for c in chunks) == 1
+
+
+def test_binary_pass_through_columns_become_text_or_base64_in_meta(tmp_path):
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"text": ["one", "two"], "utf8": [b"hi", None], "raw": pa.array([b"\xff\xfe", b"ok"]),
+                             "nested": pa.array([[b"x"], None], pa.list_(pa.binary()))}), path)
+    table, bad, _ = read_all(path)
+    assert not bad
+    metas = [json.loads(m) for m in table.column("meta").to_pylist()]
+    assert metas == [{"utf8": "hi", "raw": "//4=", "nested": ["b'x'"]}, {"utf8": None, "raw": "b2s=", "nested": None}]

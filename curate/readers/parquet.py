@@ -14,14 +14,17 @@ Bad input, and what is quarantined (``line`` = 0-based row index in the file, as
   type (e.g. ``list<string>``): one record for the file (``line`` null, ``byte_offset`` 0).
 
 An ``id`` or ``url`` column whose type does not cast to string is ignored (generated ids, null URLs).
+Binary pass-through columns go to ``meta`` as text when UTF-8, else base64.
 """
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+import orjson
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,11 +58,38 @@ def _strings(batch: pa.RecordBatch, name: str | None) -> pa.Array | None:
         return None
 
 
+def _is_binary(t: pa.DataType) -> bool:
+    return (pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
+            or pa.types.is_binary_view(t))
+
+
+def _holds_binary(t: pa.DataType) -> bool:
+    """Whether a nested type has binary values somewhere inside."""
+    return _is_binary(t) or any(_holds_binary(t.field(i).type) for i in range(t.num_fields))
+
+
+def _jsonable(col: pa.Array) -> pa.Array:
+    """A top-level binary column as UTF-8 strings, or base64 where it is not UTF-8."""
+    if not _is_binary(col.type):
+        return col
+    try:
+        return pc.cast(col, pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([None if v is None else base64.b64encode(v).decode() for v in col.to_pylist()],
+                        pa.string())
+
+
 def _meta(batch: pa.RecordBatch, columns: list[str]) -> pa.Array:
+    """Pass-through columns as one JSON object per row: polars' vectorised ``json_encode``, or,
+    where binary is nested inside a column (polars cannot write it), orjson row by row with
+    ``str()`` of the bytes."""
     if not columns or batch.num_rows == 0:
         return pa.nulls(batch.num_rows, pa.string())
-    struct = pa.StructArray.from_arrays([batch.column(c) for c in columns], names=columns)
-    return pl.from_arrow(struct).struct.json_encode().to_arrow().cast(pa.string())
+    struct = pa.StructArray.from_arrays([_jsonable(batch.column(c)) for c in columns], names=columns)
+    if not _holds_binary(struct.type):
+        return pl.from_arrow(struct).struct.json_encode().to_arrow().cast(pa.string())
+    return pa.array([orjson.dumps(row, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+                     for row in struct.to_pylist()], pa.string())
 
 
 def to_docs(batch: pa.RecordBatch, rows: pa.Array, source: SourceSpec, rel_path: str,
