@@ -14,7 +14,7 @@ Bad input, and what is quarantined (``line`` = 0-based row index in the file, as
   type (e.g. ``list<string>``): one record for the file (``line`` null, ``byte_offset`` 0).
 
 An ``id`` or ``url`` column whose type does not cast to string is ignored (generated ids, null URLs).
-Binary pass-through columns go to ``meta`` as text when UTF-8, else base64.
+Binary pass-through values go to ``meta`` as text when UTF-8, else as base64.
 """
 
 from __future__ import annotations
@@ -68,15 +68,24 @@ def _holds_binary(t: pa.DataType) -> bool:
     return _is_binary(t) or any(_holds_binary(t.field(i).type) for i in range(t.num_fields))
 
 
+def _text_or_base64(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return base64.b64encode(value).decode()
+
+
 def _jsonable(col: pa.Array) -> pa.Array:
-    """A top-level binary column as UTF-8 strings, or base64 where it is not UTF-8."""
+    """A top-level binary column as strings: each value as text if it is UTF-8, else base64 (per
+    value, so the result does not depend on how rows are batched)."""
     if not _is_binary(col.type):
         return col
     try:
         return pc.cast(col, pa.string())
     except pa.ArrowInvalid:
-        return pa.array([None if v is None else base64.b64encode(v).decode() for v in col.to_pylist()],
-                        pa.string())
+        return pa.array([_text_or_base64(v) for v in col.to_pylist()], pa.string())
 
 
 def _meta(batch: pa.RecordBatch, columns: list[str]) -> pa.Array:
