@@ -202,8 +202,12 @@ def _plain(raw: BinaryIO) -> Iterator[_Member]:
 
         data = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
     except (AttributeError, OSError, ValueError):  # no file descriptor, or an empty file
-        data = raw.read()
-    yield _Member(0, data, None, True)
+        yield _Member(0, raw.read(), None, True)
+        return
+    try:
+        yield _Member(0, data, None, True)  # frames copy what they keep out of the map
+    finally:
+        data.close()
 
 
 def frames(raw: BinaryIO) -> Iterator[Frame]:
