@@ -130,6 +130,28 @@ def test_timestamps_parse_into_utc_and_bad_ones_are_counted(tmp_path):
     assert sum(c.bad_timestamps for c in chunks) == 1
 
 
+@pytest.mark.parametrize("batch_rows", [1, 10])  # a batch of only objects, and a mixed batch
+def test_object_or_list_timestamps_are_null_and_counted_not_fatal(tmp_path, batch_rows):
+    rows = [{"text": "a", "timestamp": {"$date": "2020-01-01"}}, {"text": "b", "timestamp": [2020, 1, 1]},
+            {"text": "c", "timestamp": "2021-05-06"}, {"text": "d", "timestamp": {}}]
+    path = tmp_path / "obj.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table, bad, chunks = read_all(path, batch_rows=batch_rows)
+    assert not bad and table.num_rows == 4
+    got = [t.isoformat() if t else None for t in table.column("timestamp").to_pylist()]
+    assert got == [None, None, "2021-05-06T00:00:00+00:00", None]
+    assert sum(c.bad_timestamps for c in chunks) == 3
+
+
+@pytest.mark.parametrize("values", [pa.array([{"y": 1}, None]), pa.array([[1, 2], [3]]),
+                                    pa.array([float("nan"), 1e30]), pa.array([b"\xff", b"\xfe"])])
+def test_parse_timestamps_never_raises_on_odd_types(values):
+    from curate.timestamps import parse_timestamps
+
+    out, bad = parse_timestamps(values)
+    assert out.to_pylist() == [None, None] and bad == len(values) - values.null_count
+
+
 @pytest.mark.skipif(not (SHARED_DATA / "warc").is_dir(), reason="shared WARC files absent")
 def test_warc_reader_extracts_main_text_and_keeps_url_and_date():
     table, bad, _ = read_all(SHARED_DATA / "warc" / "sample-0000.warc.gz", batch_rows=100)
