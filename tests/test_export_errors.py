@@ -142,3 +142,25 @@ def test_overwrite_never_deletes_a_dir_curate_did_not_write(build_dir, tmp_path,
     one_error_line(capsys, ["export", str(build_dir), "--format", "hf", "--out", str(tmp_path / "x"),
                             "--overwrite"], "was not written by curate export")
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+def test_a_full_disk_mid_export_is_one_line_and_leaves_nothing(build_dir, tmp_path, capsys, monkeypatch):
+    """Failure injection at the I/O boundary: the index write fails with ENOSPC after data.bin."""
+    import errno
+    import os
+
+    import curate.export.megatron as megatron
+
+    def full_disk(path, lengths, dtype):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(megatron, "write_index", full_disk)
+    out = tmp_path / "x"
+    one_error_line(capsys, ["export", str(build_dir), "--format", "megatron", "--out", str(out)],
+                   "data.idx: No space left on device", "run the export again")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["/proc/curate-export-test", "/sys/curate-export-test"])
+def test_export_into_proc_or_sys_is_one_line(build_dir, capsys, where):
+    one_error_line(capsys, ["export", str(build_dir), "--format", "nanogpt", "--out", where], where)
