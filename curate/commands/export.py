@@ -62,8 +62,10 @@ def prepare_dir(out: Path, overwrite: bool) -> bool:
                 raise OutputError(f"{out} is not empty and was not written by curate export; "
                                   "choose another --out (it is never deleted)")
             if not overwrite:
-                state = "an export" if (out / "export.json").is_file() else "an unfinished export (interrupted)"
-                raise OutputError(f"{out} holds {state}; use --overwrite to replace it, or choose another --out")
+                done = (out / "export.json").is_file()
+                state = "an export" if done else "an unfinished export (interrupted)"
+                raise OutputError(f"{out} holds {state}; use --overwrite to replace it, "
+                                  "or choose another --out")
             shutil.rmtree(out)
         created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)

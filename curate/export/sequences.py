@@ -71,7 +71,8 @@ def read_shard(path, with_prefix: bool) -> pa.Table:
         cols = ["id", "tokens"] + [c for c in ("prefix_tokens", "control_positions", "control_ids")
                                    if with_prefix and c in names]
         if "id" not in names or "tokens" not in names:
-            raise CurateError(f"{path}: this shard has no id or tokens column; rebuild with `curate build --overwrite`")
+            raise CurateError(f"{path}: this shard has no id or tokens column; "
+                              "rebuild with `curate build --overwrite`")
         return pq.read_table(path, columns=cols)
     except (OSError, pa.ArrowException) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
