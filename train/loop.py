@@ -167,9 +167,9 @@ def start_segment(run: Run, state: TrainState | None, seg: Segment) -> TrainStat
 
 def phase_sampler(run: Run, seg: Segment):
     """The segment's document stream: the phase's mixture, drawn in the order of the branch seed
-    (soup) or the run seed."""
+    (soup) or the run seed, never a validation document (the holdout of the run seed)."""
     seed = run.seed if seg.branch_seed is None else seg.branch_seed
-    return mixers.make_sampler(run.manifest, seg.phase, seed, run.cfg.holdout_frac)
+    return mixers.make_sampler(run.manifest, seg.phase, seed, run.cfg.holdout_frac, holdout_seed=run.seed)
 
 
 def where(seg: Segment, pos: Position) -> dict[str, Any]:
