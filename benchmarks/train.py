@@ -77,7 +77,7 @@ def main() -> None:
     bare_before = bare_tokens_per_s(cfg, 4096, args.steps, doc_mask=False)
     with tempfile.TemporaryDirectory() as tmp:
         manifest, make_sampler, holdout_refs, phase = sampler_api(args.build, Path(tmp))
-        vocab = manifest.tokenizer["vocab_size"]
+        vocab = manifest.tokenizer.vocab_size
         trainer = Trainer(manifest, (phase("bench", args.steps * cfg.tokens_per_step, "source", {}),),
                           cfg, 0, Path(tmp) / "run", make_sampler, holdout_refs)
         summary = trainer.run()

@@ -229,7 +229,7 @@ def test_skill_graph_estimator_measures_loss_decrease(build):
 
 def test_train_section_parses_from_a_recipe(tmp_path):
     from curate.errors import RecipeError
-    from curate.recipe import load_recipe
+    from curate import load_recipe
 
     text = """
 [recipe]

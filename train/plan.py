@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from curate.errors import RecipeError
+from train.config import check_phases
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,24 +36,12 @@ class Segment:
 def plan(phases, cfg) -> list[Segment]:
     if not phases:
         raise RecipeError("train: the recipe has no [[phases]]; add at least one phase with a token budget")
+    check_phases(phases, cfg)
     names = [p.name for p in phases]
-    unknown = sorted(set(cfg.phases) - set(names))
-    if unknown:
-        raise RecipeError(f"train.phases.{unknown[0]}: no [[phases]] entry has this name; "
-                          f"phases: {', '.join(names)}")
     steps = [max(1, p.num_tokens // cfg.tokens_per_step) for p in phases]
     span_of = []
     for i, p in enumerate(phases):
-        settings = cfg.phase(p.name)
-        if settings.schedule == "continue":
-            if i == 0:
-                raise RecipeError(f"train.phases.{p.name}.schedule: 'continue' needs a previous phase")
-            if settings.init == "scratch" or settings.soup_seeds or cfg.phase(names[i - 1]).soup_seeds:
-                raise RecipeError(f"train.phases.{p.name}: schedule='continue' cannot start from scratch "
-                                  "or follow/branch a soup")
-            span_of.append(span_of[-1])
-        else:
-            span_of.append(i)
+        span_of.append(span_of[-1] if cfg.phase(p.name).schedule == "continue" else i)
     segments: list[Segment] = []
     for i, p in enumerate(phases):
         settings = cfg.phase(p.name)

@@ -68,7 +68,7 @@ class Trainer:
     # ----- setup -----
     def new_model(self):
         tok = self.tokenizer_info
-        return build_model(self.cfg, tok["vocab_size"], self.seed, tok.get("bos_id"), tok.get("eos_id"))
+        return build_model(self.cfg, tok.vocab_size, self.seed, tok.bos_id, tok.eos_id)
 
     def new_optimizer(self, model) -> torch.optim.AdamW:
         decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -249,7 +249,7 @@ class Trainer:
 
     def save_model(self, path: Path) -> None:
         self.model.save_pretrained(path)
-        tok_path = self.manifest.root / self.tokenizer_info["path"]
+        tok_path = self.manifest.root / self.tokenizer_info.path
         if tok_path.is_file():
             shutil.copyfile(tok_path, path / "tokenizer.json")
 

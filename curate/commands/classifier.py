@@ -16,9 +16,9 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from curate.errors import RecipeError
     from curate.models.classifier import train_classifier
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
 
-    recipe = load_recipe(args.recipe)
+    recipe = load_full_recipe(args.recipe)
     spec = recipe.section("classifier")
     if spec is None:
         raise RecipeError(f"{args.recipe}: no [classifier] section")

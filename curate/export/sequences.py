@@ -69,7 +69,7 @@ def shard_sequences(manifest: Manifest, with_prefix: bool) -> Iterator[ShardSequ
     info = manifest.tokenizer
     if not info:
         raise CurateError(f"{manifest.root}: the build has no tokens; add a tokenize step to the recipe")
-    dtype = np.dtype(info["dtype"])
+    dtype = np.dtype(info.dtype)
     for i, entry in enumerate(manifest.shards):
         path = manifest.root / entry.path
         names = pq.read_schema(path).names
