@@ -1,4 +1,4 @@
-"""``manifest.json``: the one contract between curate, mixers and train (CONTRACTS.md).
+"""``manifest.json``: the one contract between curate, mixers and train (CONTRACTS.md "manifest.json").
 
 Written last by ``curate build`` (so its presence means the build is complete). Downstream code never
 globs directories: it reads the shard list, per-source counts and tokenizer from here.

@@ -1,5 +1,5 @@
 """Tiny token-column builds for the mixers tests: shards written directly (the shard columns of
-CONTRACTS.md) and their manifest made by curate's one constructor, so the tests do not depend on
+CONTRACTS.md "Shard schema", "Token columns") and their manifest made by curate's one constructor, so the tests do not depend on
 the tokenize step."""
 
 from __future__ import annotations

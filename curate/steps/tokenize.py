@@ -1,4 +1,5 @@
-"""Tokenize documents (and their conditioning prefixes) into the token columns of CONTRACTS.md.
+"""Tokenize documents (and their conditioning prefixes) into the token columns
+(CONTRACTS.md "Token columns").
 
 Adds ``tokens`` (``list<uint16>`` for vocabularies up to 65536 ids, else ``list<uint32>``: optional
 BOS + encode(text) + EOS; default no BOS, EOS appended) and ``num_tokens`` (int32); when a
