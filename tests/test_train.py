@@ -239,6 +239,9 @@ name = "web"
 paths = ["x.jsonl"]
 [output]
 dir = "out"
+[[phases]]
+name = "anneal"
+num_tokens = 100
 [train]
 hidden_size = 64
 lr = 2e-3
