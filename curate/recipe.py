@@ -179,7 +179,8 @@ class Section:
 
 def parse_recipe(data: dict[str, Any], path: Path, sections: Sequence[Section] = ()) -> Recipe:
     """Build a :class:`Recipe` from a parsed TOML document; ``path`` is the recipe file."""
-    from curate.steps.registry import make_step
+    from curate.steps.registry import make_step, producers
+    from curate.steps.step import check_artefacts
 
     known = {s.name: s for s in sections}
     allowed = SECTIONS + tuple(known)
@@ -206,6 +207,10 @@ def parse_recipe(data: dict[str, Any], path: Path, sections: Sequence[Section] =
         parsed = {name: _parse_section(sec, data[name]) for name, sec in known.items() if name in data}
     finally:
         BASE_DIR.reset(token)
+    try:
+        check_artefacts(steps, producers())
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
     names = [s.name for s in sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

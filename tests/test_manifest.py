@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from curate.build import build
-from curate.errors import CurateError
+from curate.errors import CurateError, RecipeError
 from curate.manifest import MANIFEST_NAME, Manifest, RecipeRef, ShardEntry, TokenizerInfo, make_manifest
 from curate.recipe import parse_recipe
 from curate.steps.step import bind_artefacts
@@ -94,3 +94,11 @@ def test_external_tokenizer_is_copied_next_to_the_shards(tmp_path):
     m = _build(tmp_path / "out", [{"use": "tokenize", "tokenizer": str(tok)}])
     assert (tmp_path / "out" / "tokenizer.json").read_bytes() == tok.read_bytes()
     assert dataclasses.replace(m.tokenizer, origin=None).sha256 == file_sha256(tok) and m.tokenizer.vocab_size == 300
+
+
+def test_a_step_whose_artefact_nobody_makes_fails_at_parse_time():
+    data = {"recipe": {"name": "m"}, "sources": [{"name": "web", "paths": [str(WEB_SAMPLE)]}],
+            "steps": [{"use": "tokenize"}, {"use": "train_tokenizer"}], "output": {"dir": "out"}}
+    with pytest.raises(RecipeError, match=r"^steps\[0\] \(tokenize\): no `tokenizer` given and no earlier step "
+                                          r"makes tokenizer.json; put train_tokenizer before it, or set tokenizer = PATH$"):
+        parse_recipe(data, REPO / "recipes" / "x.toml")

@@ -16,7 +16,9 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
 ``{"artefacts": ["tokenizer.json"], ...}``; the runner moves them into the output dir and binds
 them into later steps explicitly: a step with ``artefact_params = {"tokenizer": "tokenizer.json"}``
 whose ``tokenizer`` field is None gets ``dataclasses.replace(step, tokenizer=<output dir>/
-tokenizer.json)`` (:func:`bind_artefacts`). Nothing is looked up from ambient state.
+tokenizer.json)`` (:func:`bind_artefacts`). Nothing is looked up from ambient state. A producer
+declares ``artefacts = ("tokenizer.json",)``, so a recipe whose consumer has no producer before it
+fails at parse time (:func:`check_artefacts`).
 
 Optional hooks: ``warm_up()`` pays one-time costs (numba compilation, model loading) in the parent
 before the runner forks its workers; ``manifest_info() -> dict`` returns manifest fields (e.g.
@@ -65,6 +67,18 @@ class ResolveContext:
 
 
 ARTEFACTS_KEY = "artefacts"
+
+
+def check_artefacts(steps: tuple[Any, ...], producers: dict[str, list[str]]) -> None:
+    """Raise ``ValueError`` when a step needs an artefact (an ``artefact_params`` field left None)
+    that no earlier step declares in its ``artefacts``; ``producers`` names the steps that can."""
+    for i, step in enumerate(steps):
+        for field, name in (getattr(step, "artefact_params", None) or {}).items():
+            made = any(name in getattr(s, "artefacts", ()) for s in steps[:i])
+            if getattr(step, field) is None and not made:
+                raise ValueError(f"steps[{i}] ({step.name}): no `{field}` given and no earlier step makes "
+                                 f"{name}; put {' or '.join(producers.get(name, ['a step that does']))} "
+                                 f"before it, or set {field} = PATH")
 
 
 def bind_artefacts(step: Any, published: Mapping[str, Path]) -> Any:

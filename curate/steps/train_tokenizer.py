@@ -56,6 +56,7 @@ class TrainTokenizer:
     """Train a byte-level BPE on a seeded sample of the curated documents -> tokenizer.json."""
 
     name: ClassVar[str] = "train_tokenizer"
+    artefacts: ClassVar[tuple[str, ...]] = (TOKENIZER_FILE,)
     vocab_size: int = param(32768, doc="vocabulary size, special tokens included")
     sample_docs: int = param(20000, doc="documents sampled (seeded, uniform) to train on")
     max_doc_chars: int = param(100_000, doc="each sampled document is cut to this many characters")
