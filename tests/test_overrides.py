@@ -7,7 +7,7 @@ import pytest
 from curate import load_recipe
 from curate.errors import RecipeError
 from curate.overrides import apply_overrides, parse_value
-from tests.conftest import REPO, run_cli, write_recipe
+from tests.conftest import REPO, write_recipe
 
 RECIPE = f"""
 [recipe]
@@ -84,12 +84,15 @@ def test_an_override_changes_the_fingerprint_exactly_like_the_edit(tmp_path):
     assert relative.output.dir == (tmp_path / "sub" / "out").resolve()  # relative to the recipe file
 
 
-def test_cli_explain_and_mix_plan_take_set(tmp_path):
+def test_cli_explain_and_mix_plan_take_set(tmp_path, capsys):
+    from curate.cli import main
+
     path = write_recipe(tmp_path / "r.toml", RECIPE)
-    proc = run_cli("explain", str(path), "--set", "steps.minhash_dedup.threshold=0.8", "--set", "steps.0.min_words=7")
-    assert proc.returncode == 0, proc.stderr
-    assert "'threshold': 0.8" in proc.stdout and "'min_words': 7" in proc.stdout
-    proc = run_cli("explain", str(path), "--set", "steps.0.min_wrds=7")
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "unknown key 'min_wrds'" in proc.stderr
-    proc = run_cli("mix", "plan", str(path), "--set", f"output.dir={tmp_path / 'nowhere'}")
-    assert proc.returncode == 2 and f"no manifest.json in {tmp_path / 'nowhere'}" in proc.stderr
+    assert main(["explain", str(path), "--set", "steps.minhash_dedup.threshold=0.8", "--set", "steps.0.min_words=7"]) == 0
+    out = capsys.readouterr().out
+    assert "'threshold': 0.8" in out and "'min_words': 7" in out
+    assert main(["explain", str(path), "--set", "steps.0.min_wrds=7"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown key 'min_wrds'" in err
+    assert main(["mix", "plan", str(path), "--set", f"output.dir={tmp_path / 'nowhere'}"]) == 2
+    assert f"no manifest.json in {tmp_path / 'nowhere'}" in capsys.readouterr().err
