@@ -40,6 +40,17 @@ def test_core_modules_do_not_import_mixers_or_train():
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
+def test_no_core_module_names_mixers_or_train():
+    """Only the CLI layer (curate/commands/) may import mixers or train, and only when called."""
+    import re
+
+    pattern = re.compile(r"(?:from|import)\s+(?:mixers|train)\b|[\"'](?:mixers|train)\.(?!bin|txt)[a-z_]+[\"']")
+    core = [p for p in (REPO / "curate").rglob("*.py") if "commands" not in p.parts]
+    offenders = [f"{p.relative_to(REPO)}: {m.group(0)}" for p in core
+                 for m in pattern.finditer(p.read_text(encoding="utf-8"))]
+    assert len(core) > 40 and offenders == []
+
+
 def test_a_section_nobody_passed_is_unknown(tmp_path):
     path = write_recipe(tmp_path / "r.toml", RECIPE)
     with pytest.raises(RecipeError, match=r"^unknown section 'phases'; allowed: recipe, sources, steps, output$"):
