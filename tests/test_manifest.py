@@ -102,3 +102,27 @@ def test_a_step_whose_artefact_nobody_makes_fails_at_parse_time():
     with pytest.raises(RecipeError, match=r"^steps\[0\] \(tokenize\): no `tokenizer` given and no earlier step "
                                           r"makes tokenizer.json; put train_tokenizer before it, or set tokenizer = PATH$"):
         parse_recipe(data, REPO / "recipes" / "x.toml")
+
+
+def test_resume_binds_the_artefact_recorded_by_the_finished_resolve(tmp_path, monkeypatch):
+    """Killed after every stage ran (reports not written): the rerun skips all work, takes the
+    tokenizer from the resolve marker, and ends with the uninterrupted build's manifest and shards."""
+    import curate.report
+
+    steps = [{"use": "train_tokenizer", "vocab_size": 400, "sample_docs": 50}, {"use": "tokenize"}]
+    reference = _build(tmp_path / "ref", steps)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    real = curate.report.write_reports
+    monkeypatch.setattr(curate.report, "write_reports", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _build(tmp_path / "out", steps)
+    assert (tmp_path / "out" / "work" / "d0" / "resolve.done.json").is_file()
+    monkeypatch.setattr(curate.report, "write_reports", real)
+    resumed = _build(tmp_path / "out", steps)
+    assert dataclasses.replace(resumed.tokenizer, origin=None) == dataclasses.replace(reference.tokenizer, origin=None)
+    assert [s.path for s in resumed.shards] == [s.path for s in reference.shards]
+    for a, b in zip(resumed.shard_paths(), reference.shard_paths(), strict=True):
+        assert a.read_bytes() == b.read_bytes()
