@@ -38,6 +38,15 @@ def check_range(name: str, value: float, lo: float | None = None, hi: float | No
         raise ValueError(f"{name}={value!r} is out of range; allowed: {lo_s} <= {name} <= {hi_s}")
 
 
+#: Seeds are 0 <= seed <= SEED_MAX: every consumer (uint64 hash mixing, torch, numpy) accepts them.
+SEED_MAX = 2**63 - 1
+
+
+def check_seed(name: str, value: int) -> None:
+    """Raise ``ValueError`` unless ``0 <= value <= SEED_MAX`` (checked once, when the recipe is parsed)."""
+    check_range(name, value, 0, SEED_MAX)
+
+
 def _type_name(hint: Any) -> str:
     origin = typing.get_origin(hint)
     if hint is type(None):

@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.config import check_range, param
+from curate.config import check_range, check_seed, param
 from curate.dedup.index import IndexWriter, MinHashIndex
 from curate.dedup.lsh_params import optimal_bands
 from curate.dedup.minhash import band_keys, signatures, warm_up
@@ -67,7 +67,7 @@ class MinHashDedup:
         check_range("ngram_size", self.ngram_size, 1, 64)
         check_range("threshold", self.threshold, 0.01, 0.99)
         check_range("num_perm", self.num_perm, 2, 1024)
-        check_range("seed", self.seed, 0, 2**63 - 1)
+        check_seed("seed", self.seed)
         if (self.num_bands is None) != (self.rows_per_band is None):
             raise ValueError("num_bands and rows_per_band go together; "
                              "set both, or neither to use threshold")

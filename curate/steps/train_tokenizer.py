@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
 from curate.steps.step import ResolveContext, output_dir, with_columns
-from curate.text.hashing import hash_strings
+from curate.text.hashing import hash_strings, splitmix64, splitmix64_array
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
 
@@ -34,12 +34,8 @@ KEY_COLUMN = "_tok_key"
 
 
 def seeded_keys(keys: np.ndarray, seed: int) -> np.ndarray:
-    """splitmix64 of ``keys`` xor a seed-derived constant: uniform uint64 sort keys per seed."""
-    with np.errstate(over="ignore"):
-        z = keys ^ (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+    """splitmix64 of ``keys`` xor splitmix64 of the seed: uniform uint64 sort keys per seed."""
+    return splitmix64_array(keys ^ np.uint64(splitmix64(seed)))
 
 
 def sample_rows(keys: np.ndarray, num_docs: int) -> np.ndarray:
