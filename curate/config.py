@@ -4,13 +4,15 @@ Every config type is a ``@dataclass(frozen=True, kw_only=True)`` whose fields ar
 :func:`param` (a default plus a one-line doc). :func:`from_table` builds one from a TOML table and
 fails with a :class:`RecipeError` that names the key, the bad value and what is allowed. Range
 checks live in each class's ``__post_init__`` and raise ``ValueError``; :func:`from_table` prefixes
-them with the key's location. :func:`describe` lists fields for ``curate steps`` / ``curate explain``.
+them with the key's location. Every float value rejects NaN (TOML's ``nan``): no setting means
+"not a number"; ``none`` turns an optional rule off. :func:`describe` lists fields for ``curate steps`` / ``curate explain``.
 """
 
 from __future__ import annotations
 
 import contextvars
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -115,6 +117,8 @@ def coerce(hint: Any, value: Any, where: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(where, value, hint)
+        if math.isnan(value):
+            raise RecipeError(f"{where}: got nan; expected a number (NaN is never a valid setting)")
         return float(value)
     if hint is Path:
         if isinstance(value, Path):

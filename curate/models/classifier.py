@@ -73,7 +73,8 @@ class ClassifierSpec:
         check_range("dim", self.dim, 1, 4096)
         check_range("word_ngrams", self.word_ngrams, 2, 10)  # 1 trips fastText 0.9.3
         check_range("min_count", self.min_count, 1)
-        check_range("bucket", self.bucket, 1)
+        check_range("bucket", self.bucket, 1, 2**28)
+        check_range("bucket * dim", self.bucket * self.dim, 1, 2**31)  # fastText's float32 matrix: 8 GiB
         if self.seed is not None:
             check_seed("seed", self.seed)
         for key in ("max_docs_per_source", "max_chars"):

@@ -10,7 +10,8 @@ later ``tokenize`` step with no ``tokenizer`` path finds it. No document is drop
 
 Defaults: vocab 32768 (a small-model size; the recipe's quickstart uses 4096), 20000 sampled
 documents, special tokens ``<|endoftext|>`` (EOS) and the Korbak control tokens ``<|aligned|>``,
-``<|misaligned|>`` (METHODS.md section 3), min pair frequency 2.
+``<|misaligned|>`` (METHODS.md section 3), min pair frequency 2. Bounds: vocab_size <= 2^24,
+sample_docs and max_doc_chars <= 10^8.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
 
 KEY_COLUMN = "_tok_key"
+#: Largest vocabulary accepted: ids stay uint32 and the trainer's tables ~100 MB (a vocab of 2e9
+#: passed once and then aborted allocating 141 GB); the largest vocabularies in use are ~256k.
+MAX_VOCAB = 2**24
 
 
 def seeded_keys(keys: np.ndarray, seed: int) -> np.ndarray:
@@ -59,9 +63,9 @@ class TrainTokenizer:
     min_frequency: int = param(2, doc="a pair is merged only when it occurs at least this often")
 
     def __post_init__(self) -> None:
-        check_range("vocab_size", self.vocab_size, 256 + len(self.special_tokens), 2**31 - 1)
-        check_range("sample_docs", self.sample_docs, 1)
-        check_range("max_doc_chars", self.max_doc_chars, 1)
+        check_range("vocab_size", self.vocab_size, 256 + len(self.special_tokens), MAX_VOCAB)
+        check_range("sample_docs", self.sample_docs, 1, 10**8)
+        check_range("max_doc_chars", self.max_doc_chars, 1, 10**8)
         check_range("min_frequency", self.min_frequency, 1)
         if len(set(self.special_tokens)) != len(self.special_tokens) or "" in self.special_tokens:
             raise ValueError(f"special_tokens={list(self.special_tokens)!r}: must be distinct and non-empty")
