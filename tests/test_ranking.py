@@ -108,11 +108,14 @@ def test_string_column_for_score_filter_names_column_and_type_not_text():
 @pytest.mark.parametrize("step", [ScorePercentile(column="q", keep_frac=0.5), ScoreBand(column="q")],
                          ids=["score_percentile", "score_band"])
 def test_string_column_for_ranking_steps_names_column_and_type_not_text(tmp_path, step):
-    part = tmp_path / "part.parquet"
-    pq.write_table(pa.Table.from_batches([step.prepare(_string_batch())]), part)
+    with pytest.raises(CurateError) as err:  # in the parallel pass, before any resolve
+        step.prepare(_string_batch())
+    assert f"{step.name}: column 'q' has type string, not a number" in str(err.value)
+    assert SECRET not in str(err.value)
+    part = tmp_path / "part.parquet"  # a part written by another version: resolve checks too
+    pq.write_table(pa.Table.from_batches([_string_batch()]), part)
     with pytest.raises(CurateError) as err:
         step.resolve(ResolveContext([part], [tmp_path / "d.parquet"], tmp_path, 0, 1))
-    assert f"{step.name}: column 'q' has type string, not a number" in str(err.value)
     assert SECRET not in str(err.value)
 
 
@@ -122,3 +125,21 @@ def test_string_column_for_minhash_keep_max_names_column_and_type_not_text():
         step.prepare(_string_batch())
     assert "column 'q' has type string, not a number" in str(err.value)
     assert SECRET not in str(err.value)
+
+
+@pytest.mark.parametrize("step", ['use = "score_filter"\ncolumn = "text"\nmin_score = 0.5',
+                                  'use = "score_percentile"\ncolumn = "text"\nkeep_frac = 0.5',
+                                  'use = "minhash_dedup"\nkeep = "max"\nscore_column = "text"'],
+                         ids=["score_filter", "score_percentile", "minhash_dedup"])
+def test_string_column_through_the_cli_is_one_line_without_document_text(tmp_path, step):
+    from tests.conftest import TEST_DATA, read_sample, run_cli, write_recipe
+
+    path = write_recipe(tmp_path / "r.toml", f'[recipe]\nname = "t"\n[[sources]]\nname = "web"\n'
+                        f'paths = ["{TEST_DATA / "web_sample.jsonl.zst"}"]\n[[steps]]\n{step}\n'
+                        f'[output]\ndir = "{tmp_path / "out"}"\n')
+    result = run_cli("build", str(path))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "column 'text' has type large_string, not a number" in result.stderr
+    first_words = read_sample(1)[0]["text"][:40]
+    assert first_words not in result.stderr and first_words not in result.stdout

@@ -18,7 +18,7 @@ One rule for both steps:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
@@ -34,15 +34,19 @@ def round_count(frac: float, n: int) -> int:
     return min(int(np.floor(frac * n + 0.5)), n)
 
 
-def numeric_scores(column: pa.Array | pa.ChunkedArray, name: str, step: str) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 values, present) of a score column; missing = null or NaN (value 0 there).
-    A non-numeric column raises :class:`CurateError` naming the column and its type only."""
-    kind = column.type
+def check_numeric(kind: pa.DataType, name: str, step: str) -> None:
+    """Raise :class:`CurateError` naming the column and its type (never its values) unless the
+    type is numeric."""
     numeric = (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
                or pa.types.is_boolean(kind) or pa.types.is_null(kind))
     if not numeric:
         raise CurateError(f"{step}: column {name!r} has type {kind}, not a number; give a numeric score "
                           "column (e.g. written by fasttext_score, lm_score or word_list_score)")
+
+
+def numeric_scores(column: pa.Array | pa.ChunkedArray, name: str, step: str) -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values, present) of a score column; missing = null or NaN (value 0 there)."""
+    check_numeric(column.type, name, step)
     score = pc.cast(column, pa.float64())
     present = pc.is_valid(score).to_numpy(zero_copy_only=False).copy()
     values = pc.fill_null(score, 0.0).to_numpy(zero_copy_only=False).copy()
@@ -76,17 +80,17 @@ def group_codes(groups: pa.Array | None, n: int) -> tuple[list[str], np.ndarray]
 
 
 def select_ranked(values: np.ndarray, present: np.ndarray, groups: pa.Array | None,
-                  low_frac, high_frac) -> tuple[np.ndarray, dict[str, Any]]:
+                  cuts: Callable[[int], tuple[int, int]]) -> tuple[np.ndarray, dict[str, Any]]:
     """Decision code per row (``MISSING``, ``LOW``, ``HIGH`` or ``KEPT``) and per-group stats
     (``scored``, ``kept``, ``low_score`` / ``high_score`` = lowest / highest kept score).
-    ``low_frac(n)`` and ``high_frac(n)`` give the counts to cut from a group of ``n``."""
+    ``cuts(n)`` gives (num_low, num_high) to cut from a group of ``n`` present scores."""
     names, codes = group_codes(groups, len(values))
     decision = np.full(len(values), MISSING, np.int32)
     stats: dict[str, Any] = {}
     for g, name in enumerate(names):
         rows = np.flatnonzero((codes == g) & present)
         n = len(rows)
-        decision[rows] = rank_codes(values[rows], low_frac(n), high_frac(n))
+        decision[rows] = rank_codes(values[rows], *cuts(n))
         kept = values[rows[decision[rows] == KEPT]]
         stats[name] = {"scored": n, "kept": len(kept),
                        "low_score": float(kept.min()) if len(kept) else None,

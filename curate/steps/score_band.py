@@ -26,7 +26,7 @@ from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import SOURCE
 from curate.steps.score_percentile import read_column, write_decisions
-from curate.steps.ranking import KEPT, numeric_scores, rank_codes, round_count, select_ranked
+from curate.steps.ranking import KEPT, check_numeric, numeric_scores, rank_codes, round_count, select_ranked
 from curate.steps.step import ResolveContext
 
 
@@ -54,18 +54,21 @@ class ScoreBand:
             raise ValueError(f"drop_bottom_frac + drop_top_frac = {self.drop_bottom_frac + self.drop_top_frac!r} "
                              "is out of range; allowed: <= 1")
 
+    def cuts(self, n: int) -> tuple[int, int]:
+        """(lowest, highest) ranks to drop from a group of ``n``."""
+        return round_count(self.drop_bottom_frac, n), round_count(self.drop_top_frac, n)
+
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.column not in batch.schema.names:
             raise RecipeError(f"score_band: column {self.column!r} is missing; add the step that writes it first")
+        check_numeric(batch.schema.field(self.column).type, self.column, self.name)
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
         values, present = numeric_scores(cols[self.column], self.column, self.name)
         groups = cols[SOURCE] if self.group_by == "source" else None
-        decision, stats = select_ranked(values, present, groups,
-                                        lambda n: round_count(self.drop_bottom_frac, n),
-                                        lambda n: round_count(self.drop_top_frac, n))
+        decision, stats = select_ranked(values, present, groups, self.cuts)
         reasons = [f"{self.column}_missing", f"{self.column}_below_band", f"{self.column}_above_band"]
         write_decisions(ctx, sizes, decision, reasons)
         return {"num_scored": int(present.sum()), "num_kept": int((decision == KEPT).sum()), "groups": stats}

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import SOURCE
-from curate.steps.ranking import HIGH, KEPT, LOW, numeric_scores, round_count, select_ranked
+from curate.steps.ranking import HIGH, KEPT, LOW, check_numeric, numeric_scores, round_count, select_ranked
 from curate.steps.step import ResolveContext
 
 
@@ -73,20 +73,23 @@ class ScorePercentile:
     def __post_init__(self) -> None:
         check_range("keep_frac", self.keep_frac, 0.0, 1.0)
 
+    def cuts(self, n: int) -> tuple[int, int]:
+        """(lowest, highest) ranks to drop from a group of ``n``: all but ``round(keep_frac * n)``."""
+        cut = n - round_count(self.keep_frac, n)
+        return (cut, 0) if self.keep == "top" else (0, cut)
+
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.column not in batch.schema.names:
             raise RecipeError(f"score_percentile: column {self.column!r} is missing; "
                               "add the step that writes it first")
+        check_numeric(batch.schema.field(self.column).type, self.column, self.name)
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
         values, present = numeric_scores(cols[self.column], self.column, self.name)
         groups = cols[SOURCE] if self.group_by == "source" else None
-        cut = lambda n: n - round_count(self.keep_frac, n)  # noqa: E731
-        none = lambda n: 0  # noqa: E731
-        decision, groups_stats = select_ranked(values, present, groups, *(
-            (cut, none) if self.keep == "top" else (none, cut)))
+        decision, groups_stats = select_ranked(values, present, groups, self.cuts)
         decision[decision == HIGH] = LOW  # one reason: not in the kept fraction
         stats = {name: {"scored": g["scored"], "kept": g["kept"],
                         "cut_score": g["low_score"] if self.keep == "top" else g["high_score"]}
