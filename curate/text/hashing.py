@@ -1,7 +1,9 @@
-"""Stable 64-bit hashes of Arrow strings, computed in numba over the raw UTF-8 buffer.
+"""Stable 64-bit hashes: of Arrow strings (numba over the raw UTF-8 buffer), splitmix64, holdout.
 
-The hash is xxHash64-style mixing of 8-byte words (seeded); it is stable across machines, runs and
-library versions (unlike polars' ``hash``), which matters for indexes that outlive a run.
+The string hash is xxHash64-style mixing of 8-byte words (seeded); it is stable across machines,
+runs and library versions (unlike polars' ``hash``), which matters for indexes that outlive a run.
+This module is the one home of splitmix64 (MinHash permutations, mixers' epoch orders, the
+tokenizer sample, control-token drops) and of the holdout split (classifier and mixers).
 """
 
 from __future__ import annotations
