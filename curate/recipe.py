@@ -46,7 +46,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import orjson
 
-from curate.config import BASE_DIR, check_range, from_table, param, to_table
+from curate.config import BASE_DIR, check_range, check_seed, from_table, param, to_table
 from curate.errors import RecipeError
 from curate.overrides import apply_overrides
 
@@ -58,6 +58,9 @@ class RecipeInfo:
     name: str = param(doc="recipe name, recorded in the manifest")
     seed: int = param(0, doc="seed for every random choice of the run")
     description: str = param("", doc="free text")
+
+    def __post_init__(self) -> None:
+        check_seed("seed", self.seed)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
