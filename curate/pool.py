@@ -114,6 +114,7 @@ def run_pool(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int, *,
             try:
                 results.append(f.result())
             except cf.process.BrokenProcessPool:
+                pool.shutdown(wait=True, cancel_futures=True)  # its manager reaps every worker first
                 _drain(_QUEUE, running, on_message)
                 raise _broken(procs, running) from None
         pool.shutdown(wait=True)
