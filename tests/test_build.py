@@ -6,10 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +16,7 @@ import pytest
 import curate
 from curate.errors import InputError, OutputError
 from curate.recipe import load_recipe
-from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
+from tests.conftest import REPO, read_sample, run_cli, write_jsonl, write_recipe
 from tests.test_readers import bad_jsonl_bytes
 
 STEPS = """
