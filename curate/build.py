@@ -190,22 +190,29 @@ def _run_task(task: Task) -> dict[str, Any]:
     rejected_out = PartWriter(layout.rejected(stage.index, frag.index)) if out.rejected != "none" else None
     shards = _shard_writer(task) if stage.global_step is None else None
     part = None if shards else PartWriter(layout.part(stage.index, frag.index), compression="lz4")
-    for batch, rejected in _input_batches(task, counts, quarantined):
-        batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
-        for table in (rejected + more) if rejected_out else ():
-            rejected_out.write(table)
-        if shards:
-            counts["kept"] += batch.num_rows
-            shards.write(schema.public_columns(batch))
-            if shards.shards:
-                faults.hit("mid_shard_write", str(frag.index), layout.shards)
-        else:
-            part.write(stage.global_step[1].prepare(batch))
-    if rejected_out:
-        rejected_out.close()
-    if part:
-        part.close()
-    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shards.close()] if shards else [],
+    try:
+        for batch, rejected in _input_batches(task, counts, quarantined):
+            batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
+            for table in (rejected + more) if rejected_out else ():
+                rejected_out.write(table)
+            if shards:
+                counts["kept"] += batch.num_rows
+                shards.write(schema.public_columns(batch))
+                if shards.shards:
+                    faults.hit("mid_shard_write", str(frag.index), layout.shards)
+            else:
+                part.write(stage.global_step[1].prepare(batch))
+        if rejected_out:
+            rejected_out.close()
+        if part:
+            part.close()
+        shard_infos = shards.close() if shards else []
+    except BaseException:
+        for writer in (rejected_out, shards, part):
+            if writer is not None:
+                writer.abort()
+        raise
+    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shard_infos],
               "fragment": frag.identity()}
     if shards:
         faults.hit("mid_shard_write", str(frag.index), layout.shards)

@@ -2,11 +2,14 @@
 
 ``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and closes a shard after
 ``max_shard_rows`` rows or ``max_shard_bytes`` of Arrow data, naming shards
-``{prefix}-{i:04d}.parquet``. Files appear under their final name only when complete.
+``{prefix}-{i:04d}.parquet``. Files appear under their final name only when complete; a writer
+that fails (a full disk) is ``abort()``-ed: its open file is abandoned and its temporary removed,
+so the error reaches the caller once, not again from the garbage collector.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -28,6 +31,16 @@ class ShardInfo:
 
 def _codec(compression: str) -> str | None:
     return None if compression == "none" else compression
+
+
+def _abandon(writer: pq.ParquetWriter | None, tmp: Path) -> None:
+    """Drop a half-written file: close what can be closed, never retry (pyarrow's ``__del__``
+    would close again and print the same error), remove the temporary."""
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
+        writer.is_open = False
+    tmp.unlink(missing_ok=True)
 
 
 class ShardWriter:
@@ -102,12 +115,25 @@ class ShardWriter:
         self._close_shard()
         return self.shards
 
+    def abort(self) -> None:
+        """Abandon the shard being written (after an error); complete shards stay."""
+        _abandon(self._writer, self._tmp_path())
+        self._writer = None
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+
 
 def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd") -> None:
     """Write ``table`` to ``path`` through a temporary file, so ``path`` is complete or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression=_codec(compression))
+    writer = None
+    try:
+        writer = pq.ParquetWriter(tmp, table.schema, compression=_codec(compression))
+        writer.write_table(table)
+        writer.close()
+    except BaseException:
+        _abandon(writer, tmp)
+        raise
     os.replace(tmp, path)
 
 
@@ -134,6 +160,11 @@ class PartWriter:
             self._writer.write_table(data)
         else:
             self._writer.write_batch(data)
+
+    def abort(self) -> None:
+        """Abandon the file (after an error): no final file, no temporary."""
+        _abandon(self._writer, self.tmp_path)
+        self._writer = None
 
     def close(self) -> bool:
         """Finish the file; False when nothing was ever written (no file)."""
