@@ -354,11 +354,12 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
     roots every input and output path must resolve inside (``curate/confine.py``). ``strict``
     also fails a build that keeps no document."""
     t0 = time.perf_counter()
-    fragments = plan_fragments(recipe)
-    if confine:
+    if confine:  # before any input is opened (planning reads Parquet footers)
         from curate.confine import check_confined
+        from curate.recipe import source_files
 
-        check_confined(recipe, [f.path for f in unique_files(fragments)], confine)
+        check_confined(recipe, [path for _, path in source_files(recipe)], confine)
+    fragments = plan_fragments(recipe)
     root = recipe.output.dir
     try:
         _check_output_path(root, fragments)
