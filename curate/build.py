@@ -313,7 +313,8 @@ def output_error(exc: OSError, root: Path) -> OutputError | None:
         why = os.strerror(code).lower()
         return OutputError(f"cannot write {path} ({why}); make output.dir writable or choose another dir with --out")
     if under:
-        return OutputError(f"cannot write {path}: {exc.strerror or text}; check output.dir or choose another with --out")
+        return OutputError(f"output I/O failed on {path}: {exc.strerror or text}; check output.dir (or choose "
+                           "another with --out) and run the same command again")
     return None
 
 
