@@ -5,6 +5,7 @@ and full disks, loud empty builds, clear messages for foreign dirs and directory
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import os
@@ -208,13 +209,14 @@ def test_confine_refuses_paths_outside_the_roots_symlinks_included(tmp_path):
     recipe = make_recipe(project, DEDUP)
     line = _one_line_error(run_cli("build", str(recipe), "--confine", str(project), "--no-progress"))
     assert f"resolves to {secret}, outside the --confine roots ({project})" in line
+    assert not (project / "out").exists()  # stopped before anything was read or written
     (project / "data" / "part-9.jsonl").unlink()
-    line = _one_line_error(run_cli("build", str(recipe), "--confine", str(project), "--out", str(tmp_path / "o"),
-                                   "--no-progress"))
-    assert f"output.dir {tmp_path / 'o'} resolves outside the --confine roots" in line
+    outside = load_recipe(recipe)
+    outside = dataclasses.replace(outside, output=dataclasses.replace(outside.output, dir=tmp_path / "o"))
+    with pytest.raises(RecipeError, match=f"output.dir {tmp_path / 'o'} resolves outside the --confine roots"):
+        curate.build(outside, confine=(project,))
     words = make_recipe(project, GLOBAL_STEPS["score_band"], out="words")
     words.write_text(words.read_text().replace('words_path = "words.txt"', f'words_path = "{secret}"'))
-    line = _one_line_error(run_cli("build", str(words), "--confine", str(project), "--no-progress"))
-    assert f"steps[1].words_path = {secret} resolves outside" in line
-    res = run_cli("build", str(recipe), "--confine", str(project), "--no-progress")
-    assert res.returncode == 0, res.stderr
+    with pytest.raises(RecipeError, match=rf"steps\[1\].words_path = {secret} resolves outside"):
+        curate.build(load_recipe(words), confine=(project,))
+    assert curate.build(load_recipe(recipe), confine=(tmp_path / "elsewhere", project)).shards
