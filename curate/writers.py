@@ -2,9 +2,7 @@
 
 ``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and closes a shard after
 ``max_shard_rows`` rows or ``max_shard_bytes`` of Arrow data, naming shards
-``{prefix}-{i:04d}.parquet``. Files appear under their final name only when complete; a writer
-that fails (a full disk) is ``abort()``-ed: its open file is abandoned and its temporary removed,
-so the error reaches the caller once, not again from the garbage collector.
+``{prefix}-{i:04d}.parquet``. Files appear under their final name only when complete.
 """
 
 from __future__ import annotations
@@ -34,8 +32,9 @@ def _codec(compression: str) -> str | None:
 
 
 def _abandon(writer: pq.ParquetWriter | None, tmp: Path) -> None:
-    """Drop a half-written file: close what can be closed, never retry (pyarrow's ``__del__``
-    would close again and print the same error), remove the temporary."""
+    """Drop a half-written file (a writer's ``abort()`` after an error, e.g. a full disk): close
+    what can be closed, never retry (pyarrow's ``__del__`` would close again and print the same
+    error as a traceback), remove the temporary. The error reaches the caller once."""
     if writer is not None:
         with contextlib.suppress(OSError):
             writer.close()
