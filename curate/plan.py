@@ -58,7 +58,10 @@ def input_change(recorded: list[dict[str, Any]], fragments: list[Fragment]) -> s
         if (o.get("size"), o.get("mtime_ns")) != (r["size"], r["mtime_ns"]):
             return (f"input {r['path']} changed (size {o.get('size')} -> {r['size']} bytes, "
                     f"mtime_ns {o.get('mtime_ns')} -> {r['mtime_ns']})")
-    return f"input {now[0]['path'] if now else ''} is split into different fragments"
+    for r in now:
+        if [o for o in recorded if o.get("path") == r["path"]] != [n for n in now if n["path"] == r["path"]]:
+            return f"input {r['path']} is split into different fragments"
+    return "the inputs are in a different order"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -237,3 +237,20 @@ def test_done_markers_and_run_file_record_fragment_identity(tmp_path):
     assert marker["fragment"] == want
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["inputs"][1] == want and len(run["inputs"]) == NUM_FILES + 1
+
+
+def test_input_change_names_the_first_removed_added_or_changed_file(tmp_path):
+    from curate.plan import Fragment, input_change
+
+    def frag(i: int, name: str, size: int = 10, mtime_ns: int = 5, row_groups=None) -> Fragment:
+        return Fragment(i, None, tmp_path / name, name, row_groups, 0, size, mtime_ns)
+
+    now = [frag(0, "a.jsonl"), frag(1, "b.parquet", row_groups=(0, 2)), frag(2, "b.parquet", row_groups=(2, 4))]
+    recorded = [f.identity() for f in now]
+    assert input_change(recorded, now) is None
+    assert input_change(recorded[1:], now) == "input a.jsonl was added"
+    assert input_change(recorded + [frag(3, "c.jsonl").identity()], now) == "input c.jsonl was removed"
+    assert input_change(recorded, [frag(0, "a.jsonl", size=11)] + now[1:]) == (
+        "input a.jsonl changed (size 10 -> 11 bytes, mtime_ns 5 -> 5)")
+    assert input_change(recorded, now[:1] + [frag(1, "b.parquet", row_groups=(0, 4))]) == (
+        "input b.parquet is split into different fragments")
