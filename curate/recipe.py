@@ -264,6 +264,9 @@ def source_files(recipe: Recipe) -> list[tuple[SourceSpec, Path]]:
             matches = sorted(glob.glob(str(base / pattern), recursive=True))
             files = [Path(m).resolve() for m in matches if Path(m).is_file()]
             if not files:
+                if matches and all(Path(m).is_dir() for m in matches):
+                    raise RecipeError(f"sources[{i}].paths[{j}]: {pattern!r} is a directory (relative to {base}); "
+                                      f"give a glob of its files, e.g. '{pattern.rstrip('/')}/*.jsonl'")
                 raise RecipeError(f"sources[{i}].paths[{j}]: no file matches {pattern!r} (relative to {base})")
             for f in files:
                 if f not in seen:
