@@ -18,6 +18,7 @@ COMMANDS = {
     "mix": "curate.commands.mix",
     "export": "curate.commands.export",
     "stats": "curate.commands.stats",
+    "card": "curate.commands.card",
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",
