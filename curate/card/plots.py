@@ -23,17 +23,20 @@ def _label_bars(ax, bars, values, fmt="{:,}") -> None:
 
 
 def plot_funnel(stats: dict[str, Any], out_dir: Path) -> str | None:
-    """Left: documents left after each step, one line per source. Right: dropped per step/reason."""
+    """Left: share of each source's read documents left after each step (one line per source, so
+    sources of any size compare). Right: documents dropped per step/reason, stacked by source."""
     sources = list(stats["sources"])
     steps = stats["total"]["steps"]
     fig, (ax, bx) = figure(width_in=11, height_in=max(3.5, 0.3 * len(steps) + 2.5), ncols=2)
-    labels = ["read"] + [f"{i}:{s['name']}" for i, s in enumerate(steps)]
+    labels = ["read", "not quarantined"] + [f"{i}:{s['name']}" for i, s in enumerate(steps)]
     for k, name in enumerate(sources):
         c = stats["sources"][name]
-        left = [c["read"] - c["quarantined"]] + [s["kept"] for s in c["steps"]]
-        ax.plot(range(len(labels)), left, marker="o", color=colour(k), label=name)
+        left = np.array([c["read"], c["read"] - c["quarantined"]] + [s["kept"] for s in c["steps"]], dtype=float)
+        ax.plot(range(len(labels)), 100 * left / max(c["read"], 1), marker="o", color=colour(k),
+                label=f"{name} ({c['kept']:,} of {c['read']:,})")
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-    ax.set_ylabel("documents left")
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("% of read documents left")
     ax.set_title("funnel per source")
     ax.legend()
     reasons = [(f"{i}:{s['name']} / {r}", i, r) for i, s in enumerate(steps) for r in sorted(s["dropped"])]
@@ -48,6 +51,7 @@ def plot_funnel(stats: dict[str, Any], out_dir: Path) -> str | None:
         bx.invert_yaxis()
         bx.set_xlabel("documents dropped")
         bx.set_title("dropped per step and reason")
+        bx.legend(fontsize=7)
         _label_bars(bx, bx.containers[-1], base.astype(int).tolist())
     else:
         bx.set_axis_off()
@@ -58,7 +62,7 @@ def plot_funnel(stats: dict[str, Any], out_dir: Path) -> str | None:
 
 def _bar_panels(rows: dict[str, dict], keys: list[tuple[str, str]], title: str, path: Path) -> None:
     names = list(rows)[:TOP_N]
-    fig, axes = figure(width_in=11, height_in=max(2.5, 0.28 * len(names) + 1.5), ncols=len(keys))
+    fig, axes = figure(width_in=11, height_in=max(1.6, 0.28 * len(names) + 1.1), ncols=len(keys))
     axes = np.atleast_1d(axes)
     for k, (ax, (key, label)) in enumerate(zip(axes, keys)):
         vals = [int(rows[n].get(key) or 0) for n in names]
@@ -150,10 +154,15 @@ def plot_clusters(cluster_sizes: dict[str, dict[int, int]], out_dir: Path) -> st
         return None
     fig, ax = figure(height_in=3)
     width = 0.8 / len(cluster_sizes)
+    largest = max(int(s) for sizes in cluster_sizes.values() for s in sizes)
     for k, (step, sizes) in enumerate(cluster_sizes.items()):
         xs = np.array(sorted(int(s) for s in sizes))
-        ax.bar(xs + k * width - 0.4 + width / 2, [sizes[s] for s in sorted(sizes, key=int)], width=width,
-               color=colour(k), label=step)
+        ys = [sizes[s] for s in sorted(sizes, key=int)]
+        if largest <= 60:
+            ax.bar(xs + k * width - 0.4 + width / 2, ys, width=width, color=colour(k), label=step)
+        else:
+            ax.plot(xs, ys, marker="o", linestyle="", color=colour(k), label=step)
+            ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("cluster size (documents)")
     ax.set_ylabel("clusters")
@@ -179,7 +188,8 @@ def plot_phases(phases: list[dict[str, Any]], out_dir: Path) -> str | None:
                         xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
         ax.set_xticks(x, [g["group"] for g in groups], rotation=20, ha="right")
         ax.set_title(f"phase {phase['phase']}: {phase['num_tokens']:,} tokens")
-        ax.set_ylabel("tokens")
+        ax.set_yscale("log")
+        ax.set_ylabel("tokens (log)")
         ax.legend(fontsize=7)
     save_png(fig, out_dir / "phases.png")
     return "phases.png"

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from curate.card import plots
-from curate.card.collect import collect_rejected, collect_shards, load_stats
+from curate.card.collect import EXCERPT_CHARS, collect_rejected, collect_shards, load_stats
 from curate.card.model import LENGTH_UNITS, sections, summary_lines
+from curate.card.readback import read_back
 from curate.card.render_html import render_html
 from curate.card.render_md import render_md
 from curate.card.thresholds import all_cuts
@@ -44,13 +45,15 @@ def _plots(out: Path, sh: dict, rej: dict, stats: dict | None, cuts: dict, phase
 
 def make_card(root: Path, *, steps: list[dict[str, Any]] = (), phases: list[dict[str, Any]] = (),
               license: str = "unknown", languages: list[str] = (), notes: list[str] = (),
-              stats_from: Path | None = None) -> list[Path]:
+              stats_from: Path | None = None, inputs: tuple[Path, dict] | None = None,
+              readback_bytes: int = 256 * 2**20) -> list[Path]:
     """Write the card of the finished build (or mix) in ``root``; returns the files written.
 
     ``steps``: the recipe's step tables (for the thresholds); ``phases``: per phase ``{"phase",
     "num_tokens", "strategy", "group_by", "groups": mixers plan rows}``; ``languages``: fallback
     when the shards have no ``lang`` column; ``stats_from``: where to read ``stats.json`` when
-    ``root`` has none (a mix: its build)."""
+    ``root`` has none (a mix: its build); ``inputs``: (recipe dir, {source: SourceSpec}) to read
+    sampled dropped documents' text back from (at most ``readback_bytes`` of input files)."""
     root = Path(root)
     m = Manifest.load(root)
     stats = load_stats(root)
@@ -61,6 +64,8 @@ def make_card(root: Path, *, steps: list[dict[str, Any]] = (), phases: list[dict
             stats_note = f"The funnel of the build this mix was drawn from ({stats_from})."
     sh = collect_shards(m)
     rej = collect_rejected(root)
+    if inputs is not None and readback_bytes > 0:
+        read_back(rej["samples"], inputs[0], inputs[1], readback_bytes, EXCERPT_CHARS)
     cuts = all_cuts(list(steps), (stats or {}).get("global_steps", {}))
     tmp = root / f".{PLOTS_DIR}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -21,6 +21,8 @@ def add_arguments(p) -> None:
     p.add_argument("dir", type=Path, help="output dir of a finished build, or of `curate mix DIR --phase P`")
     p.add_argument("--recipe", type=Path, help="recipe for thresholds and [[phases]] (default: the build's)")
     p.add_argument("--license", default="unknown", help="license field of the card (an SPDX id, e.g. odc-by)")
+    p.add_argument("--readback-mb", type=float, default=256.0, help="read sampled dropped documents' text "
+                   "back from the inputs while the input files read stay under this size (0: ids and lineage only)")
     add_set_argument(p)
 
 
@@ -55,7 +57,9 @@ def run(args) -> int:
     mix = manifest.mix
     build_root = Path(mix["from"]) if mix and mix.get("from") else manifest.root
     recipe_path = args.recipe or Path(manifest.recipe.path)
-    steps, phases, languages, notes = [], [], [], []
+    if args.readback_mb < 0:
+        raise CurateError(f"--readback-mb={args.readback_mb} is out of range; allowed: >= 0")
+    steps, phases, languages, notes, inputs = [], [], [], [], None
     if recipe_path.is_file():
         recipe = load_full_recipe(recipe_path, args.overrides)
         if recipe.fingerprint() != manifest.fingerprint:
@@ -63,6 +67,7 @@ def run(args) -> int:
                          f"{recipe.fingerprint()[:12]} vs {manifest.fingerprint[:12]}); thresholds and phases "
                          "are read from the file as it is now.")
         steps = recipe.to_table()["steps"]
+        inputs = (recipe.path.parent, {s.name: s for s in recipe.sources})
         languages = [lang for s in steps if s["use"] == "lang_id" for lang in s.get("languages", [])]
         try:
             phases = _phase_plans(recipe, build_root, (mix or {}).get("phase", {}).get("name"),
@@ -75,6 +80,7 @@ def run(args) -> int:
         notes.append(f"The build's recipe {recipe_path} is not reachable: no thresholds or phase plan "
                      "(pass --recipe RECIPE).")
     written = make_card(manifest.root, steps=steps, phases=phases, license=args.license, languages=languages,
-                        notes=notes, stats_from=build_root if mix else None)
+                        notes=notes, stats_from=build_root if mix else None, inputs=inputs,
+                        readback_bytes=int(args.readback_mb * 2**20))
     print(f"wrote {written[0]}, {written[1]} and {len(written) - 2} plots in {written[0].parent / 'card_plots'}")
     return 0
