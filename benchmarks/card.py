@@ -5,9 +5,9 @@
 Each build is ``--copies`` symlinks to ``../shared/data/bench_corpus.jsonl.zst`` (121 MiB of JSONL,
 17,360 documents) read as one source through a cheap recipe (``length``, ``lang_id``: the card
 then has a language section and a score histogram), so the shards hold the whole corpus N times.
-``curate card`` then runs in a fresh process; its wall time and peak RSS (``ru_maxrss`` of the
-child) are printed with the build's text size, s/GB, and the RSS of the largest build over the
-smallest. ``--readback-mb 0``: the dropped samples' text is not read back from the inputs (that
+``curate card`` then runs in a fresh process; its wall time, CPU time and peak RSS (``ru_maxrss``)
+are printed with the build's text size (UTF-8 bytes), CPU s/GB, and the ratios of the largest build
+to the smallest (the marginal s/GB leaves out the fixed start-up: imports, numba cache, plots). ``--readback-mb 0``: the dropped samples' text is not read back from the inputs (that
 re-reads input files, which is not the card's own cost).
 """
 
@@ -62,16 +62,26 @@ def build(root: Path, copies: int, workers: int) -> Path:
     return out
 
 
-def card(out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of `curate card out` in a fresh child process."""
+def card(out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS MiB) of `curate card out` in a fresh child process."""
     code = ("import resource, sys; from curate.cli import main; rc = main(['card', sys.argv[1], "
-            "'--readback-mb', '0']); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+            "'--readback-mb', '0']); r = resource.getrusage(resource.RUSAGE_SELF); "
+            "print(r.ru_utime + r.ru_stime, r.ru_maxrss); sys.exit(rc)")
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, env=_env())
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    return seconds, int(proc.stdout.strip().splitlines()[-1]) / 1024
+    cpu, rss = proc.stdout.strip().splitlines()[-1].split()
+    return seconds, float(cpu), int(rss) / 1024
+
+
+def text_gb(m) -> float:
+    """UTF-8 bytes of the kept text (not timed)."""
+    import polars as pl
+
+    lazy = pl.scan_parquet([str(p) for p in m.shard_paths()]).select(pl.col("text").str.len_bytes().sum())
+    return lazy.collect(engine="streaming").item() / 1e9
 
 
 def main() -> None:
@@ -88,14 +98,15 @@ def main() -> None:
     for n in args.copies:
         out = build(args.workdir / f"x{n}", n, args.workers)
         m = Manifest.load(out)
-        arrow_gb = sum(s.num_bytes for s in m.shards) / 1e9
-        seconds, rss = card(out)
-        rows.append((n, sum(m.docs_by_source().values()), arrow_gb, seconds, rss))
-        print(f"copies {n}: {rows[-1][1]:,} docs, {arrow_gb:.3f} GB of shards (Arrow), card {seconds:.1f} s "
-              f"({seconds / arrow_gb:.1f} s/GB), peak RSS {rss:,.0f} MiB", flush=True)
+        gb = text_gb(m)
+        seconds, cpu, rss = card(out)
+        rows.append((n, sum(m.docs_by_source().values()), gb, seconds, cpu, rss))
+        print(f"copies {n}: {rows[-1][1]:,} docs, {gb:.3f} GB of text in {len(m.shards)} shards; card {seconds:.1f} s "
+              f"wall, {cpu:.1f} s CPU ({cpu / gb:.0f} CPU s/GB), peak RSS {rss:,.0f} MiB", flush=True)
     if len(rows) > 1:
-        print(f"largest / smallest build: size x{rows[-1][2] / rows[0][2]:.2f}, time x{rows[-1][3] / rows[0][3]:.2f}, "
-              f"peak RSS x{rows[-1][4] / rows[0][4]:.2f}")
+        a, b = rows[0], rows[-1]
+        print(f"largest / smallest build: text x{b[2] / a[2]:.2f}, wall x{b[3] / a[3]:.2f}, CPU x{b[4] / a[4]:.2f}, "
+              f"peak RSS x{b[5] / a[5]:.2f}; marginal CPU {(b[4] - a[4]) / (b[2] - a[2]):.0f} s/GB")
     print(f"(children's max RSS: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MiB)")
 
 

@@ -115,15 +115,21 @@ class Samples:
     best: dict[str, list[tuple[int, str, dict]]] = dataclasses.field(default_factory=dict)
 
     def add(self, frame: pl.DataFrame, key_column: str) -> None:
-        top = frame.sort(["_hash", "id"]).group_by(key_column, maintain_order=True).head(self.k)
-        for row in top.iter_rows(named=True):
+        """Merge the batch's k smallest ``_hash`` rows per key (ranked on the small columns, then
+        only those rows gathered, so a text column is never sorted)."""
+        small = frame.select(key_column, "_hash", "id").with_row_index("_row")
+        rows = small.sort(["_hash", "id"]).group_by(key_column, maintain_order=True).head(self.k)["_row"]
+        for row in frame[rows].iter_rows(named=True):
             key = str(row[key_column])
             items = self.best.setdefault(key, [])
+            if isinstance(row.get("text"), str):
+                row["text"] = row["text"][:EXCERPT_CHARS]
             items.append((row["_hash"], row["id"], {k: v for k, v in row.items() if k != "_hash"}))
             items.sort(key=lambda t: (t[0], t[1]))
             del items[self.k:]
 
     def to_json(self) -> dict[str, list[dict]]:
+        """Rows per key (sorted keys); ``text`` was cut to EXCERPT_CHARS when the row was taken."""
         return {key: [_jsonable(r) for _, _, r in items] for key, items in sorted(self.best.items())}
 
 
@@ -137,10 +143,6 @@ def _batches(path: Path, columns: list[str]):
     except (OSError, pa.ArrowInvalid) as exc:
         raise CurateError(f"{path}: cannot read this shard ({exc}); rebuild with `curate build --overwrite`") from None
     yield from f.iter_batches(batch_size=BATCH_ROWS, columns=[c for c in columns if c in f.schema_arrow.names])
-
-
-def _excerpt(text: pl.Expr) -> pl.Expr:
-    return text.str.slice(0, EXCERPT_CHARS)
 
 
 def score_columns(manifest: Manifest) -> list[str]:
@@ -211,8 +213,7 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
                     domains = dict(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))[:DOMAIN_KEEP])
                     pruned = True
             keep = [c for c in (*SAMPLE_COLUMNS, *tok) if c in df.columns] + ["_hash"]
-            picks.add(df.select(*keep, _excerpt(pl.col("text")).alias("text"),
-                                pl.col("_chars").alias("num_chars")), "source")
+            picks.add(df.select(*keep, "text", pl.col("_chars").alias("num_chars")), "source")
     per_source = counts["source"].to_json()
     return {
         "num_docs": sum(r["num_docs"] for r in per_source.values()),
@@ -247,8 +248,6 @@ def collect_rejected(root: Path, samples: int = SAMPLES) -> dict[str, Any]:
             df = pl.from_arrow(batch).with_columns(
                 pl.Series("_hash", hash_strings(batch.column("id"), SAMPLE_SEED)),
                 (pl.col("step") + "/" + pl.col("reason")).alias("_key"))
-            if "text" in df.columns:
-                df = df.with_columns(_excerpt(pl.col("text")).alias("text"))
             picks.add(df, "_key")
     clusters: dict[str, dict[int, int]] = {}
     if paths:
