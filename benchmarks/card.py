@@ -2,7 +2,7 @@
 
     python benchmarks/card.py --copies 1 2 4      # builds of 1, 2 and 4 copies of bench_corpus
 
-Each build is ``--copies`` symlinks to ``../shared/data/bench_corpus.jsonl.zst`` (121 MiB of JSONL,
+Each build is ``--copies`` copies of ``../shared/data/bench_corpus.jsonl.zst`` (121 MiB of JSONL,
 17,360 documents) read as one source through a cheap recipe (``length``, ``lang_id``: the card
 then has a language section and a score histogram), so the shards hold the whole corpus N times.
 ``curate card`` then runs in a fresh process; its wall time, CPU time and peak RSS (``ru_maxrss``)
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -53,9 +54,9 @@ def build(root: Path, copies: int, workers: int) -> Path:
         return out
     (root / "in").mkdir(parents=True, exist_ok=True)
     for i in range(copies):
-        link = root / "in" / f"copy{i}.jsonl.zst"
-        if not link.exists():
-            link.symlink_to(CORPUS)
+        copy = root / "in" / f"copy{i}.jsonl.zst"
+        if not copy.exists():
+            shutil.copyfile(CORPUS, copy)  # copies, not links: the build reads a file once
     (root / "recipe.toml").write_text(RECIPE.format(n=copies), encoding="utf-8")
     subprocess.run([sys.executable, "-m", "curate", "build", str(root / "recipe.toml"), "--no-progress",
                     "--workers", str(workers)], check=True, env=_env(), stdout=subprocess.DEVNULL)
@@ -103,7 +104,7 @@ def main() -> None:
         rows.append((n, sum(m.docs_by_source().values()), gb, seconds, cpu, rss))
         print(f"copies {n}: {rows[-1][1]:,} docs, {gb:.3f} GB of text in {len(m.shards)} shards; card {seconds:.1f} s "
               f"wall, {cpu:.1f} s CPU ({cpu / gb:.0f} CPU s/GB), peak RSS {rss:,.0f} MiB", flush=True)
-    if len(rows) > 1:
+    if len(rows) > 1 and rows[-1][2] > rows[0][2]:
         a, b = rows[0], rows[-1]
         print(f"largest / smallest build: text x{b[2] / a[2]:.2f}, wall x{b[3] / a[3]:.2f}, CPU x{b[4] / a[4]:.2f}, "
               f"peak RSS x{b[5] / a[5]:.2f}; marginal CPU {(b[4] - a[4]) / (b[2] - a[2]):.0f} s/GB")

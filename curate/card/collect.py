@@ -234,7 +234,7 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
 
 
 def rejected_paths(root: Path) -> list[Path]:
-    """``rejected/part-*.parquet`` of a build (CONTRACTS.md: build output directory), in name order."""
+    """``rejected/part-*.parquet`` of a build (CONTRACTS.md "Build output directory"), in name order."""
     return sorted((root / "rejected").glob("part-*.parquet"))
 
 
