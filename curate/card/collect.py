@@ -4,9 +4,10 @@ Method: the shards listed in ``manifest.json`` are read one Arrow record batch a
 (``BATCH_ROWS`` rows, only the columns needed), each batch is turned into a Polars frame of a few
 numbers per document (the text is dropped right away), and folded into fixed-size accumulators:
 
-- histograms with fixed bin edges: lengths on a log scale (``LOG_BINS_PER_DECADE`` bins per decade,
-  0 to 10^8), scores on ``SCORE_BINS`` linear bins between the column's min and max (a first pass
-  over the score columns only, which is cheap);
+- histograms with fixed bin edges: lengths on a log scale ([0, 1), then ``LOG_BINS_PER_DECADE``
+  bins per decade up to 10^8), scores on ``SCORE_BINS`` linear bins between the column's min and
+  max (a first pass over the score columns only, which is cheap); values past the last edge count
+  in the last bin;
 - counts per value (source, language, year, skill, mix group): docs, tokens and summed score;
 - top domains: counts per host, pruned to the ``DOMAIN_KEEP`` largest whenever more than
   ``DOMAIN_LIMIT`` hosts are held (counts of hosts outside the top can then be undercounted;
@@ -57,17 +58,11 @@ def log_edges() -> np.ndarray:
     return np.concatenate([[0.0], 10.0 ** (np.arange(LOG_DECADES * LOG_BINS_PER_DECADE + 1) / LOG_BINS_PER_DECADE)])
 
 
-def log_bins(x: np.ndarray) -> np.ndarray:
-    """Bin index of each length in :func:`log_edges` (0 for 0; the last bin holds everything above)."""
-    x = np.asarray(x, dtype=np.float64)
-    idx = np.where(x < 1, 0, 1 + np.floor(np.log10(np.maximum(x, 1)) * LOG_BINS_PER_DECADE + 1e-9))
-    return np.minimum(idx, LOG_DECADES * LOG_BINS_PER_DECADE).astype(np.int64)
-
-
-def linear_bins(x: np.ndarray, lo: float, hi: float, n: int = SCORE_BINS) -> np.ndarray:
-    """Bin index of each value in n equal bins over [lo, hi] (hi falls in the last bin)."""
-    width = (hi - lo) / n if hi > lo else 1.0
-    return np.clip(np.floor((np.asarray(x, dtype=np.float64) - lo) / width), 0, n - 1).astype(np.int64)
+def bin_index(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Bin of each value: i with edges[i] <= x < edges[i+1]; below the first edge -> 0, at or above
+    the last -> the last bin (so the histogram counts every value)."""
+    idx = np.searchsorted(edges, np.asarray(x, dtype=np.float64), side="right") - 1
+    return np.clip(idx, 0, len(edges) - 2)
 
 
 @dataclasses.dataclass
@@ -77,7 +72,8 @@ class Histogram:
     edges: list[float]
     counts: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
-    def add(self, keys: np.ndarray, bins: np.ndarray) -> None:
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        bins = bin_index(np.asarray(self.edges), values)
         n = len(self.edges) - 1
         for key in np.unique(keys):
             c = self.counts.setdefault(str(key), np.zeros(n, dtype=np.int64))
@@ -191,14 +187,13 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
             if "timestamp" in df.columns:
                 df = df.with_columns(pl.col("timestamp").dt.year().alias("_year"))
             src = df["source"].to_numpy()
-            lengths["chars"].add(src, log_bins(df["_chars"].to_numpy()))
-            lengths["words"].add(src, log_bins(df["_words"].to_numpy()))
+            lengths["chars"].add(src, df["_chars"].to_numpy())
+            lengths["words"].add(src, df["_words"].to_numpy())
             if has_tokens:
-                lengths["tokens"].add(src, log_bins(df["num_tokens"].to_numpy()))
+                lengths["tokens"].add(src, df["num_tokens"].to_numpy())
             for c, h in score_hists.items():
                 valid = df[c].is_not_null().to_numpy()
-                lo, hi = h.edges[0], h.edges[-1]
-                h.add(src[valid], linear_bins(df[c].to_numpy()[valid], lo, hi))
+                h.add(src[valid], df[c].to_numpy()[valid])
             counts["source"].add(df.rename({"_chars": "num_chars"}), "source", (*tok, "num_chars"))
             for key, column in (("lang", "lang"), ("year", "_year"), ("skill", "skill"), ("mix_group", "mix_group")):
                 if column in df.columns:
