@@ -252,3 +252,11 @@ def test_card_of_a_materialised_mix_and_load_dataset(token_build, tmp_path, monk
         ds = datasets.load_dataset(str(root), split="train", cache_dir=str(tmp_path / "hf"))
         assert ds.num_rows == sum(s.num_docs for s in manifest.shards)
         assert sorted(ds["id"]) == sorted(pl.read_parquet([str(p) for p in manifest.shard_paths()])["id"])
+
+
+def test_bad_options_are_one_line(built, capsys):
+    out = str(built / "out")
+    assert main(["card", out, "--readback-mb", "-1"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["curate card: error: --readback-mb=-1.0 is out of range; allowed: >= 0"]
+    assert main(["card", out, "--recipe", str(built / "nope.toml")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"curate card: error: --recipe {built / 'nope.toml'}: no such file"]
