@@ -18,6 +18,8 @@ COMMANDS = {
     "mix": "curate.commands.mix",
     "export": "curate.commands.export",
     "stats": "curate.commands.stats",
+    "show": "curate.commands.show",
+    "diff": "curate.commands.diff",
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",
