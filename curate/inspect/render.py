@@ -77,7 +77,7 @@ def side_by_side(left: str, right: str, width: int, context: int = 2) -> list[st
 def _wrap(line: str | None, half: int) -> list[str]:
     if line is None:
         return []
-    return textwrap.wrap(line, half, replace_whitespace=False, drop_whitespace=False) or [""]
+    return textwrap.wrap(line, half, replace_whitespace=False) or [""]
 
 
 def _pair(left: str | None, right: str | None, marker: str, half: int) -> list[str]:
