@@ -20,6 +20,7 @@ COMMANDS = {
     "stats": "curate.commands.stats",
     "show": "curate.commands.show",
     "diff": "curate.commands.diff",
+    "card": "curate.commands.card",
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",

@@ -51,10 +51,10 @@ def pyplot():
     return plt
 
 
-def figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN, ncols: int = 1):
-    """A new (fig, ax) in the shared style; ax is an array of axes when ncols > 1."""
+def figure(width_in: float = WIDTH_IN, height_in: float = HEIGHT_IN, ncols: int = 1, nrows: int = 1):
+    """A new (fig, ax) in the shared style; ax is an array of axes when ncols or nrows > 1."""
     plt = pyplot()
-    return plt.subplots(1, ncols, figsize=(width_in, height_in))
+    return plt.subplots(nrows, ncols, figsize=(width_in, height_in))
 
 
 def save_png(fig, path: Path) -> Path:
