@@ -6,23 +6,25 @@ The recipe is the one recorded in ``run.json``/``manifest.json`` (its source's f
 format); the file must still have the size and mtime recorded in ``run.json`` at build time, else
 the row may be another record and nothing is shown. The text is the input's, before any step
 rewrote it (``c4``). The file is streamed up to the row: seconds for a large compressed JSONL
-file, which is fine for looking at one document, and the reason ``rejected = "full"`` exists.
+file, which is fine for looking at one document, and the reason ``rejected = "full"`` exists. The
+reading is the card's (``curate.card.readback.read_back``); this module adds the identity check.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import sys
+
 import orjson
-import pyarrow.compute as pc
 
 from curate.errors import CurateError
 
 
 def reread(root: Path, recipe_path: str, source: str, input_file: str, input_row: int) -> tuple[str | None, str]:
     """(text or None, a line saying where it came from or why it could not be read)."""
+    from curate.card.readback import read_back
     from curate.commands.sections import load_full_recipe
-    from curate.readers import read_file
 
     where = f"{input_file} row {input_row}"
     try:
@@ -36,10 +38,11 @@ def reread(root: Path, recipe_path: str, source: str, input_file: str, input_row
     changed = _changed(root, input_file, path)
     if changed:
         return None, f"text not kept (rejected = \"ids\") and {input_file} {changed} since the build"
-    for chunk in read_file(specs[0], path, input_file, 4096):
-        rows = chunk.batch.filter(pc.equal(chunk.batch.column("input_row"), input_row))
-        if rows.num_rows:
-            return rows.column("text")[0].as_py(), f"text re-read from the input, {where} (before any rewriting step)"
+    doc = {"source": source, "input_file": input_file, "input_row": input_row}
+    read_back({"doc": [doc]}, recipe.path.parent, {source: specs[0]}, max_bytes=path.stat().st_size,
+              excerpt_chars=sys.maxsize)
+    if doc.get("text") is not None:
+        return doc["text"], f"text re-read from the input, {where} (before any rewriting step)"
     return None, f"text not kept (rejected = \"ids\") and {where} is not a document of that file"
 
 
