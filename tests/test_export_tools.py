@@ -102,6 +102,8 @@ def test_megatron_blends_per_phase(build_dir, tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     info = orjson.loads((out / "export.json").read_bytes())
     assert info["data_prefixes"] == ["skill-com", "skill-other", "source-web", "source-wiki"]
+    assert printed[-1] == ("  note: phase pretrain has conditioning = true: export it with --with-prefix "
+                           "for the form `curate train` uses")
     assert main(["mix", "plan", str(manifest.recipe.path), "--json"]) == 0
     plans = {p["phase"]: p["groups"] for p in orjson.loads(capsys.readouterr().out)}
     with warnings.catch_warnings():

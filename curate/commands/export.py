@@ -66,7 +66,7 @@ def run(args) -> int:
     for name, blend in info.get("blends", {}).items():
         tokens = f" (phase of {blend['num_tokens']:,} tokens)" if blend["num_tokens"] else ""
         print(f"  {name}{tokens}: --data-path {blend['data_path']}")
-    for note in info.get("notes", []):
+    for note in info.get("notes", []) + conditioning_notes(options):
         print(f"  note: {note}")
     return 0
 
@@ -110,6 +110,13 @@ def export_options(args, manifest):
     return ExportOptions(with_prefix=args.with_prefix, val_frac=val_frac, seed=seed, blends=tuple(blends))
 
 
+def conditioning_notes(options) -> list[str]:
+    """A phase whose conditioning flag differs from --with-prefix gets the other form of its documents."""
+    return [f"phase {b.name} has conditioning = {str(b.conditioning).lower()}: export it "
+            f"{'with' if b.conditioning else 'without'} --with-prefix for the form `curate train` uses"
+            for b in options.blends if b.conditioning is not None and b.conditioning != options.with_prefix]
+
+
 def phase_blends(recipe, manifest, names: list[str]):
     """One Blend per phase: its group_by and the token shares of its plan (``curate mix plan``)."""
     from curate.errors import CurateError
@@ -125,7 +132,7 @@ def phase_blends(recipe, manifest, names: list[str]):
         phase = phases[name]
         plan = plan_phase(phase, build_index(manifest, phase.group_by, recipe.seed).tokens())
         requested = plan.requested()
-        out.append(Blend(name=name, group_by=phase.group_by, num_tokens=phase.num_tokens,
+        out.append(Blend(name=name, group_by=phase.group_by, num_tokens=phase.num_tokens, conditioning=phase.conditioning,
                          weights={g: n / phase.num_tokens for g, n in requested.items()}))
     return out
 

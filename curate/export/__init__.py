@@ -33,6 +33,7 @@ class Blend:
     group_by: str
     weights: dict[str, float] | None = None
     num_tokens: int | None = None  # the phase's token budget
+    conditioning: bool | None = None  # the phase's flag: its documents' form is the prefixed one
 
 
 @dataclasses.dataclass(frozen=True)
