@@ -93,8 +93,11 @@ def test_sample_is_seeded_nested_and_filtered(builds):
 def test_show_errors_are_one_line(builds, capsys):
     assert main(["show", str(builds / "a"), "--id", "zzz"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("curate show: error: no document with id 'zzz'") and err.count("\n") == 1
+    assert err.startswith("curate show: error: no document with id 'zzz' in its shards or rejected/ in ")
+    assert err.count("\n") == 1
     assert main(["show", str(builds / "a"), "--sample", "0"]) == 2
+    assert main(["show", str(builds / "a"), "--id", "a", "--rejected", "any"]) == 2  # a was kept
+    assert "no document with id 'a' dropped with 'any' in " in capsys.readouterr().err
     assert main(["show", str(builds / "a"), "--rejected", "no_such_reason"]) == 1
     assert capsys.readouterr().out == f"no documents dropped with 'no_such_reason' in {builds / 'a'}\n"
 

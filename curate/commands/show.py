@@ -44,13 +44,17 @@ def run(args) -> int:
     root = args.dir
     places = locate.select(root, ids=args.ids, source=args.source, reason=args.rejected,
                            sample=None if args.ids else args.sample, seed=args.seed)
-    if args.ids:
-        missing = sorted(set(args.ids) - {f.values["id"] for f in locate.fetch(places)})
-        if missing:
-            raise CurateError(f"no document with id {missing[0]!r} in {root} (neither in its shards nor in "
-                              "rejected/); `curate show DIR --sample 5` shows some ids")
-        places = _first_per_id(places)
     found = locate.fetch(places)
+    if args.ids:
+        first: dict = {}
+        for f in found:  # kept rows come first (shards are searched before rejected/)
+            first.setdefault(f.values["id"], f)
+        missing = [i for i in args.ids if i not in first]
+        if missing:
+            where = f"dropped with {args.rejected!r}" if args.rejected else "in its shards or rejected/"
+            raise CurateError(f"no document with id {missing[0]!r} {where} in {root}; "
+                              "`curate show DIR --sample 5` shows some ids")
+        found = [first[i] for i in dict.fromkeys(args.ids)]
     if not found:
         what = f"dropped with {args.rejected!r}" if args.rejected else "kept"
         print(f"no documents {what}{f' of source {args.source!r}' if args.source else ''} in {root}")
@@ -59,18 +63,6 @@ def run(args) -> int:
     blocks = [document_lines(root, f, args.max_chars, width, args.context) for f in found]
     print("\n\n".join("\n".join(b) for b in blocks))
     return 0
-
-
-def _first_per_id(places):
-    """Kept place first (select lists shards before rejected/), one place per id."""
-    from curate.inspect import locate
-
-    seen, out = set(), []
-    for f in locate.fetch(places):
-        if f.values["id"] not in seen:
-            seen.add(f.values["id"])
-            out.append(f.place)
-    return out
 
 
 def where(root: Path, found) -> str:

@@ -81,7 +81,7 @@ def select(root: Path, *, ids: list[str] | None = None, source: str | None = Non
     rejected; in shard order); with ``reason`` (a reason, a step name or ``any``), in rejected/
     only; else in the shards. ``sample`` keeps that many by seeded hash of the id."""
     groups = [(REJECTED, rejected_files(root))] if reason is not None else [(KEPT, shard_files(root))]
-    if ids is not None:
+    if ids is not None and reason is None:
         groups = [(KEPT, shard_files(root)), (REJECTED, rejected_files(root))]
     wanted = set(ids) if ids is not None else None
     places: list[Place] = []
