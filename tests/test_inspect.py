@@ -58,14 +58,18 @@ def test_show_kept_document_columns_and_text(builds, capsys):
 
 
 def test_show_rejected_text_from_full_rows_after_an_annotator(tmp_path, capsys):
-    """rejected = "full" with an annotator (domain) between two dropping steps: one schema per file."""
+    """rejected = "full" with an annotator (domain) between two filters of one stage: one schema per
+    file (the rows length drops have no `domain` column, those score_filter drops have one)."""
     tiny_build(tmp_path, "full", rejected="full", minhash=False,
-               extra_steps=('[[steps]]\nuse = "domain"\n', '[[steps]]\nuse = "exact_dedup"\n'))
+               extra_steps=('[[steps]]\nuse = "domain"\n',
+                            '[[steps]]\nuse = "score_filter"\ncolumn = "input_row"\nmax_score = 4.0\n'))
     (tmp_path / "in.jsonl").unlink()  # the text must come from rejected/, not from the input
     code, out = show(capsys, tmp_path / "full", "--rejected", "too_few_words")
     assert code == 0
     assert out[0] == "=== d: dropped by step length: too_few_words (rejected/part-00000-s0.parquet row 0)"
     assert out[-2:] == ["--- text (17 chars)", "too short to keep"]
+    code, out = show(capsys, tmp_path / "full", "--rejected", "score_filter")
+    assert out[0] == "=== f: dropped by step score_filter: input_row_above_max (rejected/part-00000-s1.parquet row 1)"
 
 
 def test_show_does_not_reread_a_changed_input(tmp_path, capsys):
