@@ -11,6 +11,7 @@ from curate.config import from_table
 from curate.errors import RecipeError
 from curate.steps.c4 import C4
 from curate.steps.data_age import DateRange, Year
+from curate.steps.decontaminate import Decontaminate
 from curate.steps.domain import Domain
 from curate.steps.domain_balance import DomainBalance
 from curate.steps.exact_dedup import ExactDedup
@@ -40,6 +41,7 @@ STEPS: dict[str, type] = {
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "minhash_dedup": MinHashDedup,
+    "decontaminate": Decontaminate,
     "lang_id": LangId,
     "skill_from_source": SkillFromSource,
     "skill_rules": SkillRules,
