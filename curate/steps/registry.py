@@ -23,6 +23,7 @@ from curate.steps.lang_id import LangId
 from curate.steps.length import Length
 from curate.steps.lm_score import LmScore
 from curate.steps.minhash_dedup import MinHashDedup
+from curate.steps.pii import Pii
 from curate.steps.prefix import Prefix
 from curate.steps.score_band import ScoreBand
 from curate.steps.score_filter import ScoreFilter
@@ -42,6 +43,7 @@ STEPS: dict[str, type] = {
     "exact_dedup": ExactDedup,
     "minhash_dedup": MinHashDedup,
     "decontaminate": Decontaminate,
+    "pii": Pii,
     "lang_id": LangId,
     "skill_from_source": SkillFromSource,
     "skill_rules": SkillRules,
