@@ -136,12 +136,6 @@ def _fill_grams(data, offsets, n, flags, lower, gram_off, out_hash, out_item, ou
             k += 1
 
 
-def word_counts(text: pa.Array) -> np.ndarray:
-    """Normalised words per string (int64)."""
-    data, offsets = string_buffers(text)
-    return _count_words(data, offsets, *tables())
-
-
 @dataclasses.dataclass(frozen=True)
 class NgramIndex:
     """Every n-gram of every item, sorted by hash (see the module docstring); ``item_words``: each
