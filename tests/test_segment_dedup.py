@@ -222,7 +222,7 @@ def test_bloom_sizing_follows_the_formula():
 
 def test_recipe_errors_name_the_key(tmp_path):
     for body, words in [('use = "line_dedup"\nmax_count = 0', "max_count=0 is out of range"),
-                        ('use = "line_dedup"\nmethod = "bloom"\nmax_count = 300', "max_count=300"),
+                        ('use = "line_dedup"\nmethod = "bloom"\nmax_count = 300', "max_count=300 is above 254"),
                         ('use = "paragraph_dedup"\nkeep = "last"', "keep: got 'last'"),
                         ('use = "line_dedup"\nbloom_fp_rate = 0.9', "bloom_fp_rate=0.9")]:
         with pytest.raises(RecipeError, match=words):
@@ -252,3 +252,11 @@ def test_killed_and_resumed_equals_uninterrupted(tmp_path, step, workers):
     assert tree_bytes(resumed.root) == tree_bytes(reference_build.root)
     assert stats_without_timings(resumed.root) == stats_without_timings(reference_build.root)
     assert global_stats(resumed)["num_removed"] > 0
+
+
+def test_a_corpus_emptied_before_the_steps_builds(tmp_path):
+    m = build(tmp_path, TINY, 'use = "length"\nmin_words = 1000\n[[steps]]\nuse = "line_dedup"\n'
+                              '[[steps]]\nuse = "url_dedup"')
+    stats = json.loads((m.root / "stats.json").read_text())
+    assert stats["total"]["kept"] == 0 and stats["total"]["steps"][0]["dropped"] == {"too_few_words": 4}
+    assert [g["num_segments"] if "num_segments" in g else g["num_docs"] for g in stats["global_steps"].values()] == [0, 0]

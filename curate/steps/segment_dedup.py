@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from curate import pool
 from curate.config import check_range, param
-from curate.dedup import repeats
+from curate.dedup import bloom, repeats
 from curate.schema import TEXT
 from curate.steps.step import ResolveContext, with_columns
 from curate.text.segments import drop_segments, segment_keys, split_segments
@@ -106,7 +106,10 @@ class _SegmentDedup:
     bloom_max_mb: int = param(1024, doc="bloom: memory budget of the filter in MiB (caps the size)")
 
     def __post_init__(self) -> None:
-        check_range("max_count", self.max_count, 1, 254 if self.method == "bloom" else 2**62)
+        check_range("max_count", self.max_count, 1, 2**62)
+        if self.method == "bloom" and self.max_count > bloom.SATURATED - 1:
+            raise ValueError(f"max_count={self.max_count} is above {bloom.SATURATED - 1}, the most a Bloom "
+                             "counter holds; use method = 'exact' or a smaller max_count")
         check_range("min_chars", self.min_chars, 0, 2**31)
         check_range("bloom_fp_rate", self.bloom_fp_rate, 1e-12, 0.5)
         check_range("bloom_max_mb", self.bloom_max_mb, 1, 2**24)
