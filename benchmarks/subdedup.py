@@ -182,8 +182,9 @@ def agreement(docs: list[dict], ours: dict[str, str], theirs: dict[str, str]) ->
 
 
 class Keys:
-    """Corpus-wide copy counts of every line under curate's key and a peer's, to tell why a line
-    is removed by one tool and kept by the other: its copies are counted differently."""
+    """Corpus-wide copy counts and first occurrences of every line under curate's key and a
+    peer's, to tell why a line is removed by one tool and kept by the other (keep-the-first-copy:
+    a line goes unless it is the first of its key): its key class differs between the tools."""
 
     def __init__(self, docs: list[dict], peer: str):
         import pyarrow as pa
@@ -202,41 +203,58 @@ class Keys:
         else:
             self.ours_key = {x: x.strip() for x in lines}
             self.peer_key = lambda x: x
-        self.ours = Counter(self.ours_key.get(x) for x in lines)
-        self.theirs = Counter(self.peer_key(x) for x in lines)
+        self.ours, self.theirs = Counter(), Counter()
+        self.ours_first: dict = {}
+        self.theirs_first: dict = {}
+        for i, x in enumerate(lines):
+            k, t = self.ours_key[x], self.peer_key(x)
+            self.ours[k] += 1
+            self.theirs[t] += 1
+            self.ours_first.setdefault(k, i)
+            self.theirs_first.setdefault(t, i)
 
     def reason(self, line: str) -> str | None:
         """Why ``line`` (as in one output) may differ; None when neither tool could remove it."""
         ours, theirs = self.ours_key.get(line, line.strip()), self.peer_key(line)
         if not ours and not theirs.strip():
             return None  # never a candidate: only the alignment of the diff
-        if self.ours[ours] != self.theirs[theirs]:
+        if (self.ours[ours], self.ours_first.get(ours)) != (self.theirs[theirs], self.theirs_first.get(theirs)):
             if self.peer == "dolma":
                 return "surrounding whitespace (curate compares stripped lines, dolma raw ones)"
             if any(c.isdigit() for c in line):
                 return "numbers (datatrove folds a digit run with separators into one 0; curate maps each digit to 0)"
             return "normalisation (datatrove also strips diacritics; Unicode punctuation classes differ)"
         if self.peer == "datatrove" and self.theirs[theirs] != self.peer_splitlines[theirs]:
-            return "line breaks other than \\n (datatrove splits with str.splitlines)"
+            return LINE_BREAKS
         return "other (a Bloom false positive in one tool)" if self.peer == "dolma" else "other"
 
 
-def explain(differ: list[str], ours: dict[str, str], theirs: dict[str, str], keys: Keys) -> Counter:
+LINE_BREAKS = "line breaks other than \\n (datatrove splits with str.splitlines, rejoins with \\n)"
+SPLITLINES_ONLY = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def explain(differ: list[str], docs: list[dict], ours: dict[str, str], theirs: dict[str, str],
+            keys: Keys) -> Counter:
     """Why the differing documents differ: each line in one output and not the other, classified;
-    a document counts under every reason its lines have."""
+    a document counts under every reason its lines have. A datatrove document with line breaks
+    other than ``\\n`` changes layout as a whole (``\\r\\n`` -> ``\\n``) once a line is removed."""
     import difflib
 
     why: Counter = Counter()
+    by_id = {d["id"]: d["text"] for d in docs}
     for doc_id in differ:
         a, b = ours.get(doc_id), theirs.get(doc_id)
         if a is None or b is None:
             why["document dropped by one side only"] += 1
             continue
         la, lb = a.strip().split("\n"), b.strip().split("\n")
+        ca, cb = Counter(la), Counter(lb)  # a line as often in both: only the diff's alignment moved it
         found = set()
         for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_opcodes():
             if tag != "equal":
-                found |= {keys.reason(x) for x in la[i1:i2] + lb[j1:j2]} - {None}
+                found |= {keys.reason(x) for x in la[i1:i2] + lb[j1:j2] if ca[x] != cb[x]} - {None}
+        if keys.peer == "datatrove" and any(c in by_id[doc_id] for c in SPLITLINES_ONLY):
+            found = (found - {"other"}) | {LINE_BREAKS}
         for r in found or {"other"}:
             why[r] += 1
     return why
@@ -278,13 +296,13 @@ def main() -> None:
             print(f"{name:48} {seconds:8.2f} {mb / seconds:8.2f}")
         print(f"\ncurate exact normalize / datatrove speed ratio: {t_dt / t_cur:.2f}x")
         print(f"same output text as datatrove: {same}/{total} documents ({100 * same / total:.2f}%)")
-        for why, n in explain(differ, cur, dt, Keys(docs, "datatrove")).most_common():
+        for why, n in explain(differ, docs, cur, dt, Keys(docs, "datatrove")).most_common():
             print(f"  {n:5d} documents: {why}")
         if dolma_result:
             print(f"curate bloom / dolma speed ratio: {t_dolma / t_bloom:.2f}x")
             print(f"same output text as dolma: {dolma_result[0]}/{dolma_result[1]} documents "
                   f"({100 * dolma_result[0] / dolma_result[1]:.2f}%)")
-            for why, n in explain(dolma_result[2], bloom, dolma_text, Keys(docs, "dolma")).most_common():
+            for why, n in explain(dolma_result[2], docs, bloom, dolma_text, Keys(docs, "dolma")).most_common():
                 print(f"  {n:5d} documents: {why}")
         else:
             print("dolma: not run (give --dolma-python; `pip install dolma` does not resolve beside curate's "
