@@ -7,7 +7,8 @@ Semantics compared (keep the first copy of every line, in input order):
 - datatrove 0.10.1 ``SentenceDedupSignature`` -> ``SentenceFindDedups`` -> ``SentenceDedupFilter``
   with ``SentDedupConfig(split_sentences=False, n_sentences=1, min_doc_words=0,
   min_num_sentences=0)``, 64-bit sha1 hashes (its default xxhash raises on ``str`` in 0.10.1): lines
-  of ``str.splitlines()``, compared after ``simplify_text``; one task, so its "first" is input order. Against curate ``line_dedup`` with ``normalize = true``.
+  of ``str.splitlines()``, compared after ``simplify_text``; one task, so its "first" is input
+  order. Against curate ``line_dedup`` with ``normalize = true``.
 - dolma ``dedupe`` with ``paragraphs`` (split on ``\\n``), ``skip_empty``, a Bloom filter at
   ``--fp-rate``: it writes duplicate spans, which are cut out here. Against curate ``line_dedup``
   with ``method = "bloom"`` at the same rate. dolma runs in its own interpreter (``--dolma-python``,
