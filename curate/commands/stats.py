@@ -156,7 +156,7 @@ def _compact(d: dict) -> str:
     return ", ".join(items)
 
 
-DUPLICATE_KINDS = {"exact_dedup": "exact", "minhash_dedup": "near"}
+DUPLICATE_KINDS = {"exact_dedup": "exact", "minhash_dedup": "near", "url_dedup": "url"}
 
 
 def duplicate_lines(stats: dict) -> list[str]:

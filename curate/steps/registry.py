@@ -26,6 +26,7 @@ from curate.steps.minhash_dedup import MinHashDedup
 from curate.steps.pii import Pii
 from curate.steps.prefix import Prefix
 from curate.steps.score_band import ScoreBand
+from curate.steps.segment_dedup import LineDedup, ParagraphDedup
 from curate.steps.score_filter import ScoreFilter
 from curate.steps.score_percentile import ScorePercentile
 from curate.steps.skill_cluster import SkillCluster
@@ -35,6 +36,7 @@ from curate.steps.skill_source import SkillFromSource
 from curate.steps.tokenize import Tokenize
 from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
+from curate.steps.url_dedup import UrlDedup
 from curate.steps.word_list_score import WordListScore
 
 STEPS: dict[str, type] = {
@@ -44,6 +46,9 @@ STEPS: dict[str, type] = {
     "minhash_dedup": MinHashDedup,
     "decontaminate": Decontaminate,
     "pii": Pii,
+    "line_dedup": LineDedup,
+    "paragraph_dedup": ParagraphDedup,
+    "url_dedup": UrlDedup,
     "lang_id": LangId,
     "skill_from_source": SkillFromSource,
     "skill_rules": SkillRules,
