@@ -15,9 +15,7 @@ the rows of an uninterrupted one.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
-import multiprocessing as mp
 import os
 import shutil
 import time
@@ -29,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import __version__, schema
+from curate.engines.base import Engine, report
 from curate.errors import InputError, OutputError
 from curate.manifest import MANIFEST_NAME, Manifest
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
@@ -91,18 +90,6 @@ class Task:
     strict: bool
 
 
-_PROGRESS: Any = None  # a queue inherited by forked workers, or a callable in-process
-
-
-def _report(docs: int, num_bytes: int) -> None:
-    if _PROGRESS is None:
-        return
-    if callable(_PROGRESS):
-        _PROGRESS(docs, num_bytes)
-    else:
-        _PROGRESS.put((docs, num_bytes))
-
-
 def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
     """Stage 0: read the file. Stage k>0: the previous stage's part with its global decisions."""
     frag = task.fragment
@@ -118,7 +105,7 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
             counts["bad_timestamps"] += chunk.bad_timestamps
             counts["input_bytes"] += chunk.num_bytes
             quarantined.extend(chunk.quarantined)
-            _report(chunk.batch.num_rows + len(chunk.quarantined), chunk.num_bytes)
+            report(chunk.batch.num_rows + len(chunk.quarantined), chunk.num_bytes)
             yield chunk.batch, []
         return
     prev = task.stages[task.stage - 1]
@@ -169,6 +156,7 @@ def _run_task(task: Task) -> dict[str, Any]:
     done = layout.done(stage.index, frag.index)
     if done.exists():
         return orjson.loads(done.read_bytes())
+    _clear_partial(task)  # an interrupted run's (or a dead worker's) leftovers
     out = task.recipe.output
     counts = new_counts([s.name for s in task.recipe.steps])
     quarantined: list[dict] = []
@@ -252,38 +240,18 @@ def warm_up(recipe: Recipe) -> None:
             hook()
 
 
-def _run_stage(tasks: list[Task], workers: int, bar: Any) -> list[dict[str, Any]]:
-    global _PROGRESS
-    for t in tasks:
-        if not t.layout.done(t.stage, t.fragment.index).exists():
-            _clear_partial(t)
-    if workers <= 1 or len(tasks) <= 1:
-        _PROGRESS = (lambda d, b: bar.update_docs(d, b)) if bar else None
-        try:
-            return [run_task(t) for t in tasks]
-        finally:
-            _PROGRESS = None
-    ctx = mp.get_context("fork")
-    queue = ctx.SimpleQueue()
-    _PROGRESS = queue
-    try:
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(run_task, t) for t in tasks]
-            pending = set(futures)
-            while pending:
-                _, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
-                while not queue.empty():
-                    d, b = queue.get()
-                    if bar:
-                        bar.update_docs(d, b)
-            return [f.result() for f in futures]
-    finally:
-        _PROGRESS = None
+def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> list[dict[str, Any]]:
+    return engine.map(run_task, tasks, progress=bar.update_docs if bar else None)
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,
-          progress: Callable[[int], Any] | None = None) -> Manifest:
-    """Run the recipe; returns the manifest. See the module docstring for the plan."""
+          progress: Callable[[int], Any] | None = None, engine: Engine | None = None) -> Manifest:
+    """Run the recipe; returns the manifest. See the module docstring for the plan. ``engine``
+    runs the tasks (default: the local process pool of ``workers``); it never changes a byte."""
+    if engine is None:
+        from curate.engines.local import LocalEngine
+
+        engine = LocalEngine(workers)
     t0 = time.perf_counter()
     fragments = plan_fragments(recipe)
     layout, complete = _prepare_output(recipe, fragments, overwrite)
@@ -291,25 +259,24 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
         return Manifest.load(layout.root)
     token = OUTPUT_DIR.set(layout.root)
     try:
-        return _build(recipe, fragments, layout, workers, strict, progress, t0)
+        return _build(recipe, fragments, layout, engine, strict, progress, t0)
     finally:
         OUTPUT_DIR.reset(token)
 
 
-def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: int, strict: bool,
+def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: Engine, strict: bool,
            progress: Callable[[int], Any] | None, t0: float) -> Manifest:
     stages = plan_stages(recipe.steps)
-    if workers > 1:
-        warm_up(recipe)
+    engine.warm(lambda: warm_up(recipe))
     bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
     for stage in stages:
         tasks = [Task(recipe, stages, stage.index, f, layout, strict) for f in fragments]
-        results.append(_run_stage(tasks, workers, bar if stage.index == 0 else None))
+        results.append(_run_stage(tasks, engine, bar if stage.index == 0 else None))
         if stage.global_step is not None:
             resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = _resolve(
-                recipe, stage, fragments, layout, workers)
+                recipe, stage, fragments, layout, engine)
     if bar:
         bar.close()
     from curate.report import write_reports
@@ -319,21 +286,23 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: i
     return manifest
 
 
-def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: Layout, workers: int) -> dict:
+def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: Layout, engine: Engine) -> dict:
+    """Run a global step's resolve through the engine. Its phases commit under ``work/scratch{k}``,
+    which survives a killed build (a rerun resumes at the first uncommitted phase) and is removed
+    once the resolve's own marker is written."""
     done = layout.resolve_done(stage.index)
     if done.exists():
         return orjson.loads(done.read_bytes())
     scratch = layout.root / "work" / f"scratch{stage.index}"
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     decision_paths = [layout.decisions(stage.index, f.index) for f in fragments]
     decision_paths[0].parent.mkdir(parents=True, exist_ok=True)
     ctx = ResolveContext(part_paths=[layout.part(stage.index, f.index) for f in fragments],
                          decision_paths=decision_paths, scratch_dir=scratch, seed=recipe.seed,
-                         num_workers=workers, out_dir=layout.root)
+                         num_workers=engine.num_workers, out_dir=layout.root, engine=engine)
     stats = stage.global_step[1].resolve(ctx)
-    shutil.rmtree(scratch, ignore_errors=True)
     _write_json_atomic(done, stats)
+    shutil.rmtree(scratch, ignore_errors=True)
     return stats
 
 

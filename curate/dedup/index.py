@@ -49,15 +49,20 @@ class IndexWriter:
     """Write an index atomically: into ``<path>.tmp``, renamed to ``path`` on ``close``."""
 
     def __init__(self, path: Path, params: dict[str, Any]):
-        if path.exists() and not (path / META_FILE).is_file():
-            raise CurateError(f"save_index={path} exists and is not a curate MinHash index; "
-                              "refusing to overwrite it; choose another path")
+        self.check(path)
         self.path, self.params = path, params
         self.tmp = path.with_name(path.name + ".tmp")
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
         self._writer: pq.ParquetWriter | None = None
         self.num_docs = 0
+
+    @staticmethod
+    def check(path: Path) -> None:
+        """Refuse to replace anything at ``path`` but an index."""
+        if path.exists() and not (path / META_FILE).is_file():
+            raise CurateError(f"save_index={path} exists and is not a curate MinHash index; "
+                              "refusing to overwrite it; choose another path")
 
     def write(self, ids: pa.Array, keys: np.ndarray) -> None:
         table = pa.table({"id": pa.array(ids, pa.string()), "bands": bands_array(keys)})

@@ -46,8 +46,14 @@ class Filter(Protocol):
 class ResolveContext:
     """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
     order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
-    spilling, the run's seed and worker count, and the build's output dir (for files a step
-    publishes next to the shards, e.g. a trained ``tokenizer.json``)."""
+    its shuffles, the run's seed and worker count, the build's output dir (for files a step
+    publishes next to the shards, e.g. a trained ``tokenizer.json``) and the engine that runs its
+    pieces.
+
+    A resolve never reads the corpus in the calling process: it runs its work as *phases*
+    (:meth:`phase`): map tasks over parts, reduce tasks over shuffle partitions, one task for a
+    step that must see one column of everything. Each phase is committed with a marker holding its
+    tasks' (small) results, so a build killed mid-resolve resumes at the first uncommitted phase."""
 
     part_paths: list[Path]
     decision_paths: list[Path]
@@ -55,6 +61,43 @@ class ResolveContext:
     seed: int
     num_workers: int
     out_dir: Path | None = None
+    engine: Any = None
+
+    def part_rows(self) -> list[int]:
+        """Rows of every part (from the Parquet footers)."""
+        import pyarrow.parquet as pq
+
+        return [pq.ParquetFile(p).metadata.num_rows for p in self.part_paths]
+
+    def phase(self, name: str, fn: Any, items: list) -> list:
+        """``[fn(item) for item in items]`` on the engine, committed as ``<scratch>/<name>.done.json``
+        (a committed phase returns its recorded results without running). Tasks write their files
+        under ``<scratch>/<name>/``, which is emptied before an uncommitted phase runs. Results must
+        be JSON values; they are returned as read back from JSON on every run alike."""
+        import shutil
+
+        import orjson
+
+        from curate import faults
+
+        marker = self.scratch_dir / f"{name}.done.json"
+        if marker.is_file():
+            return orjson.loads(marker.read_bytes())
+        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
+        (self.scratch_dir / name).mkdir(parents=True, exist_ok=True)
+        if self.engine is None:
+            results = [fn(item) for item in items]
+        else:
+            results = self.engine.map(fn, items)
+        data = orjson.dumps(results)
+        tmp = marker.with_name(marker.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(marker)
+        faults.hit("phase", name)
+        return orjson.loads(data)
+
+    def phase_dir(self, name: str) -> Path:
+        return self.scratch_dir / name
 
 
 #: The output dir of the build being run, set by the runner around every stage task, resolve and
