@@ -9,7 +9,8 @@ ranking, so the two cuts never overlap and the kept count is exact. The paper's 
 unknown; the defaults (drop 10% at each end) are documented, overridable guesses.
 
 Like ``score_percentile`` (whose column reader and decision writer it reuses), this is a global step
-with exact ranks: ~20 bytes per document in ``resolve``. Null scores are dropped (``<column>_missing``).
+with exact ranks: ~20 bytes per document in ``resolve``, which runs as one engine task, not in the
+driver. Null scores are dropped (``<column>_missing``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import SOURCE
 from curate.steps.score_percentile import read_column, write_decisions
-from curate.steps.step import ResolveContext
+from curate.steps.step import ResolveContext, resolve_in_one_task
 
 
 def band_codes(scores: np.ndarray, drop_bottom_frac: float, drop_top_frac: float) -> np.ndarray:
@@ -65,6 +66,9 @@ class ScoreBand:
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
         score = pc.cast(cols[self.column], pa.float64())
         valid = pc.is_valid(score).to_numpy(zero_copy_only=False)

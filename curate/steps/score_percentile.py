@@ -8,8 +8,9 @@ part, sorts each group's scores and keeps exactly ``round(keep_frac * n)`` docum
 ``n`` scored documents (round half up), ties broken by input order. So the kept fraction is exact,
 not the ±ε of a quantile sketch, and a threshold is never "fuzzy" on ties.
 
-Memory: about 20 bytes per document (float64 score, int32 group code, int64 sort index; the
-source strings only while they are encoded): 10^8 documents need ~2 GB. Beyond that a t-digest or
+Memory: resolve runs as one engine task (``resolve_in_one_task``), never in the driver; there it
+takes about 20 bytes per document (float64 score, int32 group code, int64 sort index; the source
+strings only while they are encoded): 10^8 documents need ~2 GB. Beyond that a t-digest or
 KLL sketch (rank error ~1%) would do; exactness was preferred because corpora that fit one machine
 fit this. Documents whose score is null are dropped (reason ``<column>_missing``) and do not
 count in ``n``.
@@ -28,7 +29,7 @@ import pyarrow.parquet as pq
 from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import SOURCE
-from curate.steps.step import ResolveContext
+from curate.steps.step import ResolveContext, resolve_in_one_task
 
 
 def keep_ranked(scores: np.ndarray, keep_frac: float, top: bool) -> np.ndarray:
@@ -88,6 +89,9 @@ class ScorePercentile:
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
         score = pc.cast(cols[self.column], pa.float64())
         valid = pc.is_valid(score).to_numpy(zero_copy_only=False)

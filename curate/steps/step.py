@@ -7,9 +7,11 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
   drops it and is the recorded reason (e.g. ``"gopher_min_words"``). A step may be both: the runner
   calls ``annotate`` first, then ``reject`` on the annotated batch.
 - **GlobalStep**: needs to see the whole corpus (dedup). ``prepare(batch) -> batch`` runs in the
-  parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once, reads those columns from
-  every fragment in input order and writes, for each fragment, a decision table aligned row for row
-  (``reason``, ``duplicate_of`` and columns to add to the kept rows).
+  parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once in the driver, as
+  engine phases (:meth:`ResolveContext.phase`: map / shuffle / reduce tasks, or one task via
+  :func:`resolve_in_one_task`) that read those columns from every fragment in input order and
+  write, for each fragment, a decision table aligned row for row (``reason``, ``duplicate_of`` and
+  columns to add to the kept rows). The driver never reads the corpus.
 
 Optional hooks: ``warm_up()`` pays one-time costs (numba compilation, model loading) in the parent
 before the runner forks its workers; ``manifest_info() -> dict`` adds top-level manifest keys.
@@ -112,6 +114,20 @@ def output_dir() -> Path:
     if path is None:
         raise RuntimeError("no build is running: this step needs the build's output dir")
     return path
+
+
+def _select_task(args: tuple[Any, "ResolveContext"]) -> dict[str, Any]:
+    step, ctx = args
+    return step.select(ctx)
+
+
+def resolve_in_one_task(step: Any, ctx: ResolveContext) -> dict[str, Any]:
+    """Run ``step.select(ctx)`` (which reads the columns it needs from every part and writes every
+    decision file) as a single engine task, committed as phase ``select``: for the global steps
+    whose exact answer needs one column of the whole corpus in one place (ranks, samples,
+    k-means). It runs on a worker, never in the driver; each step's docstring states its bytes
+    per document there."""
+    return ctx.phase("select", _select_task, [(step, dataclasses.replace(ctx, engine=None))])[0]
 
 
 @runtime_checkable
