@@ -26,7 +26,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate import __version__, schema
+from curate import __version__, faults, schema
 from curate.engines.base import Engine, report
 from curate.errors import InputError, OutputError
 from curate.manifest import MANIFEST_NAME, Manifest
@@ -157,6 +157,7 @@ def _run_task(task: Task) -> dict[str, Any]:
     if done.exists():
         return orjson.loads(done.read_bytes())
     _clear_partial(task)  # an interrupted run's (or a dead worker's) leftovers
+    faults.hit("start_fragment", str(frag.index) if stage.index == 0 else f"{stage.index}.{frag.index}")
     out = task.recipe.output
     counts = new_counts([s.name for s in task.recipe.steps])
     quarantined: list[dict] = []

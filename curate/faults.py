@@ -5,8 +5,9 @@ when a process reaches ``hit(POINT, KEY)`` with a matching rule, ACTION happens 
 ``kill`` (default) SIGKILLs it; ``kill_once`` does so only the first time (across processes: a
 marker file in ``$CURATE_FAULT_DIR`` remembers it), as a worker dying once and its retry succeeding.
 
-Points: ``phase:NAME`` after a resolve phase (e.g. ``phase:minhash.cc2``) is committed;
-``task:NAME`` inside a resolve task or a fragment task before it writes anything.
+Points: ``start_fragment:F`` / ``start_fragment:S.F`` before a fragment-stage task (stage S > 0)
+writes anything; ``phase:NAME`` right after a resolve phase is committed (``phase:cc2``: mid
+clustering); ``task:PHASE.Q`` inside connected-components round task ``Q``, before it writes.
 """
 
 from __future__ import annotations

@@ -88,6 +88,12 @@ def decisions_task(args: tuple[Plan, int, int, Path]) -> int:
     return int(d.sum())
 
 
+def planned_phases(num_parts: int, num_docs: int) -> list[tuple[str, int, int]]:
+    """(phase, tasks, shuffle bytes written) for ``curate explain`` (ids taken as ~24 bytes)."""
+    return [("hashes", num_parts, 40 * num_docs), ("groups", 2 ** partition_bits(num_docs, PARTITION_ROWS), 0),
+            ("decisions", num_parts, 0)]
+
+
 def resolve_exact(ctx: ResolveContext) -> dict[str, Any]:
     rows = ctx.part_rows()
     firsts = np.r_[0, np.cumsum(rows)].astype(int).tolist()

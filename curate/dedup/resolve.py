@@ -226,6 +226,17 @@ def index_task(args: tuple[Path, dict[str, Any], list[Path], int]) -> int:
 # ---------------------------------------------------------------- the driver: phases only
 
 
+def planned_phases(num_parts: int, num_docs: int, num_bands: int) -> list[tuple[str, int, int]]:
+    """(phase, tasks, shuffle bytes written) for ``curate explain``; edges assume ~1 candidate
+    edge per document, the CC row is per round."""
+    bits = partition_bits(num_docs * num_bands)
+    ranges = DocRanges.of(num_docs).num_ranges
+    return [("bands", num_parts, 16 * num_bands * num_docs), ("edges", 2**bits, 32 * num_docs),
+            ("cc round (x rounds)", ranges, 32 * num_docs), ("members", ranges, 40 * num_docs // 4),
+            ("clusters", ranges, 40 * num_docs // 4), ("decisions", num_parts, 0)]
+
+
+
 def _components(ctx: ResolveContext, plan: Plan) -> tuple[str, int]:
     """Run star rounds until one's input has no violation; returns (its input phase, rounds)."""
     src = "edges"

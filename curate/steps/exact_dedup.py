@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from curate.config import param
-from curate.dedup.exact import HASH_COLUMN, resolve_exact
+from curate.dedup.exact import HASH_COLUMN, planned_phases, resolve_exact
 from curate.schema import TEXT
 from curate.steps.step import ResolveContext, with_columns
 from curate.text.hashing import hash_strings
@@ -36,6 +36,9 @@ class ExactDedup:
         text = batch.column(TEXT)
         key = normalize_text(text) if self.normalize else text
         return with_columns(batch, {HASH_COLUMN: pa.array(hash_strings(key), pa.uint64())})
+
+    def planned_phases(self, num_parts: int, num_docs: int) -> list[tuple[str, int, int]]:
+        return planned_phases(num_parts, num_docs)
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         return resolve_exact(ctx)

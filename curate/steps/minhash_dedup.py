@@ -40,7 +40,7 @@ from curate.config import check_range, param
 from curate.dedup.index import IndexWriter, MinHashIndex
 from curate.dedup.lsh_params import optimal_bands
 from curate.dedup.minhash import band_keys, signatures, warm_up
-from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, resolve_clusters
+from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, planned_phases, resolve_clusters
 from curate.errors import CurateError
 from curate.schema import TEXT
 from curate.steps.step import ResolveContext, with_columns
@@ -111,6 +111,9 @@ class MinHashDedup:
             score = pc.cast(batch.column(self.score_column), pa.float64()).fill_null(-np.inf)
             columns[SCORE_COLUMN] = score
         return with_columns(batch, columns)
+
+    def planned_phases(self, num_parts: int, num_docs: int) -> list[tuple[str, int, int]]:
+        return planned_phases(num_parts + len(self.against), num_docs, self.num_bands)
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         indexes = [MinHashIndex.open(path, self.index_params()) for path in self.against]
