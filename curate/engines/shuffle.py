@@ -71,7 +71,9 @@ class DocRanges:
     num_ranges: int
 
     @classmethod
-    def of(cls, num_docs: int, range_docs: int = RANGE_DOCS) -> "DocRanges":
+    def of(cls, num_docs: int, range_docs: int | None = None) -> "DocRanges":
+        """Ranges of about ``range_docs`` documents (default: the module's ``RANGE_DOCS``)."""
+        range_docs = range_docs or RANGE_DOCS
         return cls(num_docs, max(1, -(-num_docs // range_docs)))
 
     def which(self, docs: np.ndarray) -> np.ndarray:
