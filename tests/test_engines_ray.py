@@ -67,7 +67,7 @@ def test_ray_workers_killed_mid_task_are_retried_to_identical_bytes(ray_engine, 
 def test_ray_driver_killed_mid_clustering_resumes_to_identical_bytes(tmp_path):
     """``curate build --engine ray`` SIGKILLed right after the second connected-components round;
     the same command again finishes with the bytes of an uninterrupted local build."""
-    planted = planted_corpus(tmp_path / "data", num_files=3)
+    planted = planted_corpus(tmp_path / "data", num_files=4)
     args = ["build", str(planted), "--no-progress"]
     clean = run_curate(args + ["--overwrite"], prelude=SMALL_PARTITIONS)
     assert clean.returncode == 0, clean.stderr
