@@ -78,3 +78,24 @@ def test_ray_driver_killed_mid_clustering_resumes_to_identical_bytes(tmp_path):
     resumed = run_curate(ray_args, prelude=SMALL_PARTITIONS)
     assert resumed.returncode == 0, resumed.stderr
     assert digests(planted.parent / "out", planted.parent / "index") == expected
+
+
+def test_a_recipe_error_inside_a_ray_task_is_raised_as_itself(ray_engine, tmp_path):
+    from curate.build import build
+    from curate.errors import RecipeError
+
+    recipe = shipped_recipe("quickstart", tmp_path, docs_per_file=20)
+    (tmp_path / "bad.toml").write_text(
+        f'[recipe]\nname = "bad"\n[[sources]]\nname = "web"\npaths = ["{recipe.sources[0].paths[0]}"]\n'
+        '[[steps]]\nuse = "score_percentile"\ncolumn = "nope"\nkeep_frac = 0.5\n[output]\ndir = "out"\n')
+    with pytest.raises(RecipeError, match="column 'nope' is missing"):
+        build(load_recipe(tmp_path / "bad.toml"), engine=ray_engine)
+
+
+def test_unreachable_ray_address_is_a_one_line_error(tmp_path):
+    from engine_helpers import REPO
+
+    r = run_curate(["build", str(REPO / "recipes" / "quickstart.toml"), "--out", str(tmp_path / "o"),
+                    "--engine", "ray", "--ray-address", "127.0.0.1:1"])
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "--ray-address 127.0.0.1:1" in r.stderr and "Traceback" not in r.stderr

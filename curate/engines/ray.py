@@ -41,6 +41,20 @@ def _call(fn: Callable, item: Any) -> tuple[Any, list[int]]:
         set_sink(old)
 
 
+def _probe(address: str) -> None:
+    """Fail fast, in one line, when ``HOST:PORT`` does not answer (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto" or address.startswith(("ray://", "http")):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise CurateError(f"--ray-address {address}: no Ray head answers there ({exc.__class__.__name__}: "
+                          f"{exc}); start one with `ray start --head` or pass auto") from None
+
+
 def _import_ray():
     try:
         import ray
@@ -62,6 +76,7 @@ class RayEngine:
                     ray.init(num_cpus=max(1, int(workers)), include_dashboard=False, log_to_driver=False,
                              configure_logging=False)
                 else:
+                    _probe(address)
                     ray.init(address=address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = address or "a local Ray runtime"
