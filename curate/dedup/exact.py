@@ -101,6 +101,7 @@ def resolve_exact(ctx: ResolveContext) -> dict[str, Any]:
     plan = Plan(ctx.scratch_dir, partition_bits(num_docs, PARTITION_ROWS), DocRanges.of(num_docs))
     ctx.phase("hashes", hashes_task, [(plan, i, p, firsts[i]) for i, p in enumerate(ctx.part_paths)])
     groups = ctx.phase("groups", groups_task, [(plan, k) for k in range(2**plan.bits)])
+    ctx.drop("hashes")
     ctx.phase("decisions", decisions_task, [(plan, firsts[i], n, out)
                                             for i, (n, out) in enumerate(zip(rows, ctx.decision_paths))])
     return {"num_duplicate_groups": sum(g["groups"] for g in groups),

@@ -16,7 +16,8 @@ decisions    one per part                     the part's decision file (+ its in
 index        one (``save_index`` only)        the saved index, pieces concatenated in order
 ===========  ===============================  =================================================
 
-The driver holds per-part and per-partition numbers only: no bytes per document. Shuffle bytes on
+The driver holds per-part and per-partition numbers only: no bytes per document. A phase's files
+are deleted once the next phase is committed, so disk holds at most two phases. Shuffle bytes on
 disk, per document: 16 * num_bands (band entries), ~32 per candidate edge and round (both
 directions), ~(24 + id length) per clustered document (members, labels).
 """
@@ -244,7 +245,9 @@ def _components(ctx: ResolveContext, plan: Plan) -> tuple[str, int]:
         dst = f"cc{r + 1}"
         results = ctx.phase(dst, star_task, [(plan, q, src, dst, r % 2 == 0) for q in range(plan.ranges.num_ranges)])
         if sum(x["violations"] for x in results) == 0:
+            ctx.drop(dst)  # a converged round rewrites its input
             return src, r
+        ctx.drop(src)
         src = dst
     raise FatalError(f"minhash_dedup: connected components did not converge in {MAX_ROUNDS} rounds")
 
@@ -264,11 +267,14 @@ def resolve_clusters(ctx: ResolveContext, indexes: list[MinHashIndex], *, num_ba
                 partition_bits(num_docs * num_bands), DocRanges.of(num_docs))
     mapped = ctx.phase("bands", bands_task, [(plan, i, s) for i, s in enumerate(sources)])
     edges = ctx.phase("edges", edges_task, [(plan, k) for k in range(2**plan.key_bits)])
+    ctx.drop("bands")
     final, rounds = _components(ctx, plan)
     ranges = plan.ranges
     ctx.phase("members", members_task, [(plan, q, final, _sources_in(sources, *ranges.bounds(q)))
                                         for q in range(ranges.num_ranges)])
+    ctx.drop(final)
     clusters = ctx.phase("clusters", clusters_task, [(plan, q) for q in range(ranges.num_ranges)])
+    ctx.drop("members")
     parts = sources[len(indexes):]
     pieces = [plan.dir("decisions") / f"index-{i:06d}.arrow" if save else None for i in range(len(parts))]
     ctx.phase("decisions", decisions_task, [(plan, src, out, piece)

@@ -98,8 +98,11 @@ class ResolveContext:
         faults.hit("phase", name)
         return orjson.loads(data)
 
-    def phase_dir(self, name: str) -> Path:
-        return self.scratch_dir / name
+    def drop(self, name: str) -> None:
+        """Delete a committed phase's files once no later phase reads them (its marker stays)."""
+        import shutil
+
+        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
 
 
 #: The output dir of the build being run, set by the runner around every stage task, resolve and
