@@ -9,6 +9,7 @@ its copies: the connected components do real work.
 
 Each configuration runs ``python -m curate build`` in a child process; a sampler walks that
 process's tree in /proc every 0.2 s and keeps, per process, its CPU time and peak RSS (VmHWM).
+Per-stage and per-phase wall times and shuffle bytes come from ``$CURATE_TIMINGS``.
 "Driver" is the ``curate build`` process; "workers" are all its descendants (forked pool workers;
 for Ray, the raylet, GCS and worker processes it starts). Also checked: every configuration writes
 the same shards (sha256).
@@ -177,13 +178,19 @@ def main() -> None:
             write_recipe(recipe, src, out, tok)
             cmd = [sys.executable, "-m", "curate", "build", str(recipe), "--workers", str(args.workers),
                    "--no-progress", "--overwrite", "--engine", engine.split("+")[0]]
+            timings = work / f"timings-{engine}-{copies}.jsonl"
+            run_env = dict(env, CURATE_TIMINGS=str(timings))
             if engine == "ray+s3":
-                env = dict(env, AWS_ENDPOINT_URL=args.s3_endpoint)
-            r = run_measured(cmd, env)
+                run_env["AWS_ENDPOINT_URL"] = args.s3_endpoint
+            r = run_measured(cmd, run_env)
+            r["phases"] = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
             r.update(engine=engine, copies=copies, docs=docs, input_mb=round(mb, 1),
                      shards=shard_digest(Path(out)) if not out.startswith("s3://") else "(s3)")
             results.append(r)
-            print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
+            print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()
+                              if k != "phases"}), flush=True)
+            for p in r["phases"]:
+                print(f"    {p['name']}: {p['tasks']} tasks, {p['seconds']:.2f} s, {p['bytes'] / 1e6:.1f} MB shuffled")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print("\n| engine | copies | input MB | wall s | driver CPU s | workers CPU s | driver peak RSS MB "

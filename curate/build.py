@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import __version__, faults, schema
-from curate.engines.base import Engine, report
+from curate.engines.base import Engine, record_timing, report
 from curate.errors import InputError, OutputError
 from curate.manifest import MANIFEST_NAME, Manifest
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
@@ -242,7 +242,10 @@ def warm_up(recipe: Recipe) -> None:
 
 
 def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> list[dict[str, Any]]:
-    return engine.map(run_task, tasks, progress=bar.update_docs if bar else None)
+    t0 = time.perf_counter()
+    results = engine.map(run_task, tasks, progress=bar.update_docs if bar else None)
+    record_timing(f"stage{tasks[0].stage}", len(tasks), time.perf_counter() - t0)
+    return results
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,

@@ -43,15 +43,14 @@ class Plan:
     ranges: DocRanges
 
 
-def hashes_task(args: tuple[Plan, int, Path, int]) -> int:
+def hashes_task(args: tuple[Plan, int, Path, int]) -> dict[str, int]:
     plan, i, path, first = args
     t = pq.read_table(path, columns=[HASH_COLUMN, ID])
     h = t.column(HASH_COLUMN).to_numpy()
     rows = pa.table({"hash": h, "doc": np.arange(first, first + t.num_rows, dtype=np.int64),
                      "id": t.column(ID).cast(pa.string())}, schema=ROWS)
     which = (h >> np.uint64(64 - plan.bits)).astype(np.int64) if plan.bits else np.zeros(len(h), np.int64)
-    write_partitions(plan.scratch / "hashes", f"m{i:06d}", rows, which, 2**plan.bits)
-    return t.num_rows
+    return {"bytes": write_partitions(plan.scratch / "hashes", f"m{i:06d}", rows, which, 2**plan.bits)}
 
 
 def groups_task(args: tuple[Plan, int]) -> dict[str, int]:
@@ -66,9 +65,10 @@ def groups_task(args: tuple[Plan, int]) -> dict[str, int]:
     dup = order[~first]
     doc = t.column("doc").to_numpy()
     dups = pa.table({"doc": doc[dup], "first_id": t.column("id").take(pa.array(first_row[~first]))}, schema=DUPS)
-    write_partitions(plan.scratch / "groups", f"k{k:05d}", dups, plan.ranges.which(doc[dup]), plan.ranges.num_ranges)
+    written = write_partitions(plan.scratch / "groups", f"k{k:05d}", dups, plan.ranges.which(doc[dup]),
+                               plan.ranges.num_ranges)
     sizes = np.diff(np.r_[group_start, len(h)])
-    return {"groups": int((sizes > 1).sum()), "duplicates": int(len(dup))}
+    return {"groups": int((sizes > 1).sum()), "duplicates": int(len(dup)), "bytes": written}
 
 
 def decisions_task(args: tuple[Plan, int, int, Path]) -> int:

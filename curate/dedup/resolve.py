@@ -88,7 +88,7 @@ def bands_task(args: tuple[Plan, int, Source]) -> dict[str, int]:
     """Map: a source's band keys -> key partitions."""
     plan, i, src = args
     column = "bands" if src.is_index else BANDS_COLUMN
-    offset, no_signature = src.first, 0
+    offset, no_signature, written = src.first, 0, 0
     for b, batch in enumerate(pq.ParquetFile(src.path).iter_batches(columns=[column], batch_size=65536)):
         keys, valid = bands_matrix(batch.column(0), plan.num_bands)
         no_signature += 0 if src.is_index else int((~valid).sum())
@@ -97,14 +97,14 @@ def bands_task(args: tuple[Plan, int, Source]) -> dict[str, int]:
         doc = np.repeat(rows.astype(np.int64) + offset, plan.num_bands)
         offset += batch.num_rows
         which = (key >> np.uint64(64 - plan.key_bits)).astype(np.int64) if plan.key_bits else np.zeros(len(key), np.int64)
-        write_partitions(plan.dir("bands"), f"m{i:06d}-{b:06d}", pa.table({"key": key, "doc": doc}, schema=ENTRIES),
-                         which, 2**plan.key_bits)
-    return {"no_signature": no_signature}
+        written += write_partitions(plan.dir("bands"), f"m{i:06d}-{b:06d}",
+                                    pa.table({"key": key, "doc": doc}, schema=ENTRIES), which, 2**plan.key_bits)
+    return {"no_signature": no_signature, "bytes": written}
 
 
-def _write_edges(out_dir: Path, name: str, x: np.ndarray, y: np.ndarray, ranges: DocRanges) -> None:
+def _write_edges(out_dir: Path, name: str, x: np.ndarray, y: np.ndarray, ranges: DocRanges) -> int:
     u, v = np.concatenate([x, y]), np.concatenate([y, x])
-    write_partitions(out_dir, name, pa.table({"u": u, "v": v}, schema=EDGES), ranges.which(u), ranges.num_ranges)
+    return write_partitions(out_dir, name, pa.table({"u": u, "v": v}, schema=EDGES), ranges.which(u), ranges.num_ranges)
 
 
 def edges_task(args: tuple[Plan, int]) -> dict[str, int]:
@@ -112,8 +112,8 @@ def edges_task(args: tuple[Plan, int]) -> dict[str, int]:
     plan, k = args
     table = read_partition(plan.dir("bands"), k, ENTRIES)
     a, b = key_edges(table.column("key").to_numpy(), table.column("doc").to_numpy())
-    _write_edges(plan.dir("edges"), f"k{k:05d}", a, b, plan.ranges)
-    return {"edges": int(len(a))}
+    written = _write_edges(plan.dir("edges"), f"k{k:05d}", a, b, plan.ranges)
+    return {"edges": int(len(a)), "bytes": written}
 
 
 def star_task(args: tuple[Plan, int, str, str, bool]) -> dict[str, int]:
@@ -122,8 +122,8 @@ def star_task(args: tuple[Plan, int, str, str, bool]) -> dict[str, int]:
     faults.hit("task", f"{dst}.{q}")
     table = read_partition(plan.dir(src), q, EDGES)
     x, y, violations, num_edges = star_round(table.column("u").to_numpy(), table.column("v").to_numpy(), large)
-    _write_edges(plan.dir(dst), f"q{q:05d}", x, y, plan.ranges)
-    return {"violations": violations, "edges": num_edges}
+    written = _write_edges(plan.dir(dst), f"q{q:05d}", x, y, plan.ranges)
+    return {"violations": violations, "edges": num_edges, "bytes": written}
 
 
 def _column(src: Source, name: str) -> pa.Array:
@@ -148,8 +148,9 @@ def members_task(args: tuple[Plan, int, str, list[Source]]) -> dict[str, int]:
     id_column = pa.concat_arrays(ids) if ids else pa.array([], pa.string())
     score = np.concatenate(scores) if scores else np.zeros(0)
     members = pa.table({"root": root, "node": node, "score": score, "id": id_column}, schema=MEMBERS)
-    write_partitions(plan.dir("members"), f"q{q:05d}", members, plan.ranges.which(root), plan.ranges.num_ranges)
-    return {"nodes": int(len(node))}
+    written = write_partitions(plan.dir("members"), f"q{q:05d}", members, plan.ranges.which(root),
+                               plan.ranges.num_ranges)
+    return {"nodes": int(len(node)), "bytes": written}
 
 
 def clusters_task(args: tuple[Plan, int]) -> dict[str, Any]:
@@ -170,12 +171,13 @@ def clusters_task(args: tuple[Plan, int]) -> dict[str, Any]:
     size = np.repeat(group_new, np.diff(np.r_[starts, len(root)]))
     labels = pa.table({"node": node[new], "kept": kept[new], "size": size[new],
                        "kept_id": ids.take(pa.array(kept_row[new]))}, schema=LABELS)
-    write_partitions(plan.dir("clusters"), f"q{q:05d}", labels, plan.ranges.which(node[new]), plan.ranges.num_ranges)
+    written = write_partitions(plan.dir("clusters"), f"q{q:05d}", labels, plan.ranges.which(node[new]),
+                               plan.ranges.num_ranges)
     keeps_new = kept[starts] >= plan.num_old if len(root) else np.zeros(0, bool)
     sizes, counts = np.unique(group_new[keeps_new], return_counts=True)
     return {"sizes": {str(int(s)): int(c) for s, c in zip(sizes, counts)},
             "duplicates": int((new & (kept != node)).sum()),
-            "duplicates_of_index": int((new & (kept < plan.num_old)).sum())}
+            "duplicates_of_index": int((new & (kept < plan.num_old)).sum()), "bytes": written}
 
 
 def decisions_task(args: tuple[Plan, Source, Path, Path | None]) -> int:

@@ -38,6 +38,20 @@ def report(docs: int, num_bytes: int) -> None:
         sink.put((docs, num_bytes))
 
 
+def record_timing(name: str, tasks: int, seconds: float, num_bytes: int = 0) -> None:
+    """Append ``{name, tasks, seconds, bytes}`` (bytes: shuffle files written) to the JSON-lines file ``$CURATE_TIMINGS`` when it is set
+    (benchmarks read per-stage and per-phase wall times from it; outputs never contain timings)."""
+    import os
+
+    path = os.environ.get("CURATE_TIMINGS")
+    if path:
+        import orjson
+
+        with open(path, "ab") as f:
+            f.write(orjson.dumps({"name": name, "tasks": tasks, "seconds": round(seconds, 3),
+                                 "bytes": num_bytes}) + b"\n")
+
+
 def set_sink(sink: Any) -> Any:
     """Route this process's reports to ``sink``; returns the previous sink."""
     global _SINK

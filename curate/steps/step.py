@@ -80,17 +80,23 @@ class ResolveContext:
 
         import orjson
 
+        import time
+
         from curate import faults
+        from curate.engines.base import record_timing
 
         marker = self.scratch_dir / f"{name}.done.json"
         if marker.is_file():
             return orjson.loads(marker.read_bytes())
         shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
         (self.scratch_dir / name).mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
         if self.engine is None:
             results = [fn(item) for item in items]
         else:
             results = self.engine.map(fn, items)
+        written = sum(r.get("bytes", 0) for r in results if isinstance(r, dict))
+        record_timing(f"{self.scratch_dir.name}.{name}", len(items), time.perf_counter() - t0, written)
         data = orjson.dumps(results)
         tmp = marker.with_name(marker.name + ".tmp")
         tmp.write_bytes(data)
