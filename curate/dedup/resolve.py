@@ -37,7 +37,8 @@ from curate import faults
 from curate.dedup.cluster import (key_edges, kept_of_groups, partition_bits, size_histogram, star_roots,
                                   star_round)
 from curate.dedup.index import DOCS_FILE, IndexWriter, MinHashIndex, bands_array, bands_matrix
-from curate.engines.shuffle import DocRanges, read_file, read_partition, write_file, write_partitions
+from curate.engines.shuffle import (DocRanges, PartitionWriter, read_file, read_partition, write_file,
+                                    write_partitions)
 from curate.errors import FatalError
 from curate.schema import ID
 from curate.steps.step import ResolveContext
@@ -88,8 +89,9 @@ def bands_task(args: tuple[Plan, int, Source]) -> dict[str, int]:
     """Map: a source's band keys -> key partitions."""
     plan, i, src = args
     column = "bands" if src.is_index else BANDS_COLUMN
-    offset, no_signature, written = src.first, 0, 0
-    for b, batch in enumerate(pq.ParquetFile(src.path).iter_batches(columns=[column], batch_size=65536)):
+    offset, no_signature = src.first, 0
+    out = PartitionWriter(plan.dir("bands"), f"m{i:06d}", ENTRIES, 2**plan.key_bits)
+    for batch in pq.ParquetFile(src.path).iter_batches(columns=[column], batch_size=65536):
         keys, valid = bands_matrix(batch.column(0), plan.num_bands)
         no_signature += 0 if src.is_index else int((~valid).sum())
         rows = np.flatnonzero(valid)
@@ -97,9 +99,8 @@ def bands_task(args: tuple[Plan, int, Source]) -> dict[str, int]:
         doc = np.repeat(rows.astype(np.int64) + offset, plan.num_bands)
         offset += batch.num_rows
         which = (key >> np.uint64(64 - plan.key_bits)).astype(np.int64) if plan.key_bits else np.zeros(len(key), np.int64)
-        written += write_partitions(plan.dir("bands"), f"m{i:06d}-{b:06d}",
-                                    pa.table({"key": key, "doc": doc}, schema=ENTRIES), which, 2**plan.key_bits)
-    return {"no_signature": no_signature, "bytes": written}
+        out.write(pa.table({"key": key, "doc": doc}, schema=ENTRIES), which)
+    return {"no_signature": no_signature, "bytes": out.close()}
 
 
 def _write_edges(out_dir: Path, name: str, x: np.ndarray, y: np.ndarray, ranges: DocRanges) -> int:

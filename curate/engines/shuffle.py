@@ -1,7 +1,8 @@
 """File shuffles: how map tasks hand rows to reduce tasks without the driver seeing them.
 
 A map task writes its rows into ``<dir>/p{partition:05d}/{name}.arrow`` (Arrow IPC, lz4), one file
-per destination partition it has rows for, atomically (tmp file + rename). A reduce task reads every
+per destination partition it has rows for (however many batches it writes: ``PartitionWriter``),
+atomically (tmp file + rename). A reduce task reads every
 file of its partition in name order; map tasks name their files by their own index (zero-padded),
 so a partition's rows arrive in map-task order whatever order the tasks ran in. That, with stable
 sorts in the reducers, is what makes a shuffle deterministic.
@@ -38,6 +39,38 @@ def write_partitions(out_dir: Path, name: str, table: pa.Table, partition: np.nd
         rows = table.take(pa.array(order[bounds[p]:bounds[p + 1]]))
         written += write_file(out_dir / f"p{p:05d}" / f"{name}.arrow", rows)
     return written
+
+
+class PartitionWriter:
+    """A map task's output over many batches: one file per destination partition (opened when it
+    first gets rows, up to ``num_partitions`` open at once), renamed into place on ``close``."""
+
+    def __init__(self, out_dir: Path, name: str, schema: pa.Schema, num_partitions: int):
+        self.out_dir, self.name, self.schema, self.num_partitions = out_dir, name, schema, num_partitions
+        self._writers: dict[int, tuple[Path, ipc.RecordBatchFileWriter]] = {}
+
+    def write(self, table: pa.Table, partition: np.ndarray) -> None:
+        if table.num_rows == 0:
+            return
+        order = np.argsort(partition, kind="stable")
+        bounds = np.searchsorted(partition[order], np.arange(self.num_partitions + 1))
+        for p in np.flatnonzero(np.diff(bounds)):
+            if p not in self._writers:
+                path = self.out_dir / f"p{p:05d}" / f"{self.name}.arrow"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name("." + path.name + ".tmp")
+                self._writers[p] = (path, ipc.new_file(str(tmp), self.schema, options=_OPTIONS))
+            self._writers[p][1].write_table(table.take(pa.array(order[bounds[p]:bounds[p + 1]])))
+
+    def close(self) -> int:
+        """Publish every file; returns the bytes written."""
+        written = 0
+        for path, writer in self._writers.values():
+            writer.close()
+            os.replace(path.with_name("." + path.name + ".tmp"), path)
+            written += path.stat().st_size
+        self._writers.clear()
+        return written
 
 
 def write_file(path: Path, table: pa.Table) -> int:
