@@ -165,6 +165,10 @@ def main() -> None:
     train_tokenizer(tok)
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     sizes = ([1] if args.also_1x and args.copies != 1 else []) + [args.copies]
+    # Warm-up (not measured): compiles and caches the numba kernels, as any second build finds them.
+    write_copies(work / "warm", 1, 1, 300)
+    write_recipe(work / "warm.toml", f"{work / 'warm'}/*.jsonl", str(work / "out-warm"), tok)
+    run_measured([sys.executable, "-m", "curate", "build", str(work / "warm.toml"), "--no-progress"], env)
     results = []
     for copies in sizes:
         inputs = work / f"in{copies}"
