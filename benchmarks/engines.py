@@ -147,6 +147,64 @@ def shard_digest(out: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def scale_model(results: list[dict], text_bytes: float = 10e12, nodes: int = 1000, cores_per_node: int = 16,
+                fragment_bytes: float = 256e6, largest_cluster: int = 10**6) -> list[tuple[str, str]]:
+    """The 10 TB model from the measured Ray run (largest input): rates per core, bytes per
+    document and per phase, rounds. Returns (quantity, value) rows for benchmarks/README.md."""
+    import math
+
+    sys.path.insert(0, str(REPO))
+    from curate.dedup.cluster import MAX_PARTITION_BITS, PARTITION_ENTRIES, partition_bits
+    from curate.engines.shuffle import RANGE_DOCS
+
+    r = max((x for x in results if x["engine"] == "ray"), key=lambda x: x["copies"])
+    cpus = r["cpus"]
+    phases = {p["name"]: p for p in r["phases"]}
+    stage_names = sorted(n for n in phases if n.startswith("stage"))
+    mb = r["input_mb"]
+    bytes_per_doc = mb * 1e6 / r["docs"]
+    docs = text_bytes / bytes_per_doc
+    cores = nodes * cores_per_node
+    rate = {n: mb / (phases[n]["seconds"] * cpus) for n in stage_names}  # MB/s per core
+    cc = [p for n, p in phases.items() if ".cc" in n]
+    shuffle_per_doc = {n.split(".", 1)[1]: p["bytes"] / r["docs"] for n, p in phases.items()
+                       if "." in n and p["bytes"]}
+    rounds_measured = max(len(cc) - 1, 1)
+    rounds = math.ceil(rounds_measured * math.log2(largest_cluster) / math.log2(max(r.get("largest", 32), 2)))
+    total_entries = shuffle_per_doc.get("bands", 0) * docs / 16  # 16 bytes per (key, doc) entry
+    bits = partition_bits(int(total_entries))
+    entries = total_entries / 2**bits
+    ranges = math.ceil(docs / RANGE_DOCS)
+    fragments = math.ceil(text_bytes / fragment_bytes)
+    resolve_s = sum(p["seconds"] for n, p in phases.items() if n.startswith("scratch"))
+    resolve_rate = mb / (resolve_s * cpus)  # MB of input per second per core, all resolve phases
+    t_stage = {n: text_bytes / 1e6 / (rate[n] * cores) for n in stage_names}
+    t_resolve = text_bytes / 1e6 / (resolve_rate * cores) * rounds / rounds_measured
+    rows = [("documents (at the benchmark's bytes per document)", f"{docs:.3g} ({bytes_per_doc:,.0f} B each)"),
+            ("fragment tasks per stage (256 MB fragments)", f"{fragments:,}")]
+    for n in stage_names:
+        rows.append((f"{n}: measured MB/s per core -> wall", f"{rate[n]:.2f} -> {t_stage[n] / 60:,.1f} min"))
+    rows += [
+        ("shuffle bytes per input document (measured, per phase)",
+         ", ".join(f"{k} {v:,.1f}" for k, v in shuffle_per_doc.items())),
+        ("all shuffles, one pass of each phase", f"{sum(shuffle_per_doc.values()) * docs / 1e9:,.0f} GB"),
+        ("minhash band-key shuffle", f"{shuffle_per_doc.get('bands', 0) * docs / 1e9:,.0f} GB in "
+                                     f"{2**bits} key partitions (cap 2^{MAX_PARTITION_BITS})"),
+        ("entries per key partition -> edges task RAM", f"{entries:,.3g} -> ~{entries * 56 / 1e9:,.1f} GB "
+                                                        f"(target {PARTITION_ENTRIES:,})"),
+        ("shuffle files per map phase (map tasks x partitions)", f"{fragments * 2**bits:,.3g}"),
+        ("document ranges (CC / members / clusters tasks per round)", f"{ranges:,}"),
+        ("CC rounds (measured -> at a 10^6-document largest cluster)", f"{rounds_measured} -> ~{rounds}"),
+        ("resolve phases: measured MB/s per core -> wall", f"{resolve_rate:.1f} -> {t_resolve / 60:,.1f} min"),
+        ("driver peak RSS (measured)", f"{r['driver_peak_rss_mb']:.0f} MB, flat in the input; + per-fragment "
+                                        f"counts (~2 KB x {fragments:,} x {len(stage_names)} stages)"),
+        ("worker peak RSS (measured max)", f"{r['worker_max_peak_rss_mb']:.0f} MB"),
+        ("expected wall (stages + resolve, perfect balance)",
+         f"{(sum(t_stage.values()) + t_resolve) / 60:,.1f} min"),
+    ]
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=4)
@@ -159,7 +217,12 @@ def main() -> None:
                     help="also run Ray reading from and writing to s3://curate-bench/ at this endpoint "
                          "(needs s3:// support in curate and the bucket; AWS_* variables for credentials)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
+    ap.add_argument("--model", type=Path, default=None, help="print the 10 TB scale model of a --json file")
     args = ap.parse_args()
+    if args.model:
+        for name, value in scale_model(json.loads(args.model.read_text())):
+            print(f"| {name} | {value} |")
+        return
     work = Path(tempfile.mkdtemp(prefix="curate-engines-"))
     tok = work / "tokenizer.json"
     train_tokenizer(tok)
@@ -188,7 +251,10 @@ def main() -> None:
                 run_env["AWS_ENDPOINT_URL"] = args.s3_endpoint
             r = run_measured(cmd, run_env)
             r["phases"] = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
-            r.update(engine=engine, copies=copies, docs=docs, input_mb=round(mb, 1),
+            stats = json.loads((Path(out) / "stats.json").read_text()) if not out.startswith("s3://") else {}
+            minhash = next((v for k, v in stats.get("global_steps", {}).items() if "minhash" in k), {})
+            r.update(engine=engine, copies=copies, docs=docs, input_mb=round(mb, 1), cpus=args.workers,
+                     largest=minhash.get("largest_cluster", 0), rounds=minhash.get("cc_rounds", 0),
                      shards=shard_digest(Path(out)) if not out.startswith("s3://") else "(s3)")
             results.append(r)
             print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()
