@@ -99,3 +99,14 @@ def test_driver_killed_mid_build_resumes_to_identical_bytes(planted, cli_referen
     resumed = run_curate(args, prelude=SMALL_PARTITIONS)
     assert resumed.returncode == 0, resumed.stderr
     assert digests(planted.parent / "out", planted.parent / "index") == cli_reference
+
+
+def test_explain_prints_the_engine_plan(planted):
+    r = run_curate(["explain", str(planted), "--engine", "ray", "--workers", "4"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(line.startswith("engine plan (Ray, 4 worker(s); ~") for line in lines)
+    assert "  stage 0: 6 fragment tasks [length]" in lines
+    assert "    exact_dedup.hashes: 6 task(s), ~0.08 MB shuffled" in lines
+    assert any(line.startswith("    minhash_dedup.bands: 6 task(s), ~") for line in lines)
+    assert "    minhash_dedup.decisions: 6 task(s)" in lines
