@@ -23,6 +23,7 @@ from curate.errors import CurateError
 
 IN_FLIGHT_PER_CPU = 2
 MAX_RETRIES = 3
+OBJECT_STORE_BYTES = 512 * 2**20  # tasks pass descriptions and counts, not data: a small store suffices
 _REMOTE: Any = None
 
 
@@ -74,7 +75,7 @@ class RayEngine:
             try:
                 if address is None:
                     ray.init(num_cpus=max(1, int(workers)), include_dashboard=False, log_to_driver=False,
-                             configure_logging=False)
+                             configure_logging=False, object_store_memory=OBJECT_STORE_BYTES)
                 else:
                     _probe(address)
                     ray.init(address=address, log_to_driver=False, configure_logging=False)
