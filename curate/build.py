@@ -1,21 +1,31 @@
 """``build(recipe)``: inputs -> steps -> Parquet shards + manifest.json + stats.json.
 
-The plan: input files are *fragments*, processed independently by a process pool. The step list is
+The plan: input files are *fragments*, processed independently as tasks of an engine
+(``curate/engines/``: the local process pool by default, or Ray, behind one `map` call). The step list is
 cut into *stages* at each global step (dedup): stage k runs its steps on every fragment in parallel
 and, if it ends in a global step, writes prepared parts to ``work/s{k}/``; the global step's
-``resolve`` then runs once over all parts in input order and writes per-fragment decisions, which
+``resolve`` then runs over all parts in input order, as engine phases committed under
+``work/scratch{k}`` (resumable mid-resolve), and writes per-fragment decisions, which
 stage k+1 applies first. The last stage writes ``shards/part-{fragment:05d}-{i:04d}.parquet``.
 
 Deterministic: a fragment's output depends only on that fragment (and the global decisions, which
 are made in input order), so 1 and N workers give identical shards. Resumable: every fragment-stage
 writes its files atomically and then a ``.done.json`` marker with its counts; a restarted build
 skips marked work and redoes the rest, so a build killed at any point and run again gives exactly
-the rows of an uninterrupted one.
+the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups) is
+recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose inputs
+changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
+(``curate/lock.py``); the local pool's mechanics live in ``curate/pool.py``; ``CURATE_FAULT``
+(``curate/faults.py``) kills a build at named points for the resume tests.
+
+Errors at the output boundary (a read-only or full disk, a file where the dir should be, a kernel
+filesystem) become one-line :class:`OutputError` s naming the path and what to do.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import shutil
 import time
@@ -28,14 +38,15 @@ import pyarrow.parquet as pq
 
 from curate import __version__, faults, schema
 from curate.engines.base import Engine, record_timing, report
-from curate.errors import InputError, OutputError
+from curate.errors import FatalError, InputError, OutputError
+from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
-from curate.plan import Fragment, Stage, plan_fragments, plan_stages, unique_files
+from curate.plan import Fragment, Stage, input_change, plan_fragments, plan_stages, unique_files
 from curate.readers import read_file
 from curate.recipe import Recipe
 from curate.stats import new_counts
-from curate.steps.step import OUTPUT_DIR, ResolveContext, with_columns
+from curate.steps.step import ARTEFACTS_KEY, ResolveContext, bind_artefacts, with_columns
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
@@ -88,6 +99,19 @@ class Task:
     fragment: Fragment
     layout: Layout
     strict: bool
+
+
+def _label(task: Task) -> str:
+    return f"fragment {task.fragment.index} ({task.fragment.rel_path}) of stage {task.stage}"
+
+
+def _done_marker(task: Task) -> dict[str, Any] | None:
+    """The fragment-stage's done marker, if it exists and records this fragment's identity."""
+    done = task.layout.done(task.stage, task.fragment.index)
+    if not done.exists():
+        return None
+    result = orjson.loads(done.read_bytes())
+    return result if result.get("fragment") == task.fragment.identity() else None
 
 
 def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
@@ -145,44 +169,51 @@ def _shard_writer(task: Task) -> ShardWriter:
 def run_task(task: Task) -> dict[str, Any]:
     """Run one stage on one fragment; returns its counts (and shard infos on the last stage).
     The last stage writes shards; a stage ending in a global step writes its prepared part."""
-    token = OUTPUT_DIR.set(task.layout.root)
-    try:
-        return _run_task(task)
-    finally:
-        OUTPUT_DIR.reset(token)
-
-
-def _run_task(task: Task) -> dict[str, Any]:
     layout, frag, stage = task.layout, task.fragment, task.stages[task.stage]
     done = layout.done(stage.index, frag.index)
-    if done.exists():
-        return orjson.loads(done.read_bytes())
+    marker = _done_marker(task)
+    if marker is not None:
+        return marker
     _clear_partial(task)  # an interrupted run's (or a dead worker's) leftovers
-    faults.hit("start_fragment", str(frag.index) if stage.index == 0 else f"{stage.index}.{frag.index}")
+    key = faults.fragment_key(stage.index, frag.index)
+    faults.hit("start_fragment", key)
     out = task.recipe.output
     counts = new_counts([s.name for s in task.recipe.steps])
     quarantined: list[dict] = []
     rejected_out = PartWriter(layout.rejected(stage.index, frag.index)) if out.rejected != "none" else None
     shards = _shard_writer(task) if stage.global_step is None else None
     part = None if shards else PartWriter(layout.part(stage.index, frag.index), compression="lz4")
-    for batch, rejected in _input_batches(task, counts, quarantined):
-        batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
-        for table in (rejected + more) if rejected_out else ():
-            rejected_out.write(table)
-        if shards:
-            counts["kept"] += batch.num_rows
-            shards.write(schema.public_columns(batch))
-        else:
-            part.write(stage.global_step[1].prepare(batch))
-    if rejected_out:
-        rejected_out.close()
-    if part:
-        part.close()
-    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shards.close()] if shards else []}
+    try:
+        for batch, rejected in _input_batches(task, counts, quarantined):
+            batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
+            for table in (rejected + more) if rejected_out else ():
+                rejected_out.write(table)
+            if shards:
+                counts["kept"] += batch.num_rows
+                shards.write(schema.public_columns(batch))
+                if shards.shards:
+                    faults.hit("mid_shard_write", str(frag.index), layout.shards)
+            else:
+                part.write(stage.global_step[1].prepare(batch))
+        if rejected_out:
+            rejected_out.close()
+        if part:
+            part.close()
+        shard_infos = shards.close() if shards else []
+    except BaseException:
+        for writer in (rejected_out, shards, part):
+            if writer is not None:
+                writer.abort()
+        raise
+    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shard_infos],
+              "fragment": frag.identity()}
+    if shards:
+        faults.hit("mid_shard_write", str(frag.index), layout.shards)
     if quarantined:
         write_parquet_atomic(pa.Table.from_pylist(quarantined, schema=schema.QUARANTINE_SCHEMA),
                              layout.quarantine(frag.index))
     _write_json_atomic(done, result)
+    faults.hit("after_fragment", key)
     return result
 
 
@@ -202,31 +233,92 @@ def _clear_partial(task: Task) -> None:
             f.unlink(missing_ok=True)
 
 
-def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) -> tuple[Layout, bool]:
-    """Check the output dir: fresh, resumable (same fingerprint) or refused. Returns (layout, complete)."""
-    root = recipe.output.dir
+KERNEL_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _check_output_path(root: Path, fragments: list[Fragment]) -> None:
+    """Refuse an output dir that cannot hold a build: a file, a kernel filesystem, an input's dir,
+    or a non-empty directory that curate did not write (which curate never deletes)."""
+    real = Path(os.path.realpath(root))
+    for kfs in KERNEL_FS:
+        if real == kfs or kfs in real.parents:
+            raise OutputError(f"output.dir {root} is under {kfs}, a kernel filesystem, not storage; "
+                              "choose another dir with --out")
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"output.dir {root} is an existing file, not a directory; choose another dir with --out")
     for frag in fragments:
         if frag.path == root or root in frag.path.parents:
             raise OutputError(f"output.dir {root} contains the input {frag.path}; outputs never overwrite inputs")
+    if root.is_dir() and _entries(root) and not (root / RUN_FILE).is_file() and not (root / MANIFEST_NAME).is_file():
+        raise OutputError(f"output.dir {root} is not empty and is not a curate output dir (no {RUN_FILE} or "
+                          f"{MANIFEST_NAME}: not written by curate); curate never deletes it, even with "
+                          "--overwrite: choose another dir")
+
+
+def _entries(root: Path) -> list[Path]:
+    return [p for p in root.iterdir() if p.name != LOCK_NAME]
+
+
+def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) -> tuple[Layout, bool]:
+    """Under the lock: fresh, resumable (same fingerprint and inputs) or refused. Returns (layout, complete)."""
+    root = recipe.output.dir
     fingerprint = recipe.fingerprint()
     layout = Layout(root)
-    if root.exists() and any(root.iterdir()):
-        run_file = root / RUN_FILE
-        same = run_file.is_file() and orjson.loads(run_file.read_bytes()).get("fingerprint") == fingerprint
+    if _entries(root):
+        try:
+            run = orjson.loads((root / RUN_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            run = {}
         if overwrite:
-            if not run_file.is_file() and not (root / MANIFEST_NAME).is_file():
-                raise OutputError(f"output.dir {root} is not empty and was not written by curate; "
-                                  "refusing to delete it even with --overwrite; choose another dir")
-            shutil.rmtree(root)
-        elif not same:
+            for path in _entries(root):
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        elif run.get("fingerprint") != fingerprint:
             raise OutputError(f"output.dir {root} is not empty and holds another build (different recipe "
                               "fingerprint); use --overwrite to replace it, or choose another dir")
         else:
-            return layout, (root / MANIFEST_NAME).is_file()
-    root.mkdir(parents=True, exist_ok=True)
+            complete = (root / MANIFEST_NAME).is_file()
+            change = ("its run.json records no input identities (an older curate)" if "inputs" not in run
+                      else input_change(run["inputs"], fragments))
+            if change:
+                what = "a complete build" if complete else "an unfinished build"
+                raise OutputError(f"output.dir {root} holds {what} of other inputs: {change}; use --overwrite "
+                                  "to rebuild from the current inputs")
+            return layout, complete
     _write_json_atomic(root / RUN_FILE, {"fingerprint": fingerprint, "recipe": str(recipe.path),
-                                         "tool_version": __version__})
+                                         "tool_version": __version__,
+                                         "inputs": [f.identity() for f in fragments]})
     return layout, False
+
+
+def output_error(exc: OSError, root: Path) -> OutputError | None:
+    """The one-line error for an OSError at the output boundary (ENOSPC, read-only, permissions,
+    or any error naming a path under ``root``); None for errors elsewhere (inputs)."""
+    text = str(exc)
+    code = exc.errno or next((c for c in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+                              if f"[errno {c}]" in text.lower()), None)
+    path = exc.filename or root
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"no space left on the device of {path}; free space (or choose another dir with "
+                           "--out) and run the same command again to resume")
+    target = Path(str(path))
+    under = target == root or root in target.parents or f"{root}{os.sep}" in text or f"'{root}'" in text
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) and under:
+        why = os.strerror(code).lower()
+        return OutputError(f"cannot write {path} ({why}); make output.dir writable or choose another dir with --out")
+    if under:
+        return OutputError(f"output I/O failed on {path}: {exc.strerror or text}; check output.dir (or choose "
+                           "another with --out) and run the same command again")
+    return None
+
+
+def empty_build_message(root: Path) -> str | None:
+    """A loud one-line warning when a finished build kept no document; None otherwise."""
+    total = orjson.loads((root / "stats.json").read_bytes())["total"]
+    if total["kept"]:
+        return None
+    dropped = sum(sum(s["dropped"].values()) for s in total["steps"])
+    return (f"the build kept 0 of {total['read']} documents read ({dropped} dropped, {total['quarantined']} "
+            f"quarantined): check the steps' thresholds (curate stats {root}) and quarantine/")
 
 
 def warm_up(recipe: Recipe) -> None:
@@ -244,29 +336,48 @@ def warm_up(recipe: Recipe) -> None:
 
 def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
-    results = engine.map(run_task, tasks, progress=bar.update_docs if bar else None)
+    results = engine.map(run_task, tasks, progress=bar.update_docs if bar else None, label=_label)
     record_timing(f"stage{tasks[0].stage}", len(tasks), time.perf_counter() - t0)
     return results
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,
-          progress: Callable[[int], Any] | None = None, engine: Engine | None = None) -> Manifest:
-    """Run the recipe; returns the manifest. See the module docstring for the plan. ``engine``
-    runs the tasks (default: the local process pool of ``workers``); it never changes a byte."""
+          progress: Callable[[int], Any] | None = None, confine: tuple[Path, ...] = (),
+          engine: Engine | None = None) -> Manifest:
+    """Run the recipe; returns the manifest. See the module docstring for the plan. ``confine``:
+    roots every input and output path must resolve inside (``curate/confine.py``). ``strict``
+    also fails a build that keeps no document. ``engine`` runs the tasks (default: the local
+    process pool of ``workers``); it never changes a byte."""
     if engine is None:
         from curate.engines.local import LocalEngine
 
         engine = LocalEngine(workers)
     t0 = time.perf_counter()
+    if confine:  # before any input is opened (planning reads Parquet footers)
+        from curate.confine import check_confined
+        from curate.recipe import source_files
+
+        check_confined(recipe, [path for _, path in source_files(recipe)], confine)
     fragments = plan_fragments(recipe)
-    layout, complete = _prepare_output(recipe, fragments, overwrite)
-    if complete:
-        return Manifest.load(layout.root)
-    token = OUTPUT_DIR.set(layout.root)
+    root = recipe.output.dir
     try:
-        return _build(recipe, fragments, layout, engine, strict, progress, t0)
-    finally:
-        OUTPUT_DIR.reset(token)
+        _check_output_path(root, fragments)
+        root.mkdir(parents=True, exist_ok=True)
+        with output_lock(root):
+            layout, complete = _prepare_output(recipe, fragments, overwrite)
+            if complete:
+                manifest = Manifest.load(layout.root)
+            else:
+                manifest = _build(recipe, fragments, layout, engine, strict, progress, t0)
+    except OSError as exc:
+        mapped = output_error(exc, root)
+        if mapped is None:
+            raise
+        raise mapped from None
+    empty = empty_build_message(manifest.root)
+    if empty and strict:
+        raise FatalError(f"{empty} (--strict fails a build that keeps nothing)")
+    return manifest
 
 
 def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: Engine, strict: bool,
@@ -276,17 +387,23 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: En
     bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
-    for stage in stages:
+    published: dict[str, Path] = {}  # artefacts of global steps, in the output dir
+    for k in range(len(stages)):
+        stage = stages[k]
         tasks = [Task(recipe, stages, stage.index, f, layout, strict) for f in fragments]
         results.append(_run_stage(tasks, engine, bar if stage.index == 0 else None))
         if stage.global_step is not None:
-            resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = _resolve(
-                recipe, stage, fragments, layout, engine)
+            stats = _resolve(recipe, stage, fragments, layout, engine)
+            resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = stats
+            published.update({name: layout.root / name for name in stats.get(ARTEFACTS_KEY, ())})
+            stages = _bind_stages(stages, published)
     if bar:
         bar.close()
     from curate.report import write_reports
 
-    manifest = write_reports(recipe, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
+    steps = [step for stage in stages for _, step in stage.steps + ([stage.global_step] if stage.global_step else [])]
+    _publish_files(steps, layout.root)
+    manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
     shutil.rmtree(layout.root / "work", ignore_errors=True)
     return manifest
 
@@ -304,11 +421,37 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     decision_paths[0].parent.mkdir(parents=True, exist_ok=True)
     ctx = ResolveContext(part_paths=[layout.part(stage.index, f.index) for f in fragments],
                          decision_paths=decision_paths, scratch_dir=scratch, seed=recipe.seed,
-                         num_workers=engine.num_workers, out_dir=layout.root, engine=engine)
+                         num_workers=engine.num_workers, engine=engine)
     stats = stage.global_step[1].resolve(ctx)
+    for name in stats.get(ARTEFACTS_KEY, ()):
+        if (scratch / name).exists():  # a resumed resolve finds it published already
+            os.replace(scratch / name, layout.root / name)  # publish before the done marker
+    faults.hit("mid_resolve", str(stage.index), done)
     _write_json_atomic(done, stats)
     shutil.rmtree(scratch, ignore_errors=True)
     return stats
 
 
-__all__ = ["build", "Layout", "warm_up"]
+def _bind_stages(stages: list[Stage], published: dict[str, Path]) -> list[Stage]:
+    """The stages with every step bound to the artefacts published so far (``bind_artefacts``)."""
+    def bind(item):
+        return None if item is None else (item[0], bind_artefacts(item[1], published))
+
+    return [dataclasses.replace(s, steps=[bind(x) for x in s.steps], global_step=bind(s.global_step))
+            for s in stages]
+
+
+def _publish_files(steps: list[Any], root: Path) -> None:
+    """Copy the input files steps name in ``published_files()`` (an external tokenizer) into the
+    output dir, atomically; a file already there (an artefact) is left alone."""
+    for step in steps:
+        hook = getattr(step, "published_files", None)
+        for name, src in (hook() if hook else {}).items():
+            dest = root / name
+            if src.resolve() != dest.resolve():
+                tmp = dest.with_name(dest.name + ".tmp")
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dest)
+
+
+__all__ = ["build", "empty_build_message", "output_error", "Layout", "warm_up"]

@@ -1,23 +1,39 @@
 """Failure injection for tests: make a build fail at a named point, deterministically.
 
-A test hook, not a user feature. ``CURATE_FAULT`` holds comma-separated rules ``POINT:KEY[:ACTION]``;
-when a process reaches ``hit(POINT, KEY)`` with a matching rule, ACTION happens in that process:
-``kill`` (default) SIGKILLs it; ``kill_once`` does so only the first time (across processes: a
-marker file in ``$CURATE_FAULT_DIR`` remembers it), as a worker dying once and its retry succeeding.
+A test hook, not a user feature. ``CURATE_FAULT`` holds comma-separated rules
+``POINT:KEY[:ACTION]``; when the runner reaches ``hit(POINT, KEY)`` with a matching rule, ACTION
+happens in the process that reached it (a pool worker or the parent):
 
-Points: ``start_fragment:F`` / ``start_fragment:S.F`` before a fragment-stage task (stage S > 0)
-writes anything; ``phase:NAME`` right after a resolve phase is committed (``phase:cc2``: mid
-clustering); ``task:PHASE.Q`` inside connected-components round task ``Q``, before it writes.
+- ``kill`` (default): ``os.kill(os.getpid(), SIGKILL)``, as the OOM killer or ``kill -9`` would;
+- ``kill_once``: as ``kill``, but only the first time across processes (a marker file in
+  ``$CURATE_FAULT_DIR`` remembers it): a Ray worker dying once and its retry succeeding;
+- ``stop``: SIGSTOP itself (a hung worker, for parent-death and Ctrl-C tests);
+- ``enospc``: raise ``OSError(ENOSPC)``, as a full disk would at that write.
+
+Points and their keys (``F`` = fragment index, ``S`` = stage index; ``F`` alone means stage 0):
+
+- ``start_fragment:F`` / ``start_fragment:S.F``: before a stage reads its fragment;
+- ``after_fragment:F`` / ``after_fragment:S.F``: after its ``.done.json`` marker is written;
+- ``mid_shard_write:F``: in the last stage, once a first shard of the fragment is complete
+  (further shards and the marker are not written yet);
+- ``mid_resolve:S``: after stage S's global ``resolve`` wrote its decisions, before its marker;
+- ``phase:NAME``: right after a resolve phase is committed (``phase:cc2``: mid-clustering,
+  ``ResolveContext.phase``);
+- ``task:PHASE.Q``: inside connected-components round task ``Q`` of phase ``PHASE``, before it
+  writes (``curate/dedup/resolve.py``).
+
+Example: ``CURATE_FAULT=after_fragment:2 curate build r.toml`` dies right after fragment 2.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from pathlib import Path
 
 ENV = "CURATE_FAULT"
-ACTIONS = ("kill", "kill_once")
+ACTIONS = ("kill", "kill_once", "stop", "enospc")
 
 
 def _rules() -> list[tuple[str, str, str]]:
@@ -32,8 +48,9 @@ def _rules() -> list[tuple[str, str, str]]:
     return rules
 
 
-def hit(point: str, key: str) -> None:
-    """Act on a ``CURATE_FAULT`` rule matching ``point:key`` (nothing when none matches)."""
+def hit(point: str, key: str, path: os.PathLike | str | None = None) -> None:
+    """Act on a ``CURATE_FAULT`` rule matching ``point:key`` (nothing when none matches).
+    ``path`` names the file an injected ENOSPC is reported for."""
     if ENV not in os.environ:
         return
     for p, k, action in _rules():
@@ -44,4 +61,15 @@ def hit(point: str, key: str) -> None:
             if marker.exists():
                 continue
             marker.write_text("hit\n")
-        os.kill(os.getpid(), signal.SIGKILL)
+            action = "kill"
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "stop":
+            os.kill(os.getpid(), signal.SIGSTOP)
+        else:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), None if path is None else str(path))
+
+
+def fragment_key(stage: int, fragment: int) -> str:
+    """The key of a fragment-stage point: ``F`` for stage 0, ``S.F`` for later stages."""
+    return str(fragment) if stage == 0 else f"{stage}.{fragment}"

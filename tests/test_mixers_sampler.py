@@ -190,7 +190,8 @@ def test_missing_token_or_skill_columns_are_clear_errors(tmp_path):
 
 
 def test_epoch_order_is_a_permutation_fixed_by_its_key():
-    from mixers.order import epoch_order, splitmix64
+    from curate.text.hashing import splitmix64
+    from mixers.order import epoch_order
 
     # splitmix64 reference values (seed 0 stream of the published C code: x += golden; mix)
     assert splitmix64(0) == 0xE220A8397B1DCDAF
@@ -204,6 +205,8 @@ def test_epoch_order_is_a_permutation_fixed_by_its_key():
 
 def test_repeat_column_upsamples_rows_in_the_index(tmp_path):
     """domain_balance's `repeat` column: a row with repeat r is r entries of its group."""
+    import dataclasses
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -213,7 +216,7 @@ def test_repeat_column_upsamples_rows_in_the_index(tmp_path):
     path = manifest.root / manifest.shards[0].path
     table = pq.read_table(path)
     pq.write_table(table.append_column("repeat", pa.array([1, 3, 0, 2], pa.int32())), path)
-    manifest.data["repeat_column"] = "repeat"
+    manifest = dataclasses.replace(manifest, repeat_column="repeat")
     index = build_index(manifest, "source")
     assert index.docs["web"].row.tolist() == [0, 1, 1, 1, 3, 3]
     assert index.tokens() == {"web": 5 + 3 * 6 + 2 * 8}

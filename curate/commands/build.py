@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from curate.commands.sections import add_set_argument
+
 HELP = "run a recipe: inputs -> steps -> Parquet shards + manifest.json + stats.json"
 
 
@@ -15,6 +17,10 @@ def add_arguments(p) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a previous build in the output dir")
     p.add_argument("--strict", action="store_true", help="fail on the first bad record instead of quarantining it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set_argument(p)
+    p.add_argument("--confine", type=Path, action="append", default=[], metavar="ROOT",
+                   help="(repeatable) every input, output and step file must resolve inside a ROOT "
+                   "(symlinks followed): for recipes you did not write")
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="where tasks run: local process pool (default) or Ray; output is identical")
     p.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
@@ -22,14 +28,16 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from curate.build import build
+    import sys
+
+    from curate.build import build, empty_build_message
     from curate.errors import RecipeError
     from curate.progress import ProgressBar
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
 
     if args.workers < 1:
         raise RecipeError(f"--workers={args.workers} is out of range; allowed: >= 1")
-    recipe = load_recipe(args.recipe)
+    recipe = load_full_recipe(args.recipe, args.overrides)
     if args.out is not None:
         recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
     progress = None if args.no_progress else ProgressBar
@@ -38,11 +46,14 @@ def run(args) -> int:
     engine = make_engine(args.engine, args.workers, args.ray_address)
     try:
         manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict,
-                         progress=progress, engine=engine)
+                         progress=progress, confine=tuple(args.confine), engine=engine)
     finally:
         engine.close()
     from curate.commands.stats import print_funnel
 
     print_funnel(manifest.root)
+    empty = empty_build_message(manifest.root)
+    if empty:
+        print(f"curate build: WARNING: {empty}", file=sys.stderr)
     print(f"wrote {len(manifest.shards)} shards to {manifest.root / 'shards'}")
     return 0

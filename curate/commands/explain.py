@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from curate.commands.sections import add_set_argument
+
 HELP = "print the plan of a recipe (sources and sizes, steps and all parameters, outputs); run nothing"
 
 
@@ -13,6 +15,7 @@ BYTES_PER_DOC = 2000
 
 def add_arguments(p) -> None:
     p.add_argument("recipe", type=Path, help="recipe TOML file")
+    add_set_argument(p)
     p.add_argument("--engine", choices=("local", "ray"), default="local", help="engine to plan for")
     p.add_argument("--workers", type=int, default=1, help="workers (local) or CPUs (ray) to plan for")
 
@@ -60,9 +63,9 @@ def _mb(n: int) -> str:
 def run(args) -> int:
     from curate.plan import plan_fragments, plan_stages, unique_files
     from curate.config import to_table
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
 
-    recipe = load_recipe(args.recipe)
+    recipe = load_full_recipe(args.recipe, args.overrides)
     fragments = plan_fragments(recipe)
     files = unique_files(fragments)
     print(f"recipe {recipe.name!r} (seed {recipe.seed}), fingerprint {recipe.fingerprint()[:16]}")

@@ -67,9 +67,10 @@ class Engine(Protocol):
     num_workers: int
 
     def map(self, fn: Callable[[T], R], items: Sequence[T],
-            progress: Callable[[int, int], None] | None = None) -> list[R]:
+            progress: Callable[[int, int], None] | None = None,
+            label: Callable[[T], str] | None = None) -> list[R]:
         """``[fn(item) for item in items]``, run in parallel; ``progress(docs, bytes)`` receives
-        the tasks' :func:`report` calls."""
+        the tasks' :func:`report` calls; ``label(item)`` names a task in errors."""
         ...
 
     def warm(self, hook: Callable[[], None]) -> None:

@@ -5,14 +5,16 @@ trained on curated text, not on the raw crawl. Prepare (parallel): a 64-bit hash
 id (``_tok_key``). Resolve (once): mix the hashes with the recipe seed, take the ``sample_docs``
 documents with the smallest keys (a uniform sample that does not depend on the worker count or
 file order), read their text (truncated to ``max_doc_chars``) in input order and train
-(``curate/tokens/bpe.py``). The result is written to ``<output dir>/tokenizer.json``, where a
-later ``tokenize`` step with no ``tokenizer`` path finds it. No document is dropped. Resolve runs as
-one engine task (``resolve_in_one_task``), not in the driver: 8 bytes per document there (the sort
-keys) plus the sampled text (at most ``sample_docs * max_doc_chars`` characters).
+(``curate/tokens/bpe.py``). The result is an artefact (``curate/steps/step.py``): written to the
+scratch dir and named in the result, the runner publishes it as ``<output dir>/tokenizer.json`` and
+binds it into a later ``tokenize`` step with no ``tokenizer`` path. No document is dropped. Resolve
+runs as one engine task (``resolve_in_one_task``), not in the driver: 8 bytes per document there
+(the sort keys) plus the sampled text (at most ``sample_docs * max_doc_chars`` characters).
 
 Defaults: vocab 32768 (a small-model size; the recipe's quickstart uses 4096), 20000 sampled
 documents, special tokens ``<|endoftext|>`` (EOS) and the Korbak control tokens ``<|aligned|>``,
-``<|misaligned|>`` (METHODS.md section 3), min pair frequency 2.
+``<|misaligned|>`` (METHODS.md section 3), min pair frequency 2. Bounds: vocab_size <= 2^24,
+sample_docs and max_doc_chars <= 10^8.
 """
 
 from __future__ import annotations
@@ -27,21 +29,20 @@ import pyarrow.parquet as pq
 
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
-from curate.steps.step import ResolveContext, output_dir, resolve_in_one_task, with_columns
-from curate.text.hashing import hash_strings
+from curate.steps.step import ARTEFACTS_KEY, ResolveContext, resolve_in_one_task, with_columns
+from curate.text.hashing import hash_strings, splitmix64, splitmix64_array
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
 
 KEY_COLUMN = "_tok_key"
+#: Largest vocabulary accepted: ids stay uint32 and the trainer's tables ~100 MB (a vocab of 2e9
+#: passed once and then aborted allocating 141 GB); the largest vocabularies in use are ~256k.
+MAX_VOCAB = 2**24
 
 
 def seeded_keys(keys: np.ndarray, seed: int) -> np.ndarray:
-    """splitmix64 of ``keys`` xor a seed-derived constant: uniform uint64 sort keys per seed."""
-    with np.errstate(over="ignore"):
-        z = keys ^ (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+    """splitmix64 of ``keys`` xor splitmix64 of the seed: uniform uint64 sort keys per seed."""
+    return splitmix64_array(keys ^ np.uint64(splitmix64(seed)))
 
 
 def sample_rows(keys: np.ndarray, num_docs: int) -> np.ndarray:
@@ -57,6 +58,7 @@ class TrainTokenizer:
     """Train a byte-level BPE on a seeded sample of the curated documents -> tokenizer.json."""
 
     name: ClassVar[str] = "train_tokenizer"
+    artefacts: ClassVar[tuple[str, ...]] = (TOKENIZER_FILE,)
     vocab_size: int = param(32768, doc="vocabulary size, special tokens included")
     sample_docs: int = param(20000, doc="documents sampled (seeded, uniform) to train on")
     max_doc_chars: int = param(100_000, doc="each sampled document is cut to this many characters")
@@ -65,9 +67,9 @@ class TrainTokenizer:
     min_frequency: int = param(2, doc="a pair is merged only when it occurs at least this often")
 
     def __post_init__(self) -> None:
-        check_range("vocab_size", self.vocab_size, 256 + len(self.special_tokens), 2**31 - 1)
-        check_range("sample_docs", self.sample_docs, 1)
-        check_range("max_doc_chars", self.max_doc_chars, 1)
+        check_range("vocab_size", self.vocab_size, 256 + len(self.special_tokens), MAX_VOCAB)
+        check_range("sample_docs", self.sample_docs, 1, 10**8)
+        check_range("max_doc_chars", self.max_doc_chars, 1, 10**8)
         check_range("min_frequency", self.min_frequency, 1)
         if len(set(self.special_tokens)) != len(self.special_tokens) or "" in self.special_tokens:
             raise ValueError(f"special_tokens={list(self.special_tokens)!r}: must be distinct and non-empty")
@@ -107,11 +109,9 @@ class TrainTokenizer:
         texts, sizes = self._sample(ctx)
         tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
                         min_frequency=self.min_frequency, num_texts=len(texts))
-        path = (ctx.out_dir or output_dir()) / TOKENIZER_FILE
-        tmp = path.with_name(path.name + ".tmp")
-        tok.save(str(tmp))
-        tmp.replace(path)
+        path = ctx.scratch_dir / TOKENIZER_FILE
+        tok.save(str(path))
         for size, out in zip(sizes, ctx.decision_paths):
             pq.write_table(pa.table({"reason": pa.nulls(size, pa.string())}), out)
-        return {"sample_docs": len(texts), "sample_chars": sum(map(len, texts)),
+        return {ARTEFACTS_KEY: [TOKENIZER_FILE], "sample_docs": len(texts), "sample_chars": sum(map(len, texts)),
                 "vocab_size": tok.get_vocab_size(), "sha256": file_sha256(path)}
