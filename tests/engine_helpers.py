@@ -15,7 +15,8 @@ from pathlib import Path
 import zstandard
 
 from curate.build import build
-from curate.recipe import Recipe, load_recipe, source_files
+from curate.commands.sections import load_full_recipe
+from curate.recipe import Recipe, source_files
 
 REPO = Path(__file__).resolve().parents[1]
 #: Shipped recipes that build without a trained model (annotate needs a classifier, salt an LM,
@@ -38,7 +39,7 @@ def _head(path: Path, limit: int) -> list[str]:
 def shipped_recipe(name: str, tmp: Path, docs_per_file: int) -> Recipe:
     """recipes/<name>.toml on the first ``docs_per_file`` documents of each of its own inputs,
     with its output (and any saved index) under ``tmp``."""
-    recipe = load_recipe(REPO / "recipes" / f"{name}.toml")
+    recipe = load_full_recipe(REPO / "recipes" / f"{name}.toml")
     sources = []
     for i, src in enumerate(recipe.sources):
         files = [f for s, f in source_files(recipe) if s is src]
