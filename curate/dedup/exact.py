@@ -1,12 +1,12 @@
 """The global half of ``exact_dedup`` as engine phases: a hash-partitioned group-by.
 
-=========  =======================  ===================================================
-phase      tasks                    writes
-=========  =======================  ===================================================
-hashes     one per part             (hash, doc, id) -> hash partitions (top bits)
-groups     one per hash partition   (doc, first id) of every later duplicate -> doc range
-decisions  one per part             the part's decision file
-=========  =======================  ===================================================
+===============  =======================  ===============================================
+phase            tasks                    writes
+===============  =======================  ===============================================
+exact_hashes     one per part             (hash, doc, id) -> hash partitions (top bits)
+exact_groups     one per hash partition   (doc, first id) of each later duplicate -> range
+exact_decisions  one per part             the part's decision file
+===============  =======================  ===============================================
 
 Within a hash partition the rows arrive in document order (map files are read in part order), so
 a stable sort by hash puts each group's first document first: the kept one, exactly as a single
@@ -50,12 +50,12 @@ def hashes_task(args: tuple[Plan, int, Path, int]) -> dict[str, int]:
     rows = pa.table({"hash": h, "doc": np.arange(first, first + t.num_rows, dtype=np.int64),
                      "id": t.column(ID).cast(pa.string())}, schema=ROWS)
     which = (h >> np.uint64(64 - plan.bits)).astype(np.int64) if plan.bits else np.zeros(len(h), np.int64)
-    return {"bytes": write_partitions(plan.scratch / "hashes", f"m{i:06d}", rows, which, 2**plan.bits)}
+    return {"bytes": write_partitions(plan.scratch / "exact_hashes", f"m{i:06d}", rows, which, 2**plan.bits)}
 
 
 def groups_task(args: tuple[Plan, int]) -> dict[str, int]:
     plan, k = args
-    t = read_partition(plan.scratch / "hashes", k, ROWS)
+    t = read_partition(plan.scratch / "exact_hashes", k, ROWS)
     h = t.column("hash").to_numpy()
     order = np.argsort(h, kind="stable")
     h = h[order]
@@ -65,7 +65,7 @@ def groups_task(args: tuple[Plan, int]) -> dict[str, int]:
     dup = order[~first]
     doc = t.column("doc").to_numpy()
     dups = pa.table({"doc": doc[dup], "first_id": t.column("id").take(pa.array(first_row[~first]))}, schema=DUPS)
-    written = write_partitions(plan.scratch / "groups", f"k{k:05d}", dups, plan.ranges.which(doc[dup]),
+    written = write_partitions(plan.scratch / "exact_groups", f"k{k:05d}", dups, plan.ranges.which(doc[dup]),
                                plan.ranges.num_ranges)
     sizes = np.diff(np.r_[group_start, len(h)])
     return {"groups": int((sizes > 1).sum()), "duplicates": int(len(dup)), "bytes": written}
@@ -73,7 +73,7 @@ def groups_task(args: tuple[Plan, int]) -> dict[str, int]:
 
 def decisions_task(args: tuple[Plan, int, int, Path]) -> int:
     plan, first, n, out = args
-    found = [read_partition(plan.scratch / "groups", q, DUPS) for q in plan.ranges.overlapping(first, first + n)]
+    found = [read_partition(plan.scratch / "exact_groups", q, DUPS) for q in plan.ranges.overlapping(first, first + n)]
     dups = pa.concat_tables(found).combine_chunks() if found else DUPS.empty_table()
     doc = dups.column("doc").to_numpy()
     mine = np.flatnonzero((doc >= first) & (doc < first + n))
@@ -99,10 +99,10 @@ def resolve_exact(ctx: ResolveContext) -> dict[str, Any]:
     firsts = np.r_[0, np.cumsum(rows)].astype(int).tolist()
     num_docs = firsts[-1]
     plan = Plan(ctx.scratch_dir, partition_bits(num_docs, PARTITION_ROWS), DocRanges.of(num_docs))
-    ctx.phase("hashes", hashes_task, [(plan, i, p, firsts[i]) for i, p in enumerate(ctx.part_paths)])
-    groups = ctx.phase("groups", groups_task, [(plan, k) for k in range(2**plan.bits)])
-    ctx.drop("hashes")
-    ctx.phase("decisions", decisions_task, [(plan, firsts[i], n, out)
+    ctx.phase("exact_hashes", hashes_task, [(plan, i, p, firsts[i]) for i, p in enumerate(ctx.part_paths)])
+    groups = ctx.phase("exact_groups", groups_task, [(plan, k) for k in range(2**plan.bits)])
+    ctx.drop("exact_hashes")
+    ctx.phase("exact_decisions", decisions_task, [(plan, firsts[i], n, out)
                                             for i, (n, out) in enumerate(zip(rows, ctx.decision_paths))])
     return {"num_duplicate_groups": sum(g["groups"] for g in groups),
             "num_duplicates": sum(g["duplicates"] for g in groups)}

@@ -149,11 +149,11 @@ def _select_task(args: tuple[Any, "ResolveContext"]) -> dict[str, Any]:
 
 def resolve_in_one_task(step: Any, ctx: ResolveContext) -> dict[str, Any]:
     """Run ``step.select(ctx)`` (which reads the columns it needs from every part and writes every
-    decision file) as a single engine task, committed as phase ``select``: for the global steps
+    decision file) as a single engine task, committed as phase ``select.<step name>``: for the global steps
     whose exact answer needs one column of the whole corpus in one place (ranks, samples,
     k-means). It runs on a worker, never in the driver; each step's docstring states its bytes
     per document there."""
-    return ctx.phase("select", _select_task, [(step, dataclasses.replace(ctx, engine=None))])[0]
+    return ctx.phase(f"select.{step.name}", _select_task, [(step, dataclasses.replace(ctx, engine=None))])[0]
 
 
 @runtime_checkable
