@@ -20,7 +20,8 @@ Points and their keys (``F`` = fragment index, ``S`` = stage index; ``F`` alone 
 - ``phase:NAME``: right after a resolve phase is committed (``phase:cc2``: mid-clustering,
   ``ResolveContext.phase``);
 - ``task:PHASE.Q``: inside connected-components round task ``Q`` of phase ``PHASE``, before it
-  writes (``curate/dedup/resolve.py``).
+  writes (``curate/dedup/resolve.py``);
+- ``train_step:N``: in ``curate train``, after global step N (and its checkpoint, if one is due).
 
 Example: ``CURATE_FAULT=after_fragment:2 curate build r.toml`` dies right after fragment 2.
 """
