@@ -32,7 +32,9 @@ from curate.steps.doc_kernel import codes_to_reasons, text_buffers, threshold
 from curate.text import charclass as cc
 from curate.text.lines import count_substring, next_line, strip_span
 from curate.text.utf8 import decode_into
-from curate.text.words import tokenize, word_tables
+from curate.text.fineweb2 import stop_words_of
+from curate.text.lang_words import check_language_params, given_spans, resolve_language
+from curate.text.words import doc_tokens, word_tables
 
 REASONS = [
     "gopher_short_doc", "gopher_long_doc", "gopher_below_avg_threshold", "gopher_above_avg_threshold",
@@ -92,17 +94,18 @@ def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off):
 
 
 @numba.njit(cache=True, nogil=True)
-def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bounds, stop_cps, stop_off, out):
+def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bounds, stop_cps, stop_off,
+                         given_off, given_s, given_e, out):
     """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min/max words, min/max
     mean word length, max symbol ratio, max bullet ratio, max end-ellipsis ratio, min alpha ratio,
-    min stop words."""
+    min stop words. ``given_*``: word spans from another tokenizer (empty: spaCy-English)."""
     cps = np.empty(longest + 1, np.int32)
     ts = np.empty(longest + 1, np.int64)
     te = np.empty(longest + 1, np.int64)
     stack = np.empty(4 * longest + 4, np.int64)
     for d in range(offsets.shape[0] - 1):
         n = decode_into(data, offsets[d], offsets[d + 1], cps)
-        nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+        nt = doc_tokens(cps, n, d, flags, ex, units, unit_off, ts, te, stack, given_off, given_s, given_e)
         words = 0
         word_chars = 0
         alpha_words = 0
@@ -163,7 +166,10 @@ class GopherQuality:
     min_alpha_words_ratio: float | None = param(
         0.8, doc="min fraction of words with a letter (datatrove: max_non_alpha_words_ratio)")
     min_stop_words: int | None = param(2, doc="min distinct stop words present; none = off")
-    stop_words: tuple[str, ...] = param(STOP_WORDS, doc="the stop words (case-sensitive, whole tokens)")
+    stop_words: tuple[str, ...] | None = param(
+        None, doc="the stop words (case-sensitive, whole words); none = the language's: Gopher's 8 for en, FineWeb-2's")
+    language: str = param("en", doc="word splitting and default stop words (curate/text/lang_words.py): en, de, deu_Latn")
+    thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
 
     def __post_init__(self) -> None:
         for key in ("min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
@@ -171,8 +177,20 @@ class GopherQuality:
                     "min_alpha_words_ratio", "min_stop_words"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 0)
-        if any(not w for w in self.stop_words):
+        check_language_params(self.language, self.thresholds)
+        if self.stop_words is not None and any(not w for w in self.stop_words):
             raise ValueError("stop_words: empty string; give non-empty words")
+        if self.stop_words is None and self.min_stop_words and resolve_language(self.language).kind != "en" \
+                and stop_words_of(self.language) is None:
+            raise ValueError(f"stop_words: none given and FineWeb-2 has no list for language={self.language!r}; "
+                             "give stop_words or set min_stop_words = none")
+
+    def _stop_words(self) -> tuple[str, ...]:
+        if self.stop_words is not None:
+            return self.stop_words
+        if resolve_language(self.language).kind == "en":
+            return STOP_WORDS
+        return stop_words_of(self.language) or ()
 
     def _bounds(self) -> np.ndarray:
         return np.array([
@@ -185,8 +203,10 @@ class GopherQuality:
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array:
         data, offsets, longest = text_buffers(batch.column(TEXT))
-        stop_cps = np.array([ord(c) for w in self.stop_words for c in w], np.int32)
-        stop_off = np.cumsum([0] + [len(w) for w in self.stop_words]).astype(np.int64)
+        stop_words = self._stop_words()
+        stop_cps = np.array([ord(c) for w in stop_words for c in w], np.int32)
+        stop_off = np.cumsum([0] + [len(w) for w in stop_words]).astype(np.int64)
+        given = given_spans(batch.column(TEXT), resolve_language(self.language))
         codes = np.empty(batch.num_rows, np.int32)
-        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off, codes)
+        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off, *given, codes)
         return codes_to_reasons(codes, REASONS)

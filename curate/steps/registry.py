@@ -34,6 +34,7 @@ from curate.steps.tokenize import Tokenize
 from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
 from curate.steps.word_list_score import WordListScore
+from curate.text.fineweb2 import fineweb2_values
 
 STEPS: dict[str, type] = {
     "length": Length,
@@ -73,6 +74,11 @@ def make_step(table: dict[str, Any], where: str) -> Any:
         raise RecipeError(f"{where}: missing key 'use'; allowed steps: {', '.join(sorted(STEPS))}")
     if name not in STEPS:
         raise RecipeError(f"{where}.use: unknown step {name!r}; allowed: {', '.join(sorted(STEPS))}")
+    if table.get("thresholds") == "fineweb2":  # FineWeb-2's values where the recipe sets none
+        try:
+            table = {**fineweb2_values(name, table.get("language", "en")), **table}
+        except ValueError as exc:
+            raise RecipeError(f"{where} ({name}).thresholds: {exc}") from None
     return from_table(STEPS[name], table, f"{where} ({name})")
 
 

@@ -394,6 +394,19 @@ def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
     return n
 
 
+@numba.njit(cache=True, nogil=True)
+def doc_tokens(cps, n, d, flags, ex, units, unit_off, out_s, out_e, stack, given_off, given_s, given_e):
+    """Word spans of document ``d`` (decoded into ``cps[:n]``): spaCy-English tokens when
+    ``given_off`` is empty, else the spans another tokenizer gave (``curate/text/lang_words.py``)."""
+    if given_off.shape[0] == 0:
+        return tokenize(cps, 0, n, flags, ex, units, unit_off, out_s, out_e, stack)
+    a, b = given_off[d], given_off[d + 1]
+    for k in range(b - a):
+        out_s[k] = given_s[a + k]
+        out_e[k] = given_e[a + k]
+    return b - a
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _matcher_special(cps, flags, ex, starts, ends, off, i, length):
     """The special case that tokens ``i .. i+length`` (spans ``starts[off + k]`` ..

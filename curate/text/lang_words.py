@@ -1,0 +1,151 @@
+"""Per-language word splitting for the quality rules, as FineWeb-2 assigns tokenizers (datatrove 0.10.1's
+``load_word_tokenizer``), with offline fallbacks.
+
+A ``language`` is an ISO 639-1 code (``de``, what ``lang_id``'s lid.176 writes), an ISO 639-3 code
+(``deu``) or a FineWeb-2 ``language_script`` key (``deu_Latn``); :func:`resolve_language` maps it
+through the vendored FineWeb-2 table (``curate/text/fineweb2.py``) to a :class:`WordSplitter`:
+
+| FineWeb-2 / datatrove tokenizer | here | same words as datatrove? |
+|---|---|---|
+| spaCy ``en`` | the numba port of spaCy-English (``words.py``), the fast path | yes (tested) |
+| spaCy blank tokenizer ``xx`` (de, fr, ru, ar, ...) | ``spacy.blank(code)`` tokenizer, offline | yes (tested) |
+| ``WhitespaceTokenizer`` | ``spacy.blank("xx")``, as datatrove | yes |
+| Stanza / IndicNLP (needs a model download / extra package) | ``spacy.blank(code)`` if spaCy has the language, else ``xx`` | no: a documented fallback |
+| spaCy ``vi`` (needs pyvi) | ``spacy.blank("vi")`` without pyvi: syllables | no |
+| Kiwi (Korean) | ``spacy.blank("xx")``: Korean writes spaces between words | no |
+| spaCy ``zh`` + jieba, ``ja`` + SudachiPy, pythainlp, Khmer, Lao, Tibetan, Burmese segmenters | ``chars``: ``xx`` tokens, then every character of a script written without spaces is a word | no: character-based rules |
+
+``chars`` scripts: Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar, Tibetan. The spaCy paths call
+spaCy per document (~0.3-1 MB/s, like datatrove); only English runs in compiled code. Words are
+datatrove's: spaCy tokens stripped of surrounding whitespace, blank ones dropped; they reach the
+numba kernels as codepoint spans (``given_spans``), so every rule is the one implementation the
+English path uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+
+from curate.text import fineweb2
+
+NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+CHARS_TOKENIZERS = {"ThaiTokenizer", "KhmerTokenizer", "LaoTokenizer", "TibetanTokenizer", "BurmeseTokenizer"}
+CHARS_SPACY = {"zh", "ja", "th"}
+
+
+@dataclasses.dataclass(frozen=True)
+class WordSplitter:
+    """How one language is split into words: ``kind`` is ``en`` (numba), ``spacy`` (blank tokenizer
+    ``code``) or ``chars`` (``xx`` + one word per no-space-script character)."""
+
+    kind: str
+    code: str
+
+
+def _spacy_has(code: str) -> bool:
+    import spacy.util
+
+    try:
+        spacy.util.get_lang_class(code)
+        return True
+    except ImportError:
+        return False
+
+
+def resolve_language(language: str) -> WordSplitter:
+    """The word splitter of ``language``; ``ValueError`` (one line) for an unknown code."""
+    if language in ("en", "eng", "eng_Latn"):
+        return WordSplitter("en", "en")
+    key = fineweb2.language_key(language)
+    if key is None:
+        if _spacy_has(language):
+            return WordSplitter("spacy", language)
+        raise ValueError(f"language={language!r}: not a FineWeb-2 language nor a spaCy language code; "
+                         "give an ISO 639-1 code (de), ISO 639-3 (deu) or language_script (deu_Latn)")
+    tok_class, code = fineweb2.tokenizer_of(key)
+    if tok_class in CHARS_TOKENIZERS or (tok_class == "SpaCyTokenizer" and code in CHARS_SPACY):
+        return WordSplitter("chars", "xx")
+    if tok_class == "SpaCyTokenizer" and code == "en":
+        return WordSplitter("en", "en")
+    if tok_class in ("SpaCyTokenizer", "StanzaTokenizer", "IndicNLPTokenizer") and code and _spacy_has(code):
+        return WordSplitter("spacy", code)
+    return WordSplitter("spacy", "xx")
+
+
+def check_language_params(language: str, thresholds: str | None) -> None:
+    """Check a step's ``language`` and ``thresholds`` parameters (``ValueError``, one line)."""
+    resolve_language(language)
+    if thresholds not in (None, "fineweb2"):
+        raise ValueError(f"thresholds={thresholds!r}: allowed: \"fineweb2\" or none")
+    if thresholds is not None:
+        fineweb2.config_of(language)
+
+
+@lru_cache(maxsize=None)
+def _spacy_tokenizer(code: str):
+    import spacy
+
+    if code == "vi":  # spaCy's Vietnamese tokenizer needs pyvi unless told not to use it
+        return spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}}).tokenizer
+    try:
+        return spacy.blank(code).tokenizer
+    except ImportError:  # a language whose spaCy tokenizer needs an extra package
+        return spacy.blank("xx").tokenizer
+
+
+@lru_cache(maxsize=1)
+def _no_space_run():
+    import regex
+
+    return regex.compile(rf"[{NO_SPACE_SCRIPTS}]|[^{NO_SPACE_SCRIPTS}]+")
+
+
+def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
+    tok = text[s:e]
+    stripped = tok.strip()
+    if len(stripped) == len(tok):
+        return s, e
+    if not stripped:
+        return s, s
+    lead = len(tok) - len(tok.lstrip())
+    return s + lead, s + lead + len(stripped)
+
+
+def given_spans(text: pa.Array, splitter: WordSplitter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Word spans (codepoint offsets) of every document: (per-document offsets into the span arrays,
+    starts, ends). For ``en`` three empty arrays: the kernels then tokenize in compiled code."""
+    if splitter.kind == "en":
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    tokenizer = _spacy_tokenizer(splitter.code)
+    runs = _no_space_run() if splitter.kind == "chars" else None
+    off, starts, ends = [0], [], []
+    for doc_text in text.to_pylist():
+        doc_text = doc_text or ""
+        for tok in tokenizer(doc_text):
+            s, e = _strip_span(doc_text, tok.idx, tok.idx + len(tok.text))
+            if s == e:
+                continue
+            if runs is None:
+                starts.append(s)
+                ends.append(e)
+                continue
+            for m in runs.finditer(doc_text, s, e):
+                a, b = _strip_span(doc_text, m.start(), m.end())
+                if a < b:
+                    starts.append(a)
+                    ends.append(b)
+        off.append(len(starts))
+    return np.array(off, np.int64), np.array(starts, np.int64), np.array(ends, np.int64)
+
+
+def split_words(text: str, splitter: WordSplitter) -> list[str]:
+    """The words of one text (for tests and inspection; the steps use :func:`given_spans`)."""
+    if splitter.kind == "en":
+        raise ValueError("split_words: English words come from curate.text.words.tokenize")
+    off, s, e = given_spans(pa.array([text]), splitter)
+    return [text[a:b] for a, b in zip(s.tolist(), e.tolist())]
