@@ -10,6 +10,7 @@ from typing import Any
 from curate.config import from_table
 from curate.errors import RecipeError
 from curate.steps.c4 import C4
+from curate.steps.code_quality import CodeQuality
 from curate.steps.data_age import DateRange, Year
 from curate.steps.domain import Domain
 from curate.steps.domain_balance import DomainBalance
@@ -63,6 +64,7 @@ STEPS: dict[str, type] = {
     "gopher_repetition": GopherRepetition,
     "c4": C4,
     "fineweb_quality": FineWebQuality,
+    "code_quality": CodeQuality,
 }
 
 
