@@ -167,3 +167,36 @@ def _repetition_kwargs(key: str) -> dict:
     return {"dup_line_frac": v["dup_line_frac"],
             "top_n_grams": tuple(zip(v["top_ngram_sizes"], v["top_ngram_max_fracs"])),
             "dup_n_grams": tuple(zip(v["dup_ngram_sizes"], v["dup_ngram_max_fracs"]))}
+
+
+ENGLISH = ("The dog and the cat play in the garden of the old house, that is covered with flowers today. " * 8).strip()
+CHINESE = "我们的数据在这里。" * 20
+
+
+def test_lang_column_splits_and_picks_stop_words_per_row():
+    b = pa.record_batch({"text": pa.array([GERMAN, ENGLISH, CHINESE, GERMAN], pa.large_string()),
+                         "lang": pa.array(["de", "en", "zh", None])})
+    assert GopherQuality(lang_column="lang").reject(b).to_pylist() == [
+        None, None, "gopher_below_avg_threshold", "gopher_enough_stop_words"]  # null row: language = en
+    assert GopherQuality(lang_column="lang", language="de").reject(b).to_pylist() == [
+        None, None, "gopher_below_avg_threshold", None]
+    assert GopherQuality(lang_column="lang", language="de").reject(
+        b.set_column(1, "lang", pa.array(["qq", "en", "zh", "de"]))).to_pylist()[0] is None  # unknown -> language
+    with pytest.raises(RecipeError, match=r"lang_column='lang': no such column in the batch; put lang_id"):
+        GopherQuality(lang_column="lang").reject(pa.record_batch({"text": pa.array([GERMAN], pa.large_string())}))
+
+
+@pytest.mark.parametrize("step", [GopherQuality, GopherRepetition, FineWebQuality])
+def test_lang_column_equals_one_language_per_row(bench_docs, step):
+    """Per-row languages give every row the decision of the step run with that row's language
+    alone: the grouping and span merging lose nothing (English rows go through the compiled
+    tokenizer's span path here, so this also checks it against the default English path)."""
+    rows = [(lang, text) for lang in ("de", "fr", "ru") for _, text in bench_docs[lang][:6]]
+    rows += [("en", ENGLISH), ("en", GERMAN), ("zh", CHINESE), ("en", "Hello there. " * 30)]
+    langs, texts = zip(*rows)
+    batch = pa.record_batch({"text": pa.array(texts, pa.large_string()), "lang": pa.array(langs)})
+    kwargs = {"min_doc_words": 10} if step is GopherQuality else {}
+    got = step(lang_column="lang", **kwargs).reject(batch).to_pylist()
+    want = [reasons(step(language=lang, **kwargs), [text])[0] for lang, text in rows]
+    assert got == want
+    assert len(set(want)) > 1

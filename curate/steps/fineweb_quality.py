@@ -30,7 +30,7 @@ from curate.text import charclass as cc
 from curate.text import reference_data as ref
 from curate.text.dupes import dup_stats
 from curate.text.utf8 import decode_into
-from curate.text.lang_words import check_language_params, given_spans, resolve_language
+from curate.text.lang_words import check_language_params, step_spans
 from curate.text.words import doc_tokens, span_key, word_tables
 
 REASONS = ["empty", "line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio"]
@@ -104,6 +104,8 @@ class FineWebQuality:
     new_line_ratio: float = param(0.3, doc="max newlines per word")
     language: str = param("en", doc="word splitting (curate/text/lang_words.py): en, de, deu_Latn, ...")
     thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
+    lang_column: str | None = param(
+        None, doc="column with each row's language (lang_id's `lang`): words per row; `language` where null/unknown")
 
     def __post_init__(self) -> None:
         check_language_params(self.language, self.thresholds)
@@ -122,6 +124,6 @@ class FineWebQuality:
         bounds = np.array([self.line_punct_thr, self.short_line_thr, self.short_line_length,
                            self.char_duplicates_ratio, self.new_line_ratio], np.float64)
         codes = np.empty(batch.num_rows, np.int32)
-        given = given_spans(batch.column(TEXT), resolve_language(self.language))
+        given = step_spans(batch, TEXT, self.language, self.lang_column)[0]
         fineweb_codes(data, offsets, longest, *word_tables(), stop, bounds, self.line_punct_exclude_zero, *given, codes)
         return codes_to_reasons(codes, REASONS)

@@ -33,7 +33,7 @@ from curate.text import charclass as cc
 from curate.text.lines import count_substring, next_line, strip_span
 from curate.text.utf8 import decode_into
 from curate.text.fineweb2 import stop_words_of
-from curate.text.lang_words import check_language_params, given_spans, resolve_language
+from curate.text.lang_words import check_language_params, resolve_language, step_spans
 from curate.text.words import doc_tokens, word_tables
 
 REASONS = [
@@ -71,14 +71,13 @@ def _line_stats(cps, n, flags):
 
 
 @numba.njit(cache=True, nogil=True)
-def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off):
-    """How many distinct stop words occur as tokens."""
-    num_stop = stop_off.shape[0] - 1
-    seen = np.zeros(num_stop, dtype=np.bool_)
+def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off, w0, w1):
+    """How many distinct stop words (numbers ``w0`` .. ``w1`` of the list) occur as tokens."""
+    seen = np.zeros(stop_off.shape[0] - 1, dtype=np.bool_)
     found = 0
     for t in range(nt):
         length = te[t] - ts[t]
-        for w in range(num_stop):
+        for w in range(w0, w1):
             a, b = stop_off[w], stop_off[w + 1]
             if seen[w] or b - a != length:
                 continue
@@ -95,10 +94,11 @@ def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off):
 
 @numba.njit(cache=True, nogil=True)
 def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bounds, stop_cps, stop_off,
-                         given_off, given_s, given_e, out):
+                         set_off, row_set, given_off, given_s, given_e, out):
     """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min/max words, min/max
     mean word length, max symbol ratio, max bullet ratio, max end-ellipsis ratio, min alpha ratio,
-    min stop words. ``given_*``: word spans from another tokenizer (empty: spaCy-English)."""
+    min stop words. Row ``d`` uses stop words ``set_off[row_set[d]]`` .. ``set_off[row_set[d] + 1]``.
+    ``given_*``: word spans from another tokenizer (empty: spaCy-English)."""
     cps = np.empty(longest + 1, np.int32)
     ts = np.empty(longest + 1, np.int64)
     te = np.empty(longest + 1, np.int64)
@@ -145,7 +145,8 @@ def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bou
                 code = 7
             elif _ratio(alpha_words, nt) < bounds[7]:
                 code = 8
-            elif bounds[8] > 0 and _stop_words_found(cps, ts, te, nt, stop_cps, stop_off) < bounds[8]:
+            elif bounds[8] > 0 and _stop_words_found(cps, ts, te, nt, stop_cps, stop_off, set_off[row_set[d]],
+                                                         set_off[row_set[d] + 1]) < bounds[8]:
                 code = 9
         out[d] = code
 
@@ -170,6 +171,8 @@ class GopherQuality:
         None, doc="the stop words (case-sensitive, whole words); none = the language's: Gopher's 8 for en, FineWeb-2's")
     language: str = param("en", doc="word splitting and default stop words (curate/text/lang_words.py): en, de, deu_Latn")
     thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
+    lang_column: str | None = param(
+        None, doc="column with each row's language (lang_id's `lang`): words and stop words per row")
 
     def __post_init__(self) -> None:
         for key in ("min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
@@ -185,12 +188,15 @@ class GopherQuality:
             raise ValueError(f"stop_words: none given and FineWeb-2 has no list for language={self.language!r}; "
                              "give stop_words or set min_stop_words = none")
 
-    def _stop_words(self) -> tuple[str, ...]:
+    def _stop_words(self, language: str) -> tuple[str, ...]:
+        """The stop words of rows in ``language``: ``stop_words`` if given, else Gopher's for English,
+        else FineWeb-2's list, else the step's ``language``'s."""
         if self.stop_words is not None:
             return self.stop_words
-        if resolve_language(self.language).kind == "en":
+        if resolve_language(language).kind == "en":
             return STOP_WORDS
-        return stop_words_of(self.language) or ()
+        found = stop_words_of(language)
+        return found if found is not None else (() if language == self.language else self._stop_words(self.language))
 
     def _bounds(self) -> np.ndarray:
         return np.array([
@@ -203,10 +209,13 @@ class GopherQuality:
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array:
         data, offsets, longest = text_buffers(batch.column(TEXT))
-        stop_words = self._stop_words()
-        stop_cps = np.array([ord(c) for w in stop_words for c in w], np.int32)
-        stop_off = np.cumsum([0] + [len(w) for w in stop_words]).astype(np.int64)
-        given = given_spans(batch.column(TEXT), resolve_language(self.language))
+        given, langs, row_lang = step_spans(batch, TEXT, self.language, self.lang_column)
+        sets = [self._stop_words(lang) for lang in langs]
+        words = [w for stop in sets for w in stop]
+        stop_cps = np.array([ord(c) for w in words for c in w], np.int32)
+        stop_off = np.cumsum([0] + [len(w) for w in words]).astype(np.int64)
+        set_off = np.cumsum([0] + [len(stop) for stop in sets]).astype(np.int64)
         codes = np.empty(batch.num_rows, np.int32)
-        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off, *given, codes)
+        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off,
+                             set_off, row_lang, *given, codes)
         return codes_to_reasons(codes, REASONS)

@@ -33,7 +33,7 @@ from curate.steps.doc_kernel import codes_to_reasons, text_buffers, threshold
 from curate.text import charclass as cc
 from curate.text.dupes import dup_stats, greedy_dup_chars, top_repeat_chars
 from curate.text.utf8 import decode_into
-from curate.text.lang_words import check_language_params, given_spans, resolve_language
+from curate.text.lang_words import check_language_params, step_spans
 from curate.text.words import doc_tokens, span_key, word_tables
 
 INF = float("inf")
@@ -187,6 +187,8 @@ class GopherRepetition:
         (0.15, 0.14, 0.13, 0.12, 0.11, 0.10), doc="max char fraction of duplicated n-grams, per n")
     language: str = param("en", doc="word splitting (curate/text/lang_words.py): en, de, deu_Latn, ...")
     thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
+    lang_column: str | None = param(
+        None, doc="column with each row's language (lang_id's `lang`): words per row; `language` where null/unknown")
 
     def __post_init__(self) -> None:
         check_language_params(self.language, self.thresholds)
@@ -215,5 +217,5 @@ class GopherRepetition:
             data, offsets, longest, *word_tables(), fracs,
             np.array(self.top_ngram_sizes, np.int64), np.array(self.top_ngram_max_fracs, np.float64),
             np.array(self.dup_ngram_sizes, np.int64), np.array(self.dup_ngram_max_fracs, np.float64),
-            *given_spans(batch.column(TEXT), resolve_language(self.language)), codes)
+            *step_spans(batch, TEXT, self.language, self.lang_column)[0], codes)
         return codes_to_reasons(codes, self.reasons)

@@ -19,7 +19,9 @@ through the vendored FineWeb-2 table (``curate/text/fineweb2.py``) to a :class:`
 spaCy per document (~0.3-1 MB/s, like datatrove); only English runs in compiled code. Words are
 datatrove's: spaCy tokens stripped of surrounding whitespace, blank ones dropped; they reach the
 numba kernels as codepoint spans (``given_spans``), so every rule is the one implementation the
-English path uses.
+English path uses. With a per-row language column (``step_spans``), rows are grouped by language,
+each group split by its splitter (English through the compiled tokenizer's ``english_spans``), and
+the spans merged back in row order.
 """
 
 from __future__ import annotations
@@ -141,6 +143,75 @@ def given_spans(text: pa.Array, splitter: WordSplitter) -> tuple[np.ndarray, np.
                     ends.append(b)
         off.append(len(starts))
     return np.array(off, np.int64), np.array(starts, np.int64), np.array(ends, np.int64)
+
+
+def _english(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from curate.steps.doc_kernel import text_buffers
+    from curate.text.words import english_spans, word_tables
+
+    data, offsets, longest = text_buffers(text)
+    off = np.zeros(len(text) + 1, np.int64)
+    starts, ends = np.empty(len(data) + 1, np.int64), np.empty(len(data) + 1, np.int64)
+    english_spans(data, offsets, longest, *word_tables(), off, starts, ends)
+    return off, starts[: off[-1]], ends[: off[-1]]
+
+
+def row_languages(codes: pa.Array, default: str) -> tuple[list[str], np.ndarray]:
+    """(languages, index per row): each row's code from a ``lang`` column, ``default`` where it is
+    null or no language :func:`resolve_language` knows."""
+    values = codes.to_pylist()
+    names = sorted({v for v in values if v is not None} | {default})
+    known = {}
+    for name in names:
+        try:
+            resolve_language(name)
+            known[name] = name
+        except ValueError:
+            known[name] = default
+    langs = sorted(set(known.values()))
+    where = {lang: i for i, lang in enumerate(langs)}
+    return langs, np.array([where[known[v] if v is not None else default] for v in values], np.int64)
+
+
+def spans_by_row(text: pa.Array, langs: list[str], row_lang: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Word spans of every row in its own language (``langs[row_lang[r]]``), as :func:`given_spans`
+    returns them; three empty arrays when every row is English (the kernels' own fast path)."""
+    splitters = [resolve_language(lang) for lang in langs]
+    if all(sp.kind == "en" for sp in splitters):
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    counts = np.zeros(len(text), np.int64)
+    parts = []
+    for code, sp in enumerate(splitters):
+        rows = np.flatnonzero(row_lang == code)
+        if rows.size == 0:
+            continue
+        sub = text.take(pa.array(rows))
+        off, s, e = _english(sub) if sp.kind == "en" else given_spans(sub, sp)
+        counts[rows] = np.diff(off)
+        parts.append((rows, off, s, e))
+    out_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out_s, out_e = np.empty(out_off[-1], np.int64), np.empty(out_off[-1], np.int64)
+    for rows, off, s, e in parts:
+        cnt = np.diff(off)
+        dest = np.repeat(out_off[rows], cnt) + (np.arange(off[-1]) - np.repeat(off[:-1], cnt))
+        out_s[dest], out_e[dest] = s, e
+    return out_off, out_s, out_e
+
+
+def step_spans(batch: pa.RecordBatch, text_column: str, language: str, lang_column: str | None):
+    """A quality step's words: ``(spans, langs, row_lang)``; with ``lang_column`` each row in the
+    language of that column (``language`` where null or unknown), else every row in ``language``."""
+    text = batch.column(text_column)
+    if lang_column is None:
+        return given_spans(text, resolve_language(language)), [language], np.zeros(len(text), np.int64)
+    if lang_column not in batch.schema.names:
+        from curate.errors import RecipeError
+
+        raise RecipeError(f"lang_column={lang_column!r}: no such column in the batch; put lang_id (which adds "
+                          "`lang`) before this step, or set language instead")
+    langs, row_lang = row_languages(batch.column(lang_column), language)
+    return spans_by_row(text, langs, row_lang), langs, row_lang
 
 
 def split_words(text: str, splitter: WordSplitter) -> list[str]:
