@@ -200,3 +200,16 @@ def test_lang_column_equals_one_language_per_row(bench_docs, step):
     want = [reasons(step(language=lang, **kwargs), [text])[0] for lang, text in rows]
     assert got == want
     assert len(set(want)) > 1
+
+
+def test_words_do_not_depend_on_earlier_batches(bench_docs):
+    """spaCy runs in a memory zone per batch: a batch's words are the same fresh or after others."""
+    from curate.text.lang_words import given_spans
+
+    de = resolve_language("de")
+    first = pa.array([t for _, t in bench_docs["de"][:6]])
+    second = pa.array([t for _, t in bench_docs["de"][6:]] + [GERMAN])
+    fresh = [a.tolist() for a in given_spans(second, de)]
+    given_spans(first, de)
+    again = [a.tolist() for a in given_spans(second, de)]
+    assert fresh == again and len(fresh[1]) > 1000

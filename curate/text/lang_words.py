@@ -88,15 +88,15 @@ def check_language_params(language: str, thresholds: str | None) -> None:
 
 
 @lru_cache(maxsize=None)
-def _spacy_tokenizer(code: str):
+def _spacy_nlp(code: str):
     import spacy
 
     if code == "vi":  # spaCy's Vietnamese tokenizer needs pyvi unless told not to use it
-        return spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}}).tokenizer
+        return spacy.blank("vi", config={"nlp": {"tokenizer": {"use_pyvi": False}}})
     try:
-        return spacy.blank(code).tokenizer
+        return spacy.blank(code)
     except ImportError:  # a language whose spaCy tokenizer needs an extra package
-        return spacy.blank("xx").tokenizer
+        return spacy.blank("xx")
 
 
 @lru_cache(maxsize=1)
@@ -119,14 +119,21 @@ def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
 
 def given_spans(text: pa.Array, splitter: WordSplitter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Word spans (codepoint offsets) of every document: (per-document offsets into the span arrays,
-    starts, ends). For ``en`` three empty arrays: the kernels then tokenize in compiled code."""
+    starts, ends). For ``en`` three empty arrays: the kernels then tokenize in compiled code.
+    spaCy runs inside a memory zone per call, so its tokenizer cache and string store do not grow
+    over a run and a batch's words do not depend on the batches a worker saw before (the same
+    words for any ``--workers``)."""
     if splitter.kind == "en":
         empty = np.zeros(0, np.int64)
         return empty, empty, empty
-    tokenizer = _spacy_tokenizer(splitter.code)
-    runs = _no_space_run() if splitter.kind == "chars" else None
+    nlp = _spacy_nlp(splitter.code)
+    with nlp.memory_zone():  # strings and cache entries of this batch are dropped at the end
+        return _spacy_spans(text.to_pylist(), nlp.tokenizer, _no_space_run() if splitter.kind == "chars" else None)
+
+
+def _spacy_spans(texts: list, tokenizer, runs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     off, starts, ends = [0], [], []
-    for doc_text in text.to_pylist():
+    for doc_text in texts:
         doc_text = doc_text or ""
         for tok in tokenizer(doc_text):
             s, e = _strip_span(doc_text, tok.idx, tok.idx + len(tok.text))
