@@ -128,7 +128,7 @@ def test_real_files_match_the_stack_definitions():
         got = reasons(step, list(texts), list(paths))
         want = [stack_reference(t, max_line, max_mean, min_alnum) for t in texts]
         assert got == want
-    code = [(p, t) for p, t in files if p.startswith("curate/")]
+    code = [(p, t) for p, t in files if p.startswith("curate/") and len(t) >= 200]  # not the near-empty __init__s
     dropped = {p: r for (p, _), r in zip(code, reasons(CodeQuality(), [t for _, t in code])) if r is not None}
     # this repository's own code passes every rule, except its generated table of spaCy data
     assert dropped == {"curate/text/reference_data.py": "code_long_line"} and len(code) > 50

@@ -2,8 +2,8 @@
 them, in one numba pass per batch.
 
 Lines are ``text.split("\\n")`` without the blank ones (not stripped otherwise); words are
-spaCy-English tokens (``curate/text/words.py``). Dropped by the first failing rule (datatrove's
-reasons):
+spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+Dropped by the first failing rule (datatrove's reasons):
 
 | reason | rule (defaults) |
 |---|---|
@@ -108,7 +108,7 @@ class FineWebQuality:
         None, doc="column with each row's language (lang_id's `lang`): words per row; `language` where null/unknown")
 
     def __post_init__(self) -> None:
-        check_language_params(self.language, self.thresholds)
+        check_language_params(self.language, self.thresholds, self.lang_column)
         check_range("line_punct_thr", self.line_punct_thr, 0.0, 1.0)
         check_range("short_line_thr", self.short_line_thr, 0.0, 1.0)
         check_range("short_line_length", self.short_line_length, 0)

@@ -1,8 +1,9 @@
 """Gopher quality rules (Rae et al. 2021, "Scaling Language Models", App. A.1.1), as datatrove 0.10.1's
 ``GopherQualityFilter`` applies them, in one numba pass per batch.
 
-Words are spaCy-English tokens (``curate/text/words.py``); "non-symbol" words have a character outside
-datatrove's punctuation set. A document is dropped by the first failing rule, in this order:
+Words are spaCy-English tokens (``curate/text/words.py``), or ``language``'s words
+(``curate/text/lang_words.py``); "non-symbol" words have a character outside datatrove's punctuation
+set. A document is dropped by the first failing rule, in this order:
 
 | reason | rule (defaults) |
 |---|---|
@@ -180,7 +181,7 @@ class GopherQuality:
                     "min_alpha_words_ratio", "min_stop_words"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 0)
-        check_language_params(self.language, self.thresholds)
+        check_language_params(self.language, self.thresholds, self.lang_column)
         if self.stop_words is not None and any(not w for w in self.stop_words):
             raise ValueError("stop_words: empty string; give non-empty words")
         if self.stop_words is None and self.min_stop_words and resolve_language(self.language).kind != "en" \

@@ -2,8 +2,8 @@
 applies them, in one numba pass per batch.
 
 Paragraphs are ``text.strip()`` split on ``\\n{2,}``, lines ``text`` split on ``\\n+``, words
-spaCy-English tokens (``curate/text/words.py``). All character fractions divide by ``len(text)``.
-A document is dropped by the first failing rule, in this order (reasons are datatrove's):
+spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+All character fractions divide by ``len(text)``. A document is dropped by the first failing rule, in this order (reasons are datatrove's):
 
 | reason | rule (defaults) |
 |---|---|
@@ -191,7 +191,7 @@ class GopherRepetition:
         None, doc="column with each row's language (lang_id's `lang`): words per row; `language` where null/unknown")
 
     def __post_init__(self) -> None:
-        check_language_params(self.language, self.thresholds)
+        check_language_params(self.language, self.thresholds, self.lang_column)
         for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 0.0, 1.0)

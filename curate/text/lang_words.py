@@ -49,12 +49,12 @@ class WordSplitter:
 
 
 def _spacy_has(code: str) -> bool:
-    import spacy.util
-
     try:
+        import spacy.util
+
         spacy.util.get_lang_class(code)
         return True
-    except ImportError:
+    except ImportError:  # no spaCy, or no such language in it
         return False
 
 
@@ -78,9 +78,15 @@ def resolve_language(language: str) -> WordSplitter:
     return WordSplitter("spacy", "xx")
 
 
-def check_language_params(language: str, thresholds: str | None) -> None:
+def check_language_params(language: str, thresholds: str | None, lang_column: str | None = None) -> None:
     """Check a step's ``language`` and ``thresholds`` parameters (``ValueError``, one line)."""
-    resolve_language(language)
+    if resolve_language(language).kind != "en" or lang_column is not None:
+        try:
+            import regex  # noqa: F401
+            import spacy  # noqa: F401
+        except ImportError:
+            raise ValueError(f"language={language!r} / lang_column needs spaCy and regex: "
+                             "pip install 'curate[multilingual]'") from None
     if thresholds not in (None, "fineweb2"):
         raise ValueError(f"thresholds={thresholds!r}: allowed: \"fineweb2\" or none")
     if thresholds is not None:
