@@ -13,6 +13,7 @@ import zlib
 import pytest
 
 from curate.readers.warc_frames import frames
+from curate.recipe import SourceSpec
 from tests.conftest import SHARED_DATA, TEST_DATA
 from tests.test_readers import read_all
 
@@ -162,3 +163,49 @@ def test_shared_warc_with_one_wrong_content_length_keeps_every_other_page(tmp_pa
     path.write_bytes(b"".join(parts))
     table, bad, _ = read_all(path, batch_rows=100)
     assert table.num_rows == 21 and [q["line"] for q in bad] == [2]
+
+
+RESILIPARSE = SourceSpec(name="web", paths=("x",), extractor="resiliparse")
+
+
+def test_resiliparse_extracts_main_text_exactly():
+    from curate.readers.warc import extract_main_text
+
+    html = ("<html><head><title>T</title><script>var x = 1;</script></head><body>"
+            "<nav><a href='/'>Home</a> <a href='/a'>About</a></nav>"
+            "<article><h1>Heading</h1><p>First paragraph with <b>bold</b> text.</p><p>Second one.</p></article>"
+            "<footer>Copyright 2024</footer></body></html>").encode()
+    assert extract_main_text(html, "resiliparse") == "Heading\n\nFirst paragraph with bold text.\n\nSecond one."
+    assert extract_main_text("<html><body></body></html>", "resiliparse") == ""
+
+
+def test_resiliparse_source_reads_the_same_records_as_trafilatura():
+    ours, bad, _ = read_all(SAMPLE, source=RESILIPARSE, batch_rows=100)
+    theirs, _, _ = read_all(SAMPLE, batch_rows=100)
+    assert bad == []
+    assert ours.column("input_row").to_pylist() == theirs.column("input_row").to_pylist() == RESPONSES
+    assert ours.column("id").to_pylist() == theirs.column("id").to_pylist()
+    texts = ours.column("text").to_pylist()
+    # resiliparse's main-content rules drop the facts page's bullet list, which trafilatura keeps
+    assert texts[0] == "Facts\n\nIn no particular order, here are some facts about me:"
+    assert theirs.column("text").to_pylist()[0].startswith("Facts\nIn no particular order")
+    assert all(len(t) > 1000 for t in texts[1:])
+
+
+def test_an_extractor_failure_quarantines_that_page_only(monkeypatch):
+    import curate.readers.warc as warc
+
+    real = warc.extract_main_text
+    calls = []
+
+    def flaky(html, extractor="trafilatura"):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("injected")
+        return real(html, extractor)
+
+    monkeypatch.setattr(warc, "extract_main_text", flaky)
+    table, bad, _ = read_all(SAMPLE, source=RESILIPARSE, batch_rows=100)
+    assert table.column("input_row").to_pylist() == [2, 6, 8]
+    assert [(q["line"], q["error"]) for q in bad] == [
+        (4, "HTML extraction failed (resiliparse): RuntimeError: injected")]

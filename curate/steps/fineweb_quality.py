@@ -2,8 +2,8 @@
 them, in one numba pass per batch.
 
 Lines are ``text.split("\\n")`` without the blank ones (not stripped otherwise); words are
-spaCy-English tokens (``curate/text/words.py``). Dropped by the first failing rule (datatrove's
-reasons):
+spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+Dropped by the first failing rule (datatrove's reasons):
 
 | reason | rule (defaults) |
 |---|---|
@@ -30,7 +30,8 @@ from curate.text import charclass as cc
 from curate.text import reference_data as ref
 from curate.text.dupes import dup_stats
 from curate.text.utf8 import decode_into
-from curate.text.words import span_key, tokenize, word_tables
+from curate.text.lang_words import check_language_params, step_spans
+from curate.text.words import doc_tokens, span_key, word_tables
 
 REASONS = ["empty", "line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio"]
 
@@ -42,9 +43,11 @@ def _is_stop(c, stop_chars):
 
 
 @numba.njit(cache=True, nogil=True)
-def fineweb_codes(data, offsets, longest, flags, ex, units, unit_off, stop_chars, bounds, exclude_zero, out):
+def fineweb_codes(data, offsets, longest, flags, ex, units, unit_off, stop_chars, bounds, exclude_zero,
+                  given_off, given_s, given_e, out):
     """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min punct-line ratio,
-    max short-line ratio, short-line length, max dup-char ratio, max newline-per-word ratio."""
+    max short-line ratio, short-line length, max dup-char ratio, max newline-per-word ratio.
+    ``given_*``: word spans from another tokenizer (empty: spaCy-English)."""
     size = longest + 2
     cps = np.empty(size, np.int32)
     ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
@@ -80,7 +83,7 @@ def fineweb_codes(data, offsets, longest, flags, ex, units, unit_off, stop_chars
         elif dup_stats(keys, lens, lines)[1] / (n - newlines) > bounds[3]:
             code = 3
         else:
-            nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+            nt = doc_tokens(cps, n, d, flags, ex, units, unit_off, ts, te, stack, given_off, given_s, given_e)
             if nt > 0 and newlines / nt > bounds[4]:
                 code = 4
         out[d] = code
@@ -99,8 +102,13 @@ class FineWebQuality:
     short_line_length: int = param(30, doc="a line of at most this many chars is short")
     char_duplicates_ratio: float = param(0.01, doc="max fraction of chars in duplicate lines")
     new_line_ratio: float = param(0.3, doc="max newlines per word")
+    language: str = param("en", doc="word splitting (curate/text/lang_words.py): en, de, deu_Latn, ...")
+    thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
+    lang_column: str | None = param(
+        None, doc="column with each row's language (lang_id's `lang`): words per row; `language` where null/unknown")
 
     def __post_init__(self) -> None:
+        check_language_params(self.language, self.thresholds, self.lang_column)
         check_range("line_punct_thr", self.line_punct_thr, 0.0, 1.0)
         check_range("short_line_thr", self.short_line_thr, 0.0, 1.0)
         check_range("short_line_length", self.short_line_length, 0)
@@ -116,5 +124,6 @@ class FineWebQuality:
         bounds = np.array([self.line_punct_thr, self.short_line_thr, self.short_line_length,
                            self.char_duplicates_ratio, self.new_line_ratio], np.float64)
         codes = np.empty(batch.num_rows, np.int32)
-        fineweb_codes(data, offsets, longest, *word_tables(), stop, bounds, self.line_punct_exclude_zero, codes)
+        given = step_spans(batch, TEXT, self.language, self.lang_column)[0]
+        fineweb_codes(data, offsets, longest, *word_tables(), stop, bounds, self.line_punct_exclude_zero, *given, codes)
         return codes_to_reasons(codes, REASONS)

@@ -1,8 +1,9 @@
 """Gopher quality rules (Rae et al. 2021, "Scaling Language Models", App. A.1.1), as datatrove 0.10.1's
 ``GopherQualityFilter`` applies them, in one numba pass per batch.
 
-Words are spaCy-English tokens (``curate/text/words.py``); "non-symbol" words have a character outside
-datatrove's punctuation set. A document is dropped by the first failing rule, in this order:
+Words are spaCy-English tokens (``curate/text/words.py``), or ``language``'s words
+(``curate/text/lang_words.py``); "non-symbol" words have a character outside datatrove's punctuation
+set. A document is dropped by the first failing rule, in this order:
 
 | reason | rule (defaults) |
 |---|---|
@@ -32,7 +33,9 @@ from curate.steps.doc_kernel import codes_to_reasons, text_buffers, threshold
 from curate.text import charclass as cc
 from curate.text.lines import count_substring, next_line, strip_span
 from curate.text.utf8 import decode_into
-from curate.text.words import tokenize, word_tables
+from curate.text.fineweb2 import stop_words_of
+from curate.text.lang_words import check_language_params, resolve_language, step_spans
+from curate.text.words import doc_tokens, word_tables
 
 REASONS = [
     "gopher_short_doc", "gopher_long_doc", "gopher_below_avg_threshold", "gopher_above_avg_threshold",
@@ -69,14 +72,13 @@ def _line_stats(cps, n, flags):
 
 
 @numba.njit(cache=True, nogil=True)
-def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off):
-    """How many distinct stop words occur as tokens."""
-    num_stop = stop_off.shape[0] - 1
-    seen = np.zeros(num_stop, dtype=np.bool_)
+def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off, w0, w1):
+    """How many distinct stop words (numbers ``w0`` .. ``w1`` of the list) occur as tokens."""
+    seen = np.zeros(stop_off.shape[0] - 1, dtype=np.bool_)
     found = 0
     for t in range(nt):
         length = te[t] - ts[t]
-        for w in range(num_stop):
+        for w in range(w0, w1):
             a, b = stop_off[w], stop_off[w + 1]
             if seen[w] or b - a != length:
                 continue
@@ -92,17 +94,19 @@ def _stop_words_found(cps, ts, te, nt, stop_cps, stop_off):
 
 
 @numba.njit(cache=True, nogil=True)
-def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bounds, stop_cps, stop_off, out):
+def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bounds, stop_cps, stop_off,
+                         set_off, row_set, given_off, given_s, given_e, out):
     """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min/max words, min/max
     mean word length, max symbol ratio, max bullet ratio, max end-ellipsis ratio, min alpha ratio,
-    min stop words."""
+    min stop words. Row ``d`` uses stop words ``set_off[row_set[d]]`` .. ``set_off[row_set[d] + 1]``.
+    ``given_*``: word spans from another tokenizer (empty: spaCy-English)."""
     cps = np.empty(longest + 1, np.int32)
     ts = np.empty(longest + 1, np.int64)
     te = np.empty(longest + 1, np.int64)
     stack = np.empty(4 * longest + 4, np.int64)
     for d in range(offsets.shape[0] - 1):
         n = decode_into(data, offsets[d], offsets[d + 1], cps)
-        nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+        nt = doc_tokens(cps, n, d, flags, ex, units, unit_off, ts, te, stack, given_off, given_s, given_e)
         words = 0
         word_chars = 0
         alpha_words = 0
@@ -142,7 +146,8 @@ def gopher_quality_codes(data, offsets, longest, flags, ex, units, unit_off, bou
                 code = 7
             elif _ratio(alpha_words, nt) < bounds[7]:
                 code = 8
-            elif bounds[8] > 0 and _stop_words_found(cps, ts, te, nt, stop_cps, stop_off) < bounds[8]:
+            elif bounds[8] > 0 and _stop_words_found(cps, ts, te, nt, stop_cps, stop_off, set_off[row_set[d]],
+                                                         set_off[row_set[d] + 1]) < bounds[8]:
                 code = 9
         out[d] = code
 
@@ -163,7 +168,12 @@ class GopherQuality:
     min_alpha_words_ratio: float | None = param(
         0.8, doc="min fraction of words with a letter (datatrove: max_non_alpha_words_ratio)")
     min_stop_words: int | None = param(2, doc="min distinct stop words present; none = off")
-    stop_words: tuple[str, ...] = param(STOP_WORDS, doc="the stop words (case-sensitive, whole tokens)")
+    stop_words: tuple[str, ...] | None = param(
+        None, doc="the stop words (case-sensitive, whole words); none = the language's: Gopher's 8 for en, FineWeb-2's")
+    language: str = param("en", doc="word splitting and default stop words (curate/text/lang_words.py): en, de, deu_Latn")
+    thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
+    lang_column: str | None = param(
+        None, doc="column with each row's language (lang_id's `lang`): words and stop words per row")
 
     def __post_init__(self) -> None:
         for key in ("min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
@@ -171,8 +181,23 @@ class GopherQuality:
                     "min_alpha_words_ratio", "min_stop_words"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 0)
-        if any(not w for w in self.stop_words):
+        check_language_params(self.language, self.thresholds, self.lang_column)
+        if self.stop_words is not None and any(not w for w in self.stop_words):
             raise ValueError("stop_words: empty string; give non-empty words")
+        if self.stop_words is None and self.min_stop_words and resolve_language(self.language).kind != "en" \
+                and stop_words_of(self.language) is None:
+            raise ValueError(f"stop_words: none given and FineWeb-2 has no list for language={self.language!r}; "
+                             "give stop_words or set min_stop_words = none")
+
+    def _stop_words(self, language: str) -> tuple[str, ...]:
+        """The stop words of rows in ``language``: ``stop_words`` if given, else Gopher's for English,
+        else FineWeb-2's list, else the step's ``language``'s."""
+        if self.stop_words is not None:
+            return self.stop_words
+        if resolve_language(language).kind == "en":
+            return STOP_WORDS
+        found = stop_words_of(language)
+        return found if found is not None else (() if language == self.language else self._stop_words(self.language))
 
     def _bounds(self) -> np.ndarray:
         return np.array([
@@ -185,8 +210,13 @@ class GopherQuality:
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array:
         data, offsets, longest = text_buffers(batch.column(TEXT))
-        stop_cps = np.array([ord(c) for w in self.stop_words for c in w], np.int32)
-        stop_off = np.cumsum([0] + [len(w) for w in self.stop_words]).astype(np.int64)
+        given, langs, row_lang = step_spans(batch, TEXT, self.language, self.lang_column)
+        sets = [self._stop_words(lang) for lang in langs]
+        words = [w for stop in sets for w in stop]
+        stop_cps = np.array([ord(c) for w in words for c in w], np.int32)
+        stop_off = np.cumsum([0] + [len(w) for w in words]).astype(np.int64)
+        set_off = np.cumsum([0] + [len(stop) for stop in sets]).astype(np.int64)
         codes = np.empty(batch.num_rows, np.int32)
-        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off, codes)
+        gopher_quality_codes(data, offsets, longest, *word_tables(), self._bounds(), stop_cps, stop_off,
+                             set_off, row_lang, *given, codes)
         return codes_to_reasons(codes, REASONS)

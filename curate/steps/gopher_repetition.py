@@ -2,8 +2,8 @@
 applies them, in one numba pass per batch.
 
 Paragraphs are ``text.strip()`` split on ``\\n{2,}``, lines ``text`` split on ``\\n+``, words
-spaCy-English tokens (``curate/text/words.py``). All character fractions divide by ``len(text)``.
-A document is dropped by the first failing rule, in this order (reasons are datatrove's):
+spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+All character fractions divide by ``len(text)``. A document is dropped by the first failing rule, in this order (reasons are datatrove's):
 
 | reason | rule (defaults) |
 |---|---|
@@ -33,7 +33,8 @@ from curate.steps.doc_kernel import codes_to_reasons, text_buffers, threshold
 from curate.text import charclass as cc
 from curate.text.dupes import dup_stats, greedy_dup_chars, top_repeat_chars
 from curate.text.utf8 import decode_into
-from curate.text.words import span_key, tokenize, word_tables
+from curate.text.lang_words import check_language_params, step_spans
+from curate.text.words import doc_tokens, span_key, word_tables
 
 INF = float("inf")
 BASE = np.uint64(0x100000001B3)  # odd multiplier of the polynomial hash (mod 2^64, wrapping)
@@ -109,9 +110,10 @@ def _stream_hashes(cps, ts, te, nt, stream_off, prefix):
 
 @numba.njit(cache=True, nogil=True)
 def gopher_repetition_codes(data, offsets, longest, flags, ex, units, unit_off, fracs, top_n, top_frac,
-                            dup_n, dup_frac, out):
+                            dup_n, dup_frac, given_off, given_s, given_e, out):
     """Reason code per document: 0 empty, 1-4 paragraph/line rules (``fracs``), then one per
-    ``top_n`` entry, then one per ``dup_n`` entry; -1 keeps."""
+    ``top_n`` entry, then one per ``dup_n`` entry; -1 keeps. ``given_*``: word spans from another
+    tokenizer (empty: spaCy-English)."""
     size = longest + 2
     cps = np.empty(size, np.int32)
     ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
@@ -147,7 +149,7 @@ def gopher_repetition_codes(data, offsets, longest, flags, ex, units, unit_off, 
         if chars / n > fracs[3]:
             out[d] = 4
             continue
-        nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+        nt = doc_tokens(cps, n, d, flags, ex, units, unit_off, ts, te, stack, given_off, given_s, given_e)
         _token_keys(cps, ts, te, nt, tok_keys, tok_lens)
         for j in range(top_n.shape[0]):
             if nt < top_n[j]:
@@ -183,8 +185,13 @@ class GopherRepetition:
     dup_ngram_sizes: tuple[int, ...] = param((5, 6, 7, 8, 9, 10), doc="n of the duplicated n-gram rules")
     dup_ngram_max_fracs: tuple[float, ...] = param(
         (0.15, 0.14, 0.13, 0.12, 0.11, 0.10), doc="max char fraction of duplicated n-grams, per n")
+    language: str = param("en", doc="word splitting (curate/text/lang_words.py): en, de, deu_Latn, ...")
+    thresholds: str | None = param(None, doc="'fineweb2': FineWeb-2's values for `language` where the recipe sets none")
+    lang_column: str | None = param(
+        None, doc="column with each row's language (lang_id's `lang`): words per row; `language` where null/unknown")
 
     def __post_init__(self) -> None:
+        check_language_params(self.language, self.thresholds, self.lang_column)
         for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 0.0, 1.0)
@@ -209,5 +216,6 @@ class GopherRepetition:
         gopher_repetition_codes(
             data, offsets, longest, *word_tables(), fracs,
             np.array(self.top_ngram_sizes, np.int64), np.array(self.top_ngram_max_fracs, np.float64),
-            np.array(self.dup_ngram_sizes, np.int64), np.array(self.dup_ngram_max_fracs, np.float64), codes)
+            np.array(self.dup_ngram_sizes, np.int64), np.array(self.dup_ngram_max_fracs, np.float64),
+            *step_spans(batch, TEXT, self.language, self.lang_column)[0], codes)
         return codes_to_reasons(codes, self.reasons)

@@ -10,6 +10,7 @@ from typing import Any
 from curate.config import from_table
 from curate.errors import RecipeError
 from curate.steps.c4 import C4
+from curate.steps.code_quality import CodeQuality
 from curate.steps.data_age import DateRange, Year
 from curate.steps.decontaminate import Decontaminate
 from curate.steps.domain import Domain
@@ -38,6 +39,7 @@ from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
 from curate.steps.url_dedup import UrlDedup
 from curate.steps.word_list_score import WordListScore
+from curate.text.fineweb2 import fineweb2_values
 
 STEPS: dict[str, type] = {
     "length": Length,
@@ -71,6 +73,7 @@ STEPS: dict[str, type] = {
     "gopher_repetition": GopherRepetition,
     "c4": C4,
     "fineweb_quality": FineWebQuality,
+    "code_quality": CodeQuality,
 }
 
 
@@ -82,6 +85,11 @@ def make_step(table: dict[str, Any], where: str) -> Any:
         raise RecipeError(f"{where}: missing key 'use'; allowed steps: {', '.join(sorted(STEPS))}")
     if name not in STEPS:
         raise RecipeError(f"{where}.use: unknown step {name!r}; allowed: {', '.join(sorted(STEPS))}")
+    if table.get("thresholds") == "fineweb2":  # FineWeb-2's values where the recipe sets none
+        try:
+            table = {**fineweb2_values(name, table.get("language", "en")), **table}
+        except ValueError as exc:
+            raise RecipeError(f"{where} ({name}).thresholds: {exc}") from None
     return from_table(STEPS[name], table, f"{where} ({name})")
 
 

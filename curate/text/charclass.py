@@ -33,6 +33,7 @@ CURRENCY = 1 << 15  # one-character spaCy currency symbol
 SP_ALPHA = 1 << 16  # spaCy ALPHA (its tokenizer's letters; not every str.isalpha script)
 MATCH_FIRST = 1 << 17  # first character of a special case spaCy's matcher re-joins
 MATCH_LAST = 1 << 18  # last character of one
+ALNUM = 1 << 19  # str.isalnum (The Stack's alphanum_fraction)
 
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -60,7 +61,8 @@ def char_flags() -> np.ndarray:
     alpha = _predicate(chars, str.isalpha, n).astype(np.uint32)
     space = _predicate(chars, str.isspace, n).astype(np.uint32)
     decimal = _predicate(chars, str.isdecimal, n).astype(np.uint32)
-    table = alpha * ALPHA | space * SPACE | decimal * DECIMAL
+    alnum = _predicate(chars, str.isalnum, n).astype(np.uint32)
+    table = alpha * ALPHA | space * SPACE | decimal * DECIMAL | alnum * ALNUM
     for bit, spans in ((SP_ALPHA, ref.SPACY_ALPHA_RANGES), (LOWER, ref.SPACY_LOWER_RANGES),
                        (UPPER, ref.SPACY_UPPER_RANGES), (ICON, ref.SPACY_ICON_RANGES)):
         for lo, hi in spans:

@@ -23,6 +23,7 @@ import numpy as np
 
 from curate.text import charclass as cc
 from curate.text import reference_data as ref
+from curate.text.utf8 import decode_into
 
 EX_TABLE_SIZE = 1 << 13  # open-addressing table for the special cases (load < 0.2)
 MAX_SPECIAL_LEN = 16
@@ -392,6 +393,37 @@ def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
                 n = merge_specials(cps, flags, ex, out_s, out_e, n0, n, stack)
         i = j
     return n
+
+
+@numba.njit(cache=True, nogil=True)
+def doc_tokens(cps, n, d, flags, ex, units, unit_off, out_s, out_e, stack, given_off, given_s, given_e):
+    """Word spans of document ``d`` (decoded into ``cps[:n]``): spaCy-English tokens when
+    ``given_off`` is empty, else the spans another tokenizer gave (``curate/text/lang_words.py``)."""
+    if given_off.shape[0] == 0:
+        return tokenize(cps, 0, n, flags, ex, units, unit_off, out_s, out_e, stack)
+    a, b = given_off[d], given_off[d + 1]
+    for k in range(b - a):
+        out_s[k] = given_s[a + k]
+        out_e[k] = given_e[a + k]
+    return b - a
+
+
+@numba.njit(cache=True, nogil=True)
+def english_spans(data, offsets, longest, flags, ex, units, unit_off, out_off, out_s, out_e):
+    """spaCy-English token spans of every document (UTF-8 ``data``/``offsets``) into ``out_*``
+    (``out_off``: one more slot than documents; ``out_s``/``out_e``: ``len(data)`` slots)."""
+    cps = np.empty(longest + 1, np.int32)
+    ts, te = np.empty(longest + 1, np.int64), np.empty(longest + 1, np.int64)
+    stack = np.empty(4 * longest + 4, np.int64)
+    total = 0
+    out_off[0] = 0
+    for d in range(offsets.shape[0] - 1):
+        n = decode_into(data, offsets[d], offsets[d + 1], cps)
+        nt = tokenize(cps, 0, n, flags, ex, units, unit_off, ts, te, stack)
+        out_s[total:total + nt] = ts[:nt]
+        out_e[total:total + nt] = te[:nt]
+        total += nt
+        out_off[d + 1] = total
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
