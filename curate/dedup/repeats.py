@@ -11,7 +11,7 @@ keep-the-first-copy for ``max_count = 1``); otherwise every occurrence of a repe
 (boilerplate seen in many documents leaves all of them).
 
 - **exact**: (key, occurrence) entries (16 bytes each) are spilled to ``2^bits`` partition files by
-  the key's top bits (``curate/dedup/cluster.py``'s :class:`BandKeySpill`, ~4 Mi entries each);
+  the key's top bits (this module's :class:`BandKeySpill`, ~4 Mi entries each);
   each partition is sorted alone (stable: occurrences stay in input order within a key) in
   ``num_workers`` processes, and its runs longer than ``max_count`` give the removals. RAM: one
   partition per worker (~230 MB); the result does not depend on how partitions are scheduled.
@@ -34,7 +34,7 @@ import numpy as np
 
 from curate import pool
 from curate.dedup import bloom
-from curate.dedup.cluster import ENTRY, BandKeySpill, partition_bits
+from curate.dedup.cluster import partition_bits
 
 KeyBatches = Callable[[], Iterator[np.ndarray]]  # yields uint64 key arrays in input order, anew per call
 
@@ -78,6 +78,51 @@ def run_removals(keys, max_count, keep_first, out):
                     out[j] = True
             start = k
     return repeated
+
+
+ENTRY = np.dtype([("key", "<u8"), ("doc", "<i8")])
+
+
+class BandKeySpill:
+    """Append-only partition files of (uint64 key, int64 occurrence) entries under ``scratch_dir``,
+    chosen by the key's top ``bits`` (one process; partitions are then reduced in a pool)."""
+
+    def __init__(self, scratch_dir: Path, bits: int):
+        self.bits = bits
+        self.dir = scratch_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._files = [open(self.path(p), "wb") for p in range(2**bits)]
+        self.num_entries = 0
+
+    def path(self, partition: int) -> Path:
+        return self.dir / f"p{partition:04d}.entries"
+
+    def add(self, keys: np.ndarray, valid: np.ndarray, first_doc: int) -> None:
+        """Spill ``keys`` ``[n, num_bands]`` of documents ``first_doc..first_doc+n-1`` (rows where
+        ``valid`` is False have no signature and are skipped)."""
+        rows = np.flatnonzero(valid)
+        entries = np.empty(len(rows) * keys.shape[1], ENTRY)
+        entries["key"] = keys[rows].reshape(-1)
+        entries["doc"] = np.repeat(rows.astype(np.int64) + first_doc, keys.shape[1])
+        self.num_entries += len(entries)
+        if self.num_partitions == 1:
+            self._files[0].write(entries.tobytes())
+            return
+        which = (entries["key"] >> np.uint64(64 - self.bits)).astype(np.int64)
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(self.num_partitions + 1))
+        for p in range(self.num_partitions):
+            if bounds[p + 1] > bounds[p]:
+                self._files[p].write(entries[order[bounds[p]:bounds[p + 1]]].tobytes())
+
+    @property
+    def num_partitions(self) -> int:
+        return 2**self.bits
+
+    def close(self) -> list[Path]:
+        for f in self._files:
+            f.close()
+        return [self.path(p) for p in range(self.num_partitions)]
 
 
 def _partition_removals(path: Path, *, max_count: int, keep_first: bool) -> tuple[Path, int, int]:

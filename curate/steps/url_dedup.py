@@ -20,7 +20,7 @@ URLs is about 3e-4. Identical for any ``--workers``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterator, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +28,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.config import param
-from curate.dedup.resolve import lookup_ids
 from curate.schema import ID, TEXT, TIMESTAMP, URL
 from curate.steps.step import ResolveContext, with_columns
 from curate.text.hashing import hash_strings
@@ -38,6 +37,17 @@ KEY_COLUMN = "_url_key"
 RANK_COLUMN = "_url_rank"
 REASON = "url_duplicate"
 MISSING_RANK = -(2**62)  # below every timestamp (years 1-9999) and length
+
+
+def lookup_ids(needed: np.ndarray, batches: Iterator[pa.Array]) -> pa.Array:
+    """The ids of the (sorted, unique) global document numbers ``needed``, read batch by batch."""
+    out, offset = [], 0
+    for ids in batches:
+        lo, hi = np.searchsorted(needed, [offset, offset + len(ids)])
+        if hi > lo:
+            out.append(ids.take(pa.array(needed[lo:hi] - offset)))
+        offset += len(ids)
+    return pa.concat_arrays(out).cast(pa.string()) if out else pa.array([], pa.string())
 
 
 def _rank(batch: pa.RecordBatch, rule: str) -> pa.Array:
