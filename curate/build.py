@@ -18,7 +18,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import multiprocessing as mp
-import os
 import shutil
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ from curate.readers import read_file
 from curate.recipe import Recipe
 from curate.stats import new_counts
 from curate.steps.step import OUTPUT_DIR, ResolveContext, with_columns
+from curate.storage import AnyPath, rmtree, scratch_dir, write_atomic
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
@@ -44,9 +44,10 @@ RUN_FILE = "run.json"
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-    """Where everything of a run lives under the output directory."""
+    """Where everything of a run lives under the output directory (a local ``Path`` or an
+    object-storage ``RemotePath``; see curate/storage)."""
 
-    root: Path
+    root: AnyPath
 
     def part(self, stage: int, frag: int) -> Path:
         return self.root / "work" / f"s{stage}" / f"{frag:05d}.parquet"
@@ -70,12 +71,14 @@ class Layout:
     def shards(self) -> Path:
         return self.root / "shards"
 
+    def scratch(self, stage: int) -> Path:
+        """A global step's spill dir: under work/ on disk; for a remote root a local temp dir
+        (spills append to files, which object stores cannot; it is rebuilt on every resolve)."""
+        return scratch_dir(self.root, f"scratch{stage}")
+
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    os.replace(tmp, path)
+    write_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
 
 # ---------------------------------------------------------------- one fragment, one stage
@@ -227,7 +230,7 @@ def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) 
             if not run_file.is_file() and not (root / MANIFEST_NAME).is_file():
                 raise OutputError(f"output.dir {root} is not empty and was not written by curate; "
                                   "refusing to delete it even with --overwrite; choose another dir")
-            shutil.rmtree(root)
+            rmtree(root)
         elif not same:
             raise OutputError(f"output.dir {root} is not empty and holds another build (different recipe "
                               "fingerprint); use --overwrite to replace it, or choose another dir")
@@ -315,7 +318,7 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: i
     from curate.report import write_reports
 
     manifest = write_reports(recipe, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
-    shutil.rmtree(layout.root / "work", ignore_errors=True)
+    rmtree(layout.root / "work", missing_ok=True)
     return manifest
 
 
@@ -323,7 +326,7 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     done = layout.resolve_done(stage.index)
     if done.exists():
         return orjson.loads(done.read_bytes())
-    scratch = layout.root / "work" / f"scratch{stage.index}"
+    scratch = layout.scratch(stage.index)
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     decision_paths = [layout.decisions(stage.index, f.index) for f in fragments]

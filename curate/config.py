@@ -10,6 +10,7 @@ them with the key's location. :func:`describe` lists fields for ``curate steps``
 from __future__ import annotations
 
 import contextvars
+import os
 import dataclasses
 import types
 import typing
@@ -112,6 +113,10 @@ def coerce(hint: Any, value: Any, where: str) -> Any:
             return value
         if not isinstance(value, str) or not value:
             raise _bad(where, value, hint)
+        from curate.storage import is_uri, location
+
+        if is_uri(value):  # s3://bucket/key: an object-storage location (see curate/storage)
+            return location(value)
         return (BASE_DIR.get() / Path(value).expanduser()).resolve()
     if hint is str:
         if not isinstance(value, str):
@@ -176,8 +181,8 @@ def to_table(obj: Any) -> dict[str, Any]:
             return [plain(x) for x in v]
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
-        if isinstance(v, Path):
-            return str(v)
+        if isinstance(v, os.PathLike):  # Path or storage.RemotePath (its URI)
+            return os.fspath(v)
         return v
 
     return plain(obj)

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from curate.errors import CurateError
+from curate.storage import location, write_atomic
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -77,14 +78,11 @@ class Manifest:
         return {name: info["num_docs"] for name, info in self.sources.items()}
 
     def save(self) -> None:
-        path = self.root / MANIFEST_NAME
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(orjson.dumps(self.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-        tmp.replace(path)
+        write_atomic(self.root / MANIFEST_NAME, orjson.dumps(self.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
     @classmethod
     def load(cls, root: str | Path) -> "Manifest":
-        root = Path(root)
+        root = location(root)
         path = root / MANIFEST_NAME
         if not path.is_file():
             raise CurateError(f"{root}: no {MANIFEST_NAME}; is this the output dir of a finished `curate build`?")

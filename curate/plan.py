@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from curate.pipeline import is_global
 from curate.recipe import Recipe, SourceSpec, source_files
+from curate.storage import is_remote
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +75,7 @@ def plan_fragments(recipe: Recipe) -> list[Fragment]:
     base = recipe.path.parent
     out: list[Fragment] = []
     for source, path in source_files(recipe):
-        rel = os.path.relpath(path, base)
+        rel = str(path) if is_remote(path) else os.path.relpath(path, base)  # a URI names itself
         ranges = []
         if (source.format or detect_format(path)) == "parquet":
             ranges = _row_group_ranges(path, source.fragment_rows)

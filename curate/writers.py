@@ -1,4 +1,5 @@
-"""Parquet writers: rolling shards and one-file part writers, both atomic (tmp file + rename).
+"""Parquet writers: rolling shards and one-file part writers, both committed whole (a tmp file and a
+rename on disk; on object storage the upload itself, see ``curate/storage/commit.py``).
 
 ``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and closes a shard after
 ``max_shard_rows`` rows or ``max_shard_bytes`` of Arrow data, naming shards
@@ -8,11 +9,12 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from curate.storage import publish, staging_path
 
 
 MAX_ROW_GROUP_BYTES = 64 * 2**20  # a row group is also flushed at this much Arrow data (bounded memory)
@@ -50,8 +52,8 @@ class ShardWriter:
         self._tokens = 0
         self._has_tokens = False
 
-    def _tmp_path(self) -> Path:
-        return self.out_dir / f"{self.prefix}-{len(self.shards):04d}.parquet.tmp"
+    def _final_path(self) -> Path:
+        return self.out_dir / f"{self.prefix}-{len(self.shards):04d}.parquet"
 
     def write(self, batch: pa.RecordBatch) -> None:
         offset = 0
@@ -78,7 +80,7 @@ class ShardWriter:
         if self._writer is None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(
-                self._tmp_path(), table.schema, compression=self.compression,
+                staging_path(self._final_path()), table.schema, compression=self.compression,
                 compression_level=self.compression_level,
             )
         self._writer.write_table(table, row_group_size=self.row_group_rows)
@@ -90,9 +92,8 @@ class ShardWriter:
         if self._writer is None:
             return
         self._writer.close()
-        tmp = self._tmp_path()
-        final = tmp.with_suffix("")
-        os.replace(tmp, final)
+        final = self._final_path()
+        publish(staging_path(final), final)
         self.shards.append(ShardInfo(final.name, self._rows, final.stat().st_size,
                                      self._tokens if self._has_tokens else None))
         self._writer = None
@@ -106,9 +107,9 @@ class ShardWriter:
 def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd") -> None:
     """Write ``table`` to ``path`` through a temporary file, so ``path`` is complete or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = staging_path(path)
     pq.write_table(table, tmp, compression=_codec(compression))
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 class PartWriter:
@@ -122,7 +123,7 @@ class PartWriter:
 
     @property
     def tmp_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".tmp")
+        return staging_path(self.path)
 
     def write(self, data: pa.RecordBatch | pa.Table) -> None:
         if self._writer is None:
@@ -140,6 +141,6 @@ class PartWriter:
         if self._writer is None:
             return False
         self._writer.close()
-        os.replace(self.tmp_path, self.path)
+        publish(self.tmp_path, self.path)
         self._writer = None
         return True

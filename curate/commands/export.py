@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import shutil
-from pathlib import Path
+
+from curate.storage import location, rmtree
 
 HELP = "export a tokenized build for other trainers: megatron (.bin/.idx), nanogpt (.bin), mds, hf (parquet)"
 
@@ -12,9 +12,10 @@ HELP = "export a tokenized build for other trainers: megatron (.bin/.idx), nanog
 def add_arguments(p) -> None:
     from curate.export import FORMATS
 
-    p.add_argument("dir", type=Path, help="output dir of a build with a tokenize step")
+    p.add_argument("dir", type=location, help="output dir of a build with a tokenize step (a path or an s3:// URI)")
     p.add_argument("--format", required=True, choices=sorted(FORMATS), help="target format")
-    p.add_argument("--out", type=Path, default=None, help="export dir (default: DIR/export-FORMAT[-prefix])")
+    p.add_argument("--out", type=location, default=None, help="export dir, a path or an s3:// URI "
+                   "(default: DIR/export-FORMAT[-prefix])")
     p.add_argument("--with-prefix", action="store_true",
                    help="include the conditioning prefix and control tokens (conditioned phase); default: off")
     p.add_argument("--overwrite", action="store_true", help="replace an existing export dir")
@@ -34,7 +35,7 @@ def run(args) -> int:
             raise OutputError(f"{out} is not empty; use --overwrite to replace it, or choose another --out")
         if not (out / "export.json").is_file():
             raise OutputError(f"{out} was not written by curate export; refusing to delete it")
-        shutil.rmtree(out)
+        rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     info = importlib.import_module(FORMATS[args.format]).export(manifest, out, args.with_prefix)
     print(f"wrote {info['num_docs']:,} documents, {info['num_tokens']:,} tokens ({args.format}, "

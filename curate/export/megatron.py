@@ -27,7 +27,7 @@ PREFIX = "data"
 def write_index(path: Path, lengths: np.ndarray, dtype: np.dtype) -> None:
     pointers = np.zeros(len(lengths), np.int64)
     np.cumsum(lengths[:-1] * dtype.itemsize, out=pointers[1:])
-    with open(path, "wb") as f:
+    with path.open("wb") as f:
         f.write(INDEX_HEADER)
         f.write(struct.pack("<Q", 1))
         f.write(struct.pack("<B", DTYPE_CODES[dtype]))
@@ -41,7 +41,7 @@ def write_index(path: Path, lengths: np.ndarray, dtype: np.dtype) -> None:
 def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
     dtype = np.dtype(np.uint16) if manifest.tokenizer["dtype"] == "uint16" else np.dtype(np.int32)
     lineage, lengths, offset = Lineage(), [], 0
-    with open(out_dir / f"{PREFIX}.bin", "wb") as f:
+    with (out_dir / f"{PREFIX}.bin").open("wb") as f:
         for seqs in shard_sequences(manifest, with_prefix):
             f.write(seqs.flat.astype(dtype, copy=False).tobytes())
             lineage.add(seqs, offset + seqs.offsets[:-1])

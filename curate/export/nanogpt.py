@@ -25,7 +25,7 @@ def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
     dtype = np.dtype(info["dtype"])
     separate = not info.get("add_eos", True)
     lineage, offset = Lineage(), 0
-    with open(out_dir / DATA_FILE, "wb") as f:
+    with (out_dir / DATA_FILE).open("wb") as f:
         for seqs in shard_sequences(manifest, with_prefix):
             flat, starts = seqs.flat, seqs.offsets
             if separate:
