@@ -6,6 +6,9 @@ It offers the subset of the ``Path`` API the runner, readers, writers and comman
 local paths runs unchanged on object storage. ``os.fspath()`` gives the URI (``s3://bucket/key``),
 which pyarrow and polars open themselves (through the same AWS environment; see ``s3.py``).
 
+Bytes are stored and read as they are: pyarrow's ``open_*_stream`` would otherwise (de)compress
+by file extension (``compression="detect"``), silently changing a ``.zst`` input.
+
 Object stores have no directories: ``mkdir`` only checks that the bucket exists, a "directory"
 exists when some object lies under its prefix, and ``unlink`` of a missing object is a no-op
 with ``missing_ok``. Every failure is a one-line :class:`StorageError` naming the URI.
@@ -211,7 +214,7 @@ class RemotePath:
                 raw = self.fs.open_input_file(self.path)
             elif mode in ("wb", "w"):
                 self.parent.mkdir(parents=True, exist_ok=True)
-                raw = self.fs.open_output_stream(self.path)
+                raw = self.fs.open_output_stream(self.path, compression=None)
             else:
                 raise ValueError(f"mode {mode!r} is not supported on {self.uri}; use rb, wb, r or w")
         if "b" in mode:
@@ -219,7 +222,7 @@ class RemotePath:
         return io.TextIOWrapper(raw, encoding=encoding)
 
     def read_bytes(self) -> bytes:
-        with _errors(self.uri), self.fs.open_input_stream(self.path) as f:
+        with _errors(self.uri), self.fs.open_input_stream(self.path, compression=None) as f:
             return f.read()
 
     def read_text(self, encoding: str = "utf-8") -> str:
@@ -227,7 +230,7 @@ class RemotePath:
 
     def write_bytes(self, data: bytes) -> int:
         self.parent.mkdir(parents=True, exist_ok=True)
-        with _errors(self.uri), self.fs.open_output_stream(self.path) as f:
+        with _errors(self.uri), self.fs.open_output_stream(self.path, compression=None) as f:
             f.write(data)
         return len(data)
 
