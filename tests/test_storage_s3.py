@@ -143,8 +143,6 @@ use = "length"
 min_words = 50
 [[steps]]
 use = "exact_dedup"
-[[steps]]
-use = "minhash_dedup"
 [output]
 dir = "{out}"
 max_shard_rows = 15
@@ -286,3 +284,33 @@ def test_remote_path_semantics_on_the_server(bucket):
 
     rmtree(root / "a")
     assert [p.name for p in root.iterdir()] == ["z.parquet"]
+
+
+def test_remote_lock_object_rules(bucket):
+    import socket
+
+    import orjson
+
+    from curate.errors import OutputError
+    from curate.storage.lock import remote_lock
+
+    lock = location(f"s3://{bucket}/out/.curate.lock")
+    with remote_lock(lock):
+        held = orjson.loads(lock.read_bytes())
+        assert held["pid"] == os.getpid() and held["host"] == socket.gethostname() and "token" in held
+    assert not lock.exists()  # released
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock.write_bytes(orjson.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "started_unix_s": 0}))
+    with remote_lock(lock):  # a killed build's lock on this host: taken over
+        assert orjson.loads(lock.read_bytes())["pid"] == os.getpid()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for holder in ({"host": socket.gethostname(), "pid": live.pid}, {"host": "elsewhere", "pid": 1}):
+            lock.write_bytes(orjson.dumps({**holder, "started_unix_s": 0}))
+            with pytest.raises(OutputError, match=f"is being built by pid {holder['pid']}.*delete {lock}"):
+                with remote_lock(lock):
+                    pass
+            assert orjson.loads(lock.read_bytes())["pid"] == holder["pid"]  # left alone
+    finally:
+        live.kill()
+        live.wait()
