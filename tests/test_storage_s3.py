@@ -223,12 +223,16 @@ def test_stats_and_scan_read_an_s3_build(tmp_path, bucket, capsys):
     assert curate.scan(uri).collect().equals(curate.scan(local.root).collect())
 
 
-def test_export_reads_and_writes_s3(tmp_path, bucket):
+def test_tokenized_build_and_export_on_s3(tmp_path, bucket):
+    """train_tokenizer publishes tokenizer.json to S3, tokenize reads it back; exports read s3://."""
     from tests.test_export import make_build
 
     local = make_build(tmp_path / "tok")
     uri = f"s3://{bucket}/tok"
-    upload_tree(local.root, uri)
+    remote = make_build(uri)
+    assert tree_digests(remote.root) == tree_digests(local.root)
+    assert (remote.root / "tokenizer.json").read_bytes() == (local.root / "tokenizer.json").read_bytes()
+    assert remote.tokenizer == local.tokenizer
     for fmt, out in (("megatron", str(tmp_path / "meg-s3")), ("hf", f"{uri}/export-hf")):
         res = run_cli("export", uri, "--format", fmt, "--out", out)
         assert res.returncode == 0, res.stderr
@@ -237,9 +241,11 @@ def test_export_reads_and_writes_s3(tmp_path, bucket):
         got = location(out)
         names = sorted(p.relative_to(ref).as_posix() for p in ref.rglob("*") if p.is_file())
         for name in names:
-            if name == "export.json":  # names its source build
+            if name == "export.json":  # names its source build (and its fingerprint, which covers output.dir)
                 a, b = json.loads((got / name).read_bytes()), json.loads((ref / name).read_bytes())
-                assert a.pop("source_build") == uri and {**a, "source_build": None} == {**b, "source_build": None}
+                assert a.pop("source_build") == uri and b.pop("source_build") == str(local.root)
+                assert a.pop("recipe_fingerprint") == remote.fingerprint
+                assert b.pop("recipe_fingerprint") == local.fingerprint and a == b
             else:
                 assert (got / name).read_bytes() == (ref / name).read_bytes(), name
     assert no_local_s3_junk()

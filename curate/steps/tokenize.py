@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,6 +31,7 @@ from curate.errors import CurateError
 from curate.schema import ID, TEXT
 from curate.steps.prefix import PREFIX_TEXT
 from curate.steps.step import output_dir, with_columns
+from curate.storage import copy_file
 from curate.tokens.control import ControlSpec, doc_keys, kept, line_keys, line_starts
 from curate.tokens.encode import encode_unique, ids_array, list_array
 from curate.tokens.tokenizer import (
@@ -133,7 +133,7 @@ class Tokenize:
         src = self.tokenizer_path()
         dest = output_dir() / TOKENIZER_FILE
         if src.resolve() != dest.resolve():
-            shutil.copyfile(src, dest)
+            copy_file(src, dest)
         tok = load_tokenizer(dest)
         vocab_size = tok.get_vocab_size(with_added_tokens=True)
         return {"tokenizer": {

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
 from curate.steps.step import ResolveContext, output_dir, with_columns
+from curate.storage import write_atomic
 from curate.text.hashing import hash_strings
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
@@ -103,9 +104,7 @@ class TrainTokenizer:
         tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
                         min_frequency=self.min_frequency, num_texts=len(texts))
         path = (ctx.out_dir or output_dir()) / TOKENIZER_FILE
-        tmp = path.with_name(path.name + ".tmp")
-        tok.save(str(tmp))
-        tmp.replace(path)
+        write_atomic(path, tok.to_str(pretty=True).encode("utf-8"))  # the bytes of tok.save(path)
         for size, out in zip(sizes, ctx.decision_paths):
             pq.write_table(pa.table({"reason": pa.nulls(size, pa.string())}), out)
         return {"sample_docs": len(texts), "sample_chars": sum(map(len, texts)),

@@ -41,7 +41,8 @@ def _errors(uri: str) -> Iterator[None]:
 class _Stat:
     def __init__(self, info: pafs.FileInfo):
         self.st_size = info.size or 0
-        self.st_mtime = info.mtime.timestamp() if info.mtime else 0.0
+        self.st_mtime_ns = info.mtime_ns or 0
+        self.st_mtime = self.st_mtime_ns / 1e9
 
 
 def glob_regex(pattern: str) -> re.Pattern:
