@@ -38,6 +38,9 @@ def _errors(uri: str) -> Iterator[None]:
         raise storage_error(uri, exc) from None
 
 
+_BUCKETS_SEEN: set[tuple[int, str]] = set()
+
+
 class _Stat:
     def __init__(self, info: pafs.FileInfo):
         self.st_size = info.size or 0
@@ -240,12 +243,15 @@ class RemotePath:
 
     # ------------------------------------------------------------ changes
     def mkdir(self, parents: bool = False, exist_ok: bool = False, mode: int = 0o777) -> None:
-        """No directories on an object store: only check that the bucket exists."""
-        bucket = self._child(self.bucket)
+        """No directories on an object store: only check that the bucket exists (once per process)."""
+        key = (id(self.fs), self.bucket)
+        if key in _BUCKETS_SEEN:
+            return
         with _errors(self.uri):
-            info = self.fs.get_file_info(bucket.path)
+            info = self.fs.get_file_info(self.bucket)
         if info.type == pafs.FileType.NotFound:
             raise storage_error(self.uri, OSError("NoSuchBucket: the specified bucket does not exist"))
+        _BUCKETS_SEEN.add(key)
 
     def unlink(self, missing_ok: bool = False) -> None:
         with _errors(self.uri):
