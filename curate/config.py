@@ -109,7 +109,7 @@ def coerce(hint: Any, value: Any, where: str) -> Any:
             raise _bad(where, value, hint)
         return float(value)
     if hint is Path:
-        if isinstance(value, Path):
+        if isinstance(value, Path) or type(value).__name__ == "RemotePath":  # curate.storage.RemotePath
             return value
         if not isinstance(value, str) or not value:
             raise _bad(where, value, hint)

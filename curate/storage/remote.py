@@ -104,6 +104,13 @@ class RemotePath:
     def __fspath__(self) -> str:
         return self.uri
 
+    def __reduce__(self):
+        """Pickled as its URI: a worker process (forked, or a Ray worker on another node) reopens it
+        with its own filesystem from its own AWS environment."""
+        from curate.storage.location import location
+
+        return location, (self.uri,)
+
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, RemotePath) and other.uri == self.uri
 
@@ -179,6 +186,9 @@ class RemotePath:
 
     def is_dir(self) -> bool:
         return self._info().type == pafs.FileType.Directory
+
+    def is_symlink(self) -> bool:
+        return False
 
     def stat(self) -> _Stat:
         info = self._info()
