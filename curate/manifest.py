@@ -78,7 +78,8 @@ class Manifest:
         return {name: info["num_docs"] for name, info in self.sources.items()}
 
     def save(self) -> None:
-        write_atomic(self.root / MANIFEST_NAME, orjson.dumps(self.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        data = orjson.dumps(self.data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        write_atomic(self.root / MANIFEST_NAME, data)
 
     @classmethod
     def load(cls, root: str | Path) -> "Manifest":

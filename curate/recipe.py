@@ -68,7 +68,8 @@ class FieldMap:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SourceSpec:
     name: str = param(doc="source name: the `source` column and the unit of mixing")
-    paths: tuple[str, ...] = param(doc="glob patterns, relative to the recipe file, or URIs (s3://bucket/prefix/*.jsonl.zst)")
+    paths: tuple[str, ...] = param(
+        doc="glob patterns, relative to the recipe file, or URIs (s3://bucket/prefix/*.jsonl.zst)")
     format: Literal["jsonl", "parquet", "warc"] | None = param(
         None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz])"
     )

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+#: Distinctive credentials, so a test can assert they appear in no output file and no message.
+ACCESS_KEY, SECRET_KEY = "AKIACURATETEST0KEY42", "curate-test-secret-3c9f1e"
+ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": "us-east-1",
        "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE":
        "/nonexistent"}
 
@@ -60,6 +62,14 @@ def upload_tree(local: Path, uri: str) -> None:
     for path in sorted(local.rglob("*")):
         if path.is_file():
             copy_file(path, root / path.relative_to(local).as_posix())
+
+
+def all_bytes(root) -> bytes:
+    """Every file under ``root`` (local Path or RemotePath), concatenated in name order."""
+    from curate.storage import RemotePath
+
+    files = sorted(root.glob("**/*")) if isinstance(root, RemotePath) else sorted(root.rglob("*"))
+    return b"".join(p.read_bytes() for p in files if p.is_file())
 
 
 def tree_digests(root, subdirs=("shards", "rejected", "quarantine")) -> dict[str, str]:

@@ -26,7 +26,8 @@ from curate.errors import StorageError
 from curate.recipe import load_recipe, parse_recipe
 from curate.storage import RemotePath, location
 from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
-from tests.s3_server import bucket, s3_endpoint, tree_digests, upload_tree  # noqa: F401  (fixtures)
+from tests.s3_server import (ACCESS_KEY, SECRET_KEY, all_bytes, bucket, s3_endpoint,  # noqa: F401
+                             tree_digests, upload_tree)
 from tests.test_readers import bad_jsonl_bytes
 
 TIMINGS = ("seconds", "input_mb_per_s")
@@ -75,6 +76,8 @@ def test_s3_build_equals_local_build_byte_for_byte(tmp_path, bucket, name, worke
     assert got_manifest == want_manifest
     assert not (remote.root / "work").exists()  # intermediate work is removed, as on disk
     assert no_local_s3_junk()
+    blob = all_bytes(remote.root)
+    assert ACCESS_KEY.encode() not in blob and SECRET_KEY.encode() not in blob  # no credentials stored
 
 
 def test_inputs_read_from_s3_globs(tmp_path, bucket):
@@ -164,6 +167,7 @@ max_shard_rows = 15
     proc.wait()
     res = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+    assert SECRET_KEY not in res.stdout + res.stderr and ACCESS_KEY not in res.stdout + res.stderr
     root = location(out)
     assert tree_digests(root) == tree_digests(ref.root)
     assert comparable_stats(root)["sources"] == comparable_stats(ref.root)["sources"]
@@ -209,7 +213,7 @@ dir = "{out}"
     assert "cannot reach the S3 endpoint" in line and dead in line
     with pytest.raises(StorageError, match="cannot reach"):
         location(f"s3://{bucket}/x").exists()
-    assert "testing" not in line  # the credentials never appear in messages
+    assert SECRET_KEY not in line and ACCESS_KEY not in line  # credentials never appear in messages
 
 
 def test_stats_and_scan_read_an_s3_build(tmp_path, bucket, capsys):

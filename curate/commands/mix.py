@@ -26,7 +26,8 @@ def add_arguments(p) -> None:
     p.add_argument("recipe_arg", nargs="?", type=Path, metavar="RECIPE", help="recipe TOML (with `plan`)")
     p.add_argument("--phase", help="phase name (required to materialise; with plan: only this phase)")
     p.add_argument("--recipe", type=Path, help="recipe with the [[phases]] (default: the build's recipe)")
-    p.add_argument("--out", type=location, help="output dir of the mix, a path or an s3:// URI (default: DIR/mix/<phase>)")
+    p.add_argument("--out", type=location,
+                   help="output dir of the mix, a path or an s3:// URI (default: DIR/mix/<phase>)")
     p.add_argument("--seed", type=int, help="sampler seed (default: the recipe seed)")
     p.add_argument("--holdout-frac", type=float, default=0.0, help="leave this fraction of documents out "
                    "(the trainer's validation set; same hash as mixers.holdout_refs)")

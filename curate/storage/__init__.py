@@ -12,5 +12,5 @@ from curate.storage.location import AnyPath, glob_files, is_remote, is_uri, loca
 from curate.storage.remote import RemotePath
 from curate.storage.s3 import polars_storage_options
 
-__all__ = ["AnyPath", "RemotePath", "copy_file", "glob_files", "is_remote", "is_uri", "location", "polars_storage_options",
-           "publish", "rmtree", "scratch_dir", "staging_path", "write_atomic"]
+__all__ = ["AnyPath", "RemotePath", "copy_file", "glob_files", "is_remote", "is_uri", "location",
+           "polars_storage_options", "publish", "rmtree", "scratch_dir", "staging_path", "write_atomic"]
