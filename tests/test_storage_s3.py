@@ -22,6 +22,7 @@ import pytest
 
 import curate
 from curate.build import build
+from curate.cli import main
 from curate.errors import StorageError
 from curate.recipe import load_recipe, parse_recipe
 from curate.storage import RemotePath, location
@@ -220,10 +221,12 @@ def test_stats_and_scan_read_an_s3_build(tmp_path, bucket, capsys):
     local = shipped("quickstart", str(tmp_path / "local"), tmp_path)
     uri = f"s3://{bucket}/q"
     upload_tree(local.root, uri)
-    res = run_cli("stats", uri)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout == run_cli("stats", str(local.root)).stdout
-    assert json.loads(run_cli("stats", uri, "--json").stdout) == json.loads((local.root / "stats.json").read_text())
+    assert main(["stats", uri]) == 0
+    got = capsys.readouterr().out
+    assert main(["stats", str(local.root)]) == 0
+    assert got == capsys.readouterr().out and "kept" in got
+    assert main(["stats", uri, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads((local.root / "stats.json").read_text())
     assert curate.scan(uri).collect().equals(curate.scan(local.root).collect())
 
 
@@ -238,10 +241,9 @@ def test_tokenized_build_and_export_on_s3(tmp_path, bucket):
     assert (remote.root / "tokenizer.json").read_bytes() == (local.root / "tokenizer.json").read_bytes()
     assert remote.tokenizer == local.tokenizer
     for fmt, out in (("megatron", str(tmp_path / "meg-s3")), ("hf", f"{uri}/export-hf")):
-        res = run_cli("export", uri, "--format", fmt, "--out", out)
-        assert res.returncode == 0, res.stderr
+        assert main(["export", uri, "--format", fmt, "--out", out]) == 0
         ref = tmp_path / f"ref-{fmt}"
-        assert run_cli("export", str(local.root), "--format", fmt, "--out", str(ref)).returncode == 0
+        assert main(["export", str(local.root), "--format", fmt, "--out", str(ref)]) == 0
         got = location(out)
         names = sorted(p.relative_to(ref).as_posix() for p in ref.rglob("*") if p.is_file())
         for name in names:
@@ -266,14 +268,12 @@ def test_mix_materialises_from_and_to_s3(tmp_path, bucket):
     uri = f"s3://{bucket}/b"
     write_build(location(uri), groups, with_prefix=True)
     for target in (str(tmp_path / "out"), uri):
-        res = run_cli("mix", target, "--phase", "anneal", "--recipe", str(recipe))
-        assert res.returncode == 0, res.stderr
+        assert main(["mix", target, "--phase", "anneal", "--recipe", str(recipe)]) == 0
     ref, got = tmp_path / "out" / "mix" / "anneal", location(uri) / "mix" / "anneal"
     assert tree_digests(got, ("shards",)) == tree_digests(ref, ("shards",)) != {}
     a, b = json.loads((got / "manifest.json").read_bytes()), json.loads((ref / "manifest.json").read_bytes())
     assert a["mix"].pop("from") == uri and a["shards"] == b["shards"]
-    res = run_cli("mix", uri, "--phase", "anneal", "--recipe", str(recipe))  # the same mix: a no-op
-    assert res.returncode == 0, res.stderr
+    assert main(["mix", uri, "--phase", "anneal", "--recipe", str(recipe)]) == 0  # the same mix: a no-op
 
 
 def test_remote_path_semantics_on_the_server(bucket):
@@ -324,3 +324,26 @@ def test_remote_lock_object_rules(bucket):
     finally:
         live.kill()
         live.wait()
+
+
+GLOB_FILES = ["a.jsonl", "b.txt", ".hidden.jsonl", "a/x.jsonl", "a/b/y.jsonl", "a/b/c/z.zst", "a/.h/q.jsonl",
+              "b/x.jsonl", "c1.txt", "c2.txt", "[x].txt", "a/b/x.jsonl"]
+GLOB_PATTERNS = ["*.jsonl", "**/*.jsonl", "a/**/*.jsonl", "a/**", "**", "?.txt", "c[12].txt", "c[!1].txt",
+                 "[[]x].txt", "a/*/y.jsonl", ".*", "a/.h/*", "*/x.jsonl", "a/**/x.jsonl", "**/b/*", "a/x.jsonl"]
+
+
+def test_s3_globs_match_exactly_what_local_globs_match(tmp_path, bucket):
+    """Differential: the same tree on disk and on S3, every pattern selects the same files
+    (Python's glob rules: * within a segment, ** across, dotfiles only when asked)."""
+    from curate.storage import glob_files
+
+    local = tmp_path / "tree"
+    for name in GLOB_FILES:
+        (local / name).parent.mkdir(parents=True, exist_ok=True)
+        (local / name).write_text(name)
+    upload_tree(local, f"s3://{bucket}/tree")
+    for pattern in GLOB_PATTERNS:
+        want = [p.relative_to(local).as_posix() for p in glob_files(pattern, local)]
+        got = [p.relative_to(location(f"s3://{bucket}/tree")) for p in glob_files(f"s3://{bucket}/tree/{pattern}",
+                                                                                   tmp_path)]
+        assert got == want and want, pattern

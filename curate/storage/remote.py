@@ -48,32 +48,50 @@ class _Stat:
         self.st_mtime = self.st_mtime_ns / 1e9
 
 
-def glob_regex(pattern: str) -> re.Pattern:
-    """Shell glob semantics on ``/``-separated keys: ``*`` and ``?`` stay inside one segment,
-    ``**`` spans segments (``a/**/b`` also matches ``a/b``), ``[...]`` is a character class."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
+def _segment_regex(seg: str) -> str:
+    """One path segment of a glob as a regex (fnmatch's rules for ``[...]``)."""
+    out, i, n = [], 0, len(seg)
+    while i < n:
+        c = seg[i]
+        i += 1
+        if c == "*":
             out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
+        elif c == "?":
             out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
-            j = pattern.index("]", i + 1)
-            body = pattern[i + 1:j]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+        elif c == "[":
+            j = i + (i < n and seg[i] == "!")
+            j += j < n and seg[j] == "]"
+            while j < n and seg[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(r"\[")
+                continue
+            body = seg[i:j].replace("\\", "\\\\")
             i = j + 1
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            elif body.startswith(("^", "[")):
+                body = "\\" + body
+            out.append(f"[{body}]")
         else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+            out.append(re.escape(c))
+    hidden_ok = seg.startswith(".") or not has_magic(seg)
+    return ("" if hidden_ok else r"(?!\.)") + "".join(out)
+
+
+def glob_regex(pattern: str) -> re.Pattern:
+    """Python's ``glob(recursive=True)`` semantics on ``/``-separated keys: ``*``, ``?`` and
+    ``[...]`` stay inside one segment, a ``**`` segment spans zero or more segments, and wildcards
+    do not match names that start with ``.`` unless the pattern segment does."""
+    parts = []
+    segments = pattern.split("/")
+    for k, seg in enumerate(segments):
+        last = k == len(segments) - 1
+        if seg == "**":
+            parts.append(r"(?:(?!\.)[^/]+/)*" + (r"(?!\.)[^/]+" if last else ""))
+        else:
+            parts.append(_segment_regex(seg) + ("" if last else "/"))
+    return re.compile("".join(parts) + r"\Z")
 
 
 def has_magic(text: str) -> bool:
