@@ -10,8 +10,8 @@ them with the key's location. :func:`describe` lists fields for ``curate steps``
 from __future__ import annotations
 
 import contextvars
-import os
 import dataclasses
+import os
 import types
 import typing
 from pathlib import Path
@@ -109,12 +109,12 @@ def coerce(hint: Any, value: Any, where: str) -> Any:
             raise _bad(where, value, hint)
         return float(value)
     if hint is Path:
-        if isinstance(value, Path) or type(value).__name__ == "RemotePath":  # curate.storage.RemotePath
+        from curate.storage import RemotePath, is_uri, location
+
+        if isinstance(value, (Path, RemotePath)):
             return value
         if not isinstance(value, str) or not value:
             raise _bad(where, value, hint)
-        from curate.storage import is_uri, location
-
         if is_uri(value):  # s3://bucket/key: an object-storage location (see curate/storage)
             return location(value)
         return (BASE_DIR.get() / Path(value).expanduser()).resolve()
