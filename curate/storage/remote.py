@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import posixpath
 import re
 from typing import Any, Iterator
