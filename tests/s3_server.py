@@ -5,6 +5,7 @@ polars and `python -m curate` subprocesses all reach it the way they would reach
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -22,10 +23,20 @@ ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AW
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """Start the server, point AWS_ENDPOINT_URL at it for the session; yields the endpoint URL."""
-    moto_server = pytest.importorskip("moto.server")
+    """The server for the test session; yields its endpoint URL."""
+    pytest.importorskip("moto.server")
+    with local_s3_server() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def local_s3_server():
+    """Start a moto S3 server on 127.0.0.1 and point the AWS_* environment at it (restored on
+    exit); yields the endpoint URL. Also usable outside pytest (benchmarks)."""
+    from moto.server import ThreadedMotoServer
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
