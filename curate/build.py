@@ -115,7 +115,8 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
         for chunk in chunks:
             if chunk.quarantined and task.strict:
                 q = chunk.quarantined[0]
-                raise InputError(f"{q['input_file']}: line {q['line']}: {q['error']} (--strict)")
+                where = "whole file" if q["line"] is None else f"line {q['line']} (0-based)"
+                raise InputError(f"{q['input_file']}: {where}: {q['error']} (--strict)")
             counts["read"] += chunk.batch.num_rows + len(chunk.quarantined)
             counts["quarantined"] += len(chunk.quarantined)
             counts["bad_timestamps"] += chunk.bad_timestamps

@@ -11,10 +11,24 @@ Every batch that flows between steps has at least these columns, in this order:
 | ``timestamp`` | timestamp[us, UTC], nullable | crawl/creation time; unparseable values become null  |
 | ``meta``      | string, nullable        | pass-through fields of the record, as one JSON object     |
 | ``input_file``| string                  | lineage: input path relative to the recipe file           |
-| ``input_row`` | int64                   | lineage: 0-based record index within that file            |
+| ``input_row`` | int64                   | lineage: 0-based index of the record in that file (below) |
 
 Steps append their own columns after these (``lang``, ``lang_score``, ``dup_cluster``, ``tokens``, ...).
 Columns whose name starts with ``_`` are internal to a run and never reach the shards.
+
+Lineage, one convention for all formats: ``input_row`` of a document, ``input_row`` of a rejected
+row and ``line`` of a quarantined record are the same 0-based index of the record's unit in its
+file, so gaps are records that are not documents:
+
+| format  | unit (``input_row`` / ``line``)                       | quarantine ``byte_offset``                 |
+|---------|--------------------------------------------------------|--------------------------------------------|
+| JSONL   | physical line (blank lines count; a BOM is skipped)    | line start in the decompressed stream      |
+| Parquet | row of the file                                        | null for a row; a corrupt row group: the group's first page in the file |
+| WARC    | record (warcinfo, request, response, ... all count)    | the record's file offset (its gzip member's in .warc.gz) |
+
+A quarantine record stands for one record, except: a corrupt Parquet row group (one record for its
+unread rows, ``line`` = the first of them, the error names the range) and a file-level failure
+(unreadable footer, wrong text column type, empty file: ``line`` null, ``byte_offset`` 0).
 """
 
 import pyarrow as pa

@@ -8,7 +8,9 @@ RFC 850 (``Sunday, 29-Mar-20 09:04:10 GMT``), C ``asctime`` (``Sun Mar 29 09:04:
 ``March 29, 2020`` / ``Mar 29, 2020``, WARC-style compact ``YYYYMMDDHHMMSS``, ``YYYY-MM`` (first of
 the month), a bare 4-digit year (1 January; also for numbers 1000-9999, which as epoch seconds
 would all fall in 1970), and Unix epochs (numbers or digit strings: seconds below 1e11,
-milliseconds below 1e14, else microseconds).
+milliseconds below 1e14, else microseconds; NaN, infinities and epochs outside years 1-9999 do
+not parse). Nested values (JSON objects or lists, Arrow struct/list/map columns) never parse: they
+become null and are counted as unparseable, like any other bad value.
 """
 
 from __future__ import annotations
@@ -39,13 +41,21 @@ _FORMATS = (
 )
 
 
+_MAX_MICROS = 253_402_300_799 * 10**6  # 9999-12-31T23:59:59 UTC in microseconds
+_MIN_MICROS = -62_135_596_800 * 10**6  # 0001-01-01T00:00:00 UTC
+
+
 def _epoch(values: pa.Array) -> pa.Array:
-    """Numbers to UTC timestamps, unit chosen by magnitude."""
+    """Numbers to UTC timestamps, unit chosen by magnitude; non-finite or out-of-range -> null."""
     v = pc.cast(values, pa.float64())
+    v = pc.if_else(pc.is_finite(v), v, pa.scalar(None, pa.float64()))
     scale = pc.if_else(
         pc.less(pc.abs(v), 1e11), 1e6, pc.if_else(pc.less(pc.abs(v), 1e14), 1e3, 1.0)
     )
-    micros = pc.cast(pc.round(pc.multiply(v, scale)), pa.int64(), safe=False)
+    scaled = pc.round(pc.multiply(v, scale))
+    in_range = pc.and_(pc.greater_equal(scaled, float(_MIN_MICROS)), pc.less_equal(scaled, float(_MAX_MICROS)))
+    scaled = pc.if_else(in_range, scaled, pa.scalar(None, pa.float64()))
+    micros = pc.cast(scaled, pa.int64(), safe=False)
     epoch = pc.cast(micros, TIMESTAMP_TYPE)
     is_year = pc.and_(pc.greater_equal(v, 1000), pc.and_(pc.less(v, 10000), pc.equal(pc.floor(v), v)))
     if not pc.any(is_year).as_py():
@@ -66,11 +76,15 @@ def parse_timestamps(values: pa.Array) -> tuple[pa.Array, int]:
         return pa.nulls(len(values), TIMESTAMP_TYPE), 0
     if pa.types.is_timestamp(t):
         out = values if t.tz else pc.assume_timezone(values, "UTC")
-        return pc.cast(out, TIMESTAMP_TYPE), 0
+        return pc.cast(out, TIMESTAMP_TYPE, safe=False), 0  # ns -> us truncates
     if pa.types.is_integer(t) or pa.types.is_floating(t):
-        return _epoch(values), 0
+        out = _epoch(values)
+        return out, _unparsed(values, out)
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        values = pc.cast(values, pa.string())
+        try:
+            values = pc.cast(values, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nested, or binary that is not UTF-8
+            return pa.nulls(len(values), TIMESTAMP_TYPE), len(values) - values.null_count
     text = pc.utf8_trim_whitespace(values)
     text = pc.replace_substring_regex(text, r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1")
     text = pc.replace_substring_regex(text, r"Z$", "+0000")
@@ -89,5 +103,9 @@ def parse_timestamps(values: pa.Array) -> tuple[pa.Array, int]:
     if pc.any(digits).as_py():
         nums = pc.if_else(digits, text, pa.scalar(None, pa.string()))
         out = pc.coalesce(out, _epoch(pc.cast(nums, pa.float64())))
-    bad = pc.sum(pc.and_(pc.is_valid(values), pc.is_null(out))).as_py() or 0
-    return out, int(bad)
+    return out, _unparsed(values, out)
+
+
+def _unparsed(values: pa.Array, out: pa.Array) -> int:
+    """How many non-null inputs came out null."""
+    return int(pc.sum(pc.and_(pc.is_valid(values), pc.is_null(out))).as_py() or 0)

@@ -1,9 +1,11 @@
 """Parquet writers: rolling shards and one-file part writers, both committed whole (a tmp file and a
 rename on disk; on object storage the upload itself, see ``curate/storage/commit.py``).
 
-``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and closes a shard after
-``max_shard_rows`` rows or ``max_shard_bytes`` of Arrow data, naming shards
-``{prefix}-{i:04d}.parquet``. Files appear under their final name only when complete.
+``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and rolls to a new shard so that
+each holds at most ``max_shard_rows`` rows and at most ``max_shard_bytes`` of Arrow data (in-memory
+``nbytes``, not the compressed file size; a single row larger than that is a shard by itself). A
+batch is split wherever a limit falls inside it. Shards are named ``{prefix}-{i:04d}.parquet`` and
+appear under their final name only when complete.
 """
 
 from __future__ import annotations
@@ -26,6 +28,23 @@ class ShardInfo:
     num_docs: int
     num_bytes: int
     num_tokens: int | None
+
+
+def rows_that_fit(batch: pa.RecordBatch, offset: int, max_rows: int, max_bytes: int) -> int:
+    """The largest ``k <= max_rows`` with ``batch.slice(offset, k).nbytes <= max_bytes`` (bisection;
+    a slice's ``nbytes`` grows with its length)."""
+    if max_rows <= 0 or max_bytes <= 0:
+        return 0
+    if batch.slice(offset, max_rows).nbytes <= max_bytes:
+        return max_rows
+    lo, hi = 0, max_rows  # fits(lo), not fits(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if batch.slice(offset, mid).nbytes <= max_bytes:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _codec(compression: str) -> str | None:
@@ -58,8 +77,13 @@ class ShardWriter:
     def write(self, batch: pa.RecordBatch) -> None:
         offset = 0
         while offset < batch.num_rows:
-            room = self.max_shard_rows - self._rows - self._pending_rows
-            piece = batch.slice(offset, min(room, batch.num_rows - offset))
+            shard_rows = self._rows + self._pending_rows
+            wanted = min(self.max_shard_rows - shard_rows, batch.num_rows - offset)
+            take = rows_that_fit(batch, offset, wanted, self.max_shard_bytes - self._bytes)
+            if take == 0 and shard_rows:
+                self._close_shard()
+                continue
+            piece = batch.slice(offset, max(take, 1))
             offset += piece.num_rows
             self._pending.append(piece)
             self._pending_rows += piece.num_rows
@@ -70,7 +94,8 @@ class ShardWriter:
                 self._tokens += int(pa.compute.sum(piece.column("num_tokens")).as_py() or 0)
             if self._pending_rows >= self.row_group_rows or self._pending_bytes >= MAX_ROW_GROUP_BYTES:
                 self._flush_row_group()
-            if self._rows + self._pending_rows >= self.max_shard_rows or self._bytes >= self.max_shard_bytes:
+            full = self._rows + self._pending_rows >= self.max_shard_rows or self._bytes >= self.max_shard_bytes
+            if full or piece.num_rows < wanted:  # the next row would pass a limit
                 self._close_shard()
 
     def _flush_row_group(self) -> None:

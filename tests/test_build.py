@@ -95,7 +95,7 @@ def test_build_accounts_for_every_document(tmp_path):
     dups = rejected.filter((pl.col("reason") == "exact_duplicate") & (pl.col("source") == "web")).sort("id")
     assert dups["id"].to_list() == ["copy-1", "copy-2", "copy-3"]
     quarantine = pl.read_parquet(manifest.root / "quarantine" / "*.parquet")
-    assert quarantine["line"].to_list() == [2, 3, 4, 5, 6]
+    assert quarantine["line"].to_list() == [1, 2, 3, 4, 5]  # 0-based physical lines
     assert set(kept["lang"].to_list()) == {"en"}
 
 
@@ -182,7 +182,7 @@ def test_output_dir_rules(tmp_path):
 
 def test_strict_fails_on_first_bad_record(tmp_path):
     make_inputs(tmp_path)
-    with pytest.raises(InputError, match="bad.jsonl: line 2: invalid JSON"):
+    with pytest.raises(InputError, match=r"bad.jsonl: line 1 \(0-based\): invalid JSON"):
         curate.build(make_recipe(tmp_path), strict=True)
 
 

@@ -58,11 +58,11 @@ def bad_jsonl_bytes() -> bytes:
     good = [json.dumps(d) for d in read_sample(3)]
     lines = [
         good[0],
-        '{"id": "broken", "text": "no closing brace"',   # line 2: invalid JSON
-        b'{"id": "u", "text": "bad \xff byte"}',          # line 3: invalid UTF-8
-        '{"id": "m"}',                                     # line 4: missing text
-        '{"id": "n", "text": 42}',                         # line 5: text not a string
-        '["a", "list"]',                                   # line 6: not an object
+        '{"id": "broken", "text": "no closing brace"',   # line 1: invalid JSON
+        b'{"id": "u", "text": "bad \xff byte"}',          # line 2: invalid UTF-8
+        '{"id": "m"}',                                     # line 3: missing text
+        '{"id": "n", "text": 42}',                         # line 4: text not a string
+        '["a", "list"]',                                   # line 5: not an object
         good[1],
         "",                                                # blank: not a record
         good[2],
@@ -76,7 +76,8 @@ def test_bad_records_are_quarantined_with_line_and_offset(tmp_path):
     path.write_bytes(data)
     docs, bad, _ = read_all(path)
     assert docs.num_rows == 3
-    assert [q["line"] for q in bad] == [2, 3, 4, 5, 6]
+    assert docs.column("input_row").to_pylist() == [0, 6, 8]  # the blank line 7 is a line, not a record
+    assert [q["line"] for q in bad] == [1, 2, 3, 4, 5]  # 0-based physical line index
     errors = [q["error"] for q in bad]
     assert errors[0].startswith("invalid JSON") and errors[1].startswith("invalid UTF-8")
     assert "missing" in errors[2] and "int, not a string" in errors[3] and "not an object" in errors[4]
@@ -127,6 +128,28 @@ def test_timestamps_parse_into_utc_and_bad_ones_are_counted(tmp_path):
     got = [t.isoformat() if t else None for t in table.column("timestamp").to_pylist()]
     assert got == ["2019-07-17T12:15:59+00:00", None, "2020-03-29T09:04:10+00:00", None]
     assert sum(c.bad_timestamps for c in chunks) == 1
+
+
+@pytest.mark.parametrize("batch_rows", [1, 10])  # a batch of only objects, and a mixed batch
+def test_object_or_list_timestamps_are_null_and_counted_not_fatal(tmp_path, batch_rows):
+    rows = [{"text": "a", "timestamp": {"$date": "2020-01-01"}}, {"text": "b", "timestamp": [2020, 1, 1]},
+            {"text": "c", "timestamp": "2021-05-06"}, {"text": "d", "timestamp": {}}]
+    path = tmp_path / "obj.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table, bad, chunks = read_all(path, batch_rows=batch_rows)
+    assert not bad and table.num_rows == 4
+    got = [t.isoformat() if t else None for t in table.column("timestamp").to_pylist()]
+    assert got == [None, None, "2021-05-06T00:00:00+00:00", None]
+    assert sum(c.bad_timestamps for c in chunks) == 3
+
+
+@pytest.mark.parametrize("values", [pa.array([{"y": 1}, None]), pa.array([[1, 2], [3]]),
+                                    pa.array([float("nan"), 1e30]), pa.array([b"\xff", b"\xfe"])])
+def test_parse_timestamps_never_raises_on_odd_types(values):
+    from curate.timestamps import parse_timestamps
+
+    out, bad = parse_timestamps(values)
+    assert out.to_pylist() == [None, None] and bad == len(values) - values.null_count
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "warc").is_dir(), reason="shared WARC files absent")

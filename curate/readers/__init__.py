@@ -2,8 +2,14 @@
 
 ``read_file(source, path, rel_path, batch_rows)`` yields :class:`ReadChunk` objects: a batch in the
 document schema (see ``curate/schema.py``) plus the quarantined records met on the way (bad JSON,
-invalid UTF-8, missing or non-string text, empty file, truncated compressed stream), each with the
-file, line and byte offset. Nothing is dropped here without a quarantine record.
+invalid UTF-8, missing or non-string text, empty file, truncated compressed stream, corrupt Parquet
+row group, lost WARC record), each with the file, ``line`` and byte offset. Nothing is dropped here
+without a quarantine record.
+
+Lineage, one convention for every format: a document's ``input_row`` and a quarantined record's
+``line`` are the same 0-based index of the record's unit in its file: the physical line of a JSONL
+file (blank lines count), the row of a Parquet file, the record of a WARC file (warcinfo and
+requests count). ``line`` is null only for a record that stands for the whole file.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ def detect_format(path: Path) -> str:
         return "jsonl"
     if name.endswith((".parquet", ".pq")):
         return "parquet"
-    if name.endswith((".warc", ".arc")):
+    if name.endswith(".warc"):
         return "warc"
     raise RecipeError(
         f"cannot tell the format of {path}; set format = \"jsonl\" | \"parquet\" | \"warc\" in its source"

@@ -99,8 +99,14 @@ class DocBuilder:
 
 
 def _timestamps(values: list[Any]) -> tuple[pa.Array, int]:
+    """Parsed timestamps and the number that did not parse; JSON objects and lists never parse
+    (null, counted), mixed scalar types are parsed from their string form."""
+    nested = sum(isinstance(v, (dict, list)) for v in values)
+    if nested:
+        values = [None if isinstance(v, (dict, list)) else v for v in values]
     try:
         arr = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         arr = pa.array([None if v is None else str(v) for v in values], pa.string())
-    return parse_timestamps(arr)
+    times, bad = parse_timestamps(arr)
+    return times, bad + nested

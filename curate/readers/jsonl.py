@@ -1,9 +1,12 @@
 """JSON Lines reader (plain, .gz, .zst), streaming line by line with orjson.
 
-Each non-blank line is one record. Lines that are not valid JSON or not valid UTF-8, records that are
-not objects, and records whose text field is missing or not a string are quarantined with their line
-number (1-based) and byte offset in the decompressed stream. A compressed stream that ends early is
-quarantined once, with the offset where it broke; the records before it are kept.
+Each non-blank line is one record; a UTF-8 byte-order mark before the first line is skipped.
+Lineage: ``input_row`` (and a quarantined record's ``line``) is the 0-based physical line index
+(blank lines count as lines, so ``sed -n "$((input_row + 1))p"`` prints the record), ``byte_offset``
+the record's offset in the decompressed stream. Lines that are not valid JSON or not valid UTF-8,
+records that are not objects, and records whose text field is missing or not a string are
+quarantined. A compressed stream that ends early is quarantined once (``line`` = the line it broke
+in, ``byte_offset`` = where that line starts); the records before it are kept.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from curate.recipe import SourceSpec
 _STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 MAX_CHUNK_TEXT_BYTES = 64 * 2**20
 READ_BYTES = 1 << 16
+_BOM = b"\xef\xbb\xbf"
 
 
 class TruncatedStream(EOFError):
@@ -64,22 +68,27 @@ def iter_blocks(path: Path) -> Iterator[bytes]:
 
 
 def _lines(blocks: Iterator[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """(1-based line number, byte offset, line) for every line; a stream that breaks (truncated
+    """(0-based line index, byte offset, line) for every line; a stream that breaks (truncated
     .gz/.zst) yields every complete line before the break and then raises. A partial line at the
-    break is not yielded."""
+    break is not yielded. Linear in the stream size: a line spanning many blocks is joined once."""
     offset = 0
     number = 0
-    rest = b""
+    pending: list[bytes] = []  # blocks of a line not yet ended
     for block in blocks:
-        block = rest + block
         lines = block.split(b"\n")
         rest = lines.pop()
+        if lines and pending:
+            pending.append(lines[0])
+            lines[0] = b"".join(pending)
+            pending = []
         for line in lines:
-            number += 1
             yield number, offset, line + b"\n"
+            number += 1
             offset += len(line) + 1
-    if rest:
-        yield number + 1, offset, rest
+        if rest:
+            pending.append(rest)
+    if pending:
+        yield number, offset, b"".join(pending)
 
 
 def _parse(line: bytes, text_field: str) -> tuple[dict | None, str | None]:
@@ -103,7 +112,7 @@ def read_jsonl(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -
     mapped = {fields.text, fields.id, fields.url, fields.timestamp} - {None}
     builder = DocBuilder(source.name, rel_path, fields.meta)
     bad: list[dict] = []
-    num_bytes = consumed = row = 0
+    num_bytes = consumed = records = next_line = 0
     lines = _lines(iter_blocks(path))
     while True:
         try:
@@ -112,13 +121,16 @@ def read_jsonl(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -
             break
         except _STREAM_ERRORS as exc:
             error = f"truncated or corrupt compressed stream: {type(exc).__name__}: {exc}"
-            bad.append(quarantine_record(source.name, rel_path, None, consumed, error))
+            bad.append(quarantine_record(source.name, rel_path, next_line, consumed, error))
             break
         num_bytes += len(line)
         consumed += len(line)
+        next_line = number + 1
+        if number == 0 and line.startswith(_BOM):
+            line, offset = line[len(_BOM):], offset + len(_BOM)
         if not line.strip():
             continue
-        row += 1
+        records += 1
         record, error = _parse(line, fields.text)
         if error:
             bad.append(quarantine_record(source.name, rel_path, number, offset, error, line))
@@ -128,14 +140,14 @@ def read_jsonl(source: SourceSpec, path: Path, rel_path: str, batch_rows: int) -
         else:
             meta = {k: record[k] for k in fields.meta if k in record}
         get = record.get
-        builder.add(row - 1, record[fields.text], get(fields.id) if fields.id else None,
+        builder.add(number, record[fields.text], get(fields.id) if fields.id else None,
                     get(fields.url) if fields.url else None,
                     get(fields.timestamp) if fields.timestamp else None, meta)
         if len(builder) >= batch_rows or builder.text_bytes >= MAX_CHUNK_TEXT_BYTES:
             batch, bad_ts = builder.flush()
             yield ReadChunk(batch, bad, num_bytes, bad_ts)
             bad, num_bytes = [], 0
-    if row == 0 and not bad:
+    if records == 0 and not bad:
         bad.append(quarantine_record(source.name, rel_path, None, 0, "empty file: no records"))
     batch, bad_ts = builder.flush()
     yield ReadChunk(batch, bad, num_bytes, bad_ts)
