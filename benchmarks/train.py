@@ -8,7 +8,7 @@ Runs, on the same model config and the same number of steps:
 Prints tokens/s of both, their ratio, and the data-wait share (target < 5%).
 
     python benchmarks/train.py --build out/meco          # a finished build with a tokenize step
-    python benchmarks/train.py                            # fallback: tests' tiny web build + stand-in sampler
+    python benchmarks/train.py                            # fallback: the tests' token build of tests/data
 """
 
 from __future__ import annotations
@@ -26,23 +26,17 @@ sys.path.insert(0, str(REPO))
 
 from curate.manifest import Manifest  # noqa: E402
 from train.config import PhaseTrainConfig, TrainConfig  # noqa: E402
+from train.loop import train  # noqa: E402
 from train.model import build_model, document_mask  # noqa: E402
-from train.trainer import Trainer  # noqa: E402
+from train.skill_graph import mixers_phase  # noqa: E402
 
 
-def sampler_api(build: Path | None, tmp: Path):
-    """(manifest, make_sampler, holdout_refs, phase)."""
+def load_build(build: Path | None, tmp: Path) -> Manifest:
     if build is not None:
-        import mixers
-        from train.skill_graph import mixers_phase
+        return Manifest.load(build)
+    from tests.train_support import token_build
 
-        return Manifest.load(build), mixers.make_sampler, mixers.holdout_refs, mixers_phase
-    from tests.train_support import PhaseSpec, holdout_refs, make_sampler, web_build
-
-    def phase(name, num_tokens, group_by, weights, conditioning=False):
-        return PhaseSpec(name, num_tokens, group_by=group_by)
-
-    return Manifest.load(web_build(tmp / "build")), make_sampler, holdout_refs, phase
+    return token_build(tmp / "build").manifest
 
 
 def bare_tokens_per_s(cfg: TrainConfig, vocab_size: int, steps: int, doc_mask: bool) -> float:
@@ -76,14 +70,13 @@ def main() -> None:
                       checkpoint_every=10**9, phases={"bench": PhaseTrainConfig(schedule="constant")})
     bare_before = bare_tokens_per_s(cfg, 4096, args.steps, doc_mask=False)
     with tempfile.TemporaryDirectory() as tmp:
-        manifest, make_sampler, holdout_refs, phase = sampler_api(args.build, Path(tmp))
+        manifest = load_build(args.build, Path(tmp))
         vocab = manifest.tokenizer["vocab_size"]
-        trainer = Trainer(manifest, (phase("bench", args.steps * cfg.tokens_per_step, "source", {}),),
-                          cfg, 0, Path(tmp) / "run", make_sampler, holdout_refs)
-        summary = trainer.run()
+        phases = (mixers_phase("bench", args.steps * cfg.tokens_per_step, "source", {}),)
+        summary = train(manifest, phases, cfg, 0, Path(tmp) / "run")
+        params = sum(p.numel() for p in build_model(cfg, vocab, 0).parameters())
     bare = (bare_before + bare_tokens_per_s(cfg, vocab, args.steps, doc_mask=False)) / 2
     masked = bare_tokens_per_s(cfg, vocab, args.steps, doc_mask=True)
-    params = sum(p.numel() for p in trainer.model.parameters())
     print(f"model: {params / 1e6:.2f}M params (vocab {vocab}), {args.steps} steps of "
           f"{cfg.tokens_per_step} tokens, torch threads {torch.get_num_threads()}")
     print(f"ours (full trainer): {summary['tokens_per_s']:8.0f} tokens/s, data wait "

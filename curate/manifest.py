@@ -87,8 +87,39 @@ class Manifest:
         path = root / MANIFEST_NAME
         if not path.is_file():
             raise CurateError(f"{root}: no {MANIFEST_NAME}; is this the output dir of a finished `curate build`?")
-        data = orjson.loads(path.read_bytes())
-        if data.get("format_version") != FORMAT_VERSION:
-            raise CurateError(f"{path}: format_version {data.get('format_version')} is not supported "
-                              f"(this curate reads {FORMAT_VERSION})")
+        try:
+            data = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise CurateError(f"{path}: not valid JSON ({exc}); rebuild with `curate build --overwrite`") from None
+        if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+            version = data.get("format_version") if isinstance(data, dict) else None
+            raise CurateError(f"{path}: format_version {version} is not supported (this curate reads {FORMAT_VERSION})")
+        problem = _shape_problem(data)
+        if problem:
+            raise CurateError(f"{path}: {problem}; rebuild with `curate build --overwrite`")
         return cls(root=root, data=data)
+
+
+SHARD_TYPES = {"path": str, "source": str, "num_docs": int, "num_bytes": int, "num_tokens": (int, type(None))}
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """The first field that readers of the manifest rely on and that has the wrong shape, or None."""
+    recipe = data.get("recipe")
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("fingerprint"), str):
+        return "recipe.fingerprint is missing or not a string"
+    if not isinstance(data.get("sources"), dict):
+        return "sources is missing or not an object"
+    if not (data.get("tokenizer") is None or isinstance(data["tokenizer"], dict)):
+        return "tokenizer is neither null nor an object"
+    shards = data.get("shards")
+    if not isinstance(shards, list):
+        return "shards is missing or not a list"
+    for i, entry in enumerate(shards):
+        keys = set(entry) if isinstance(entry, dict) else set()
+        if not keys or keys - set(SHARD_TYPES) or set(SHARD_TYPES) - {"num_tokens"} - keys:
+            return f"shards[{i}] does not have exactly the keys {sorted(SHARD_TYPES)}"
+        for key, kind in SHARD_TYPES.items():
+            if isinstance(entry.get(key), bool) or not isinstance(entry.get(key), kind):
+                return f"shards[{i}].{key} = {entry.get(key)!r} has the wrong type"
+    return None

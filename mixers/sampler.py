@@ -212,9 +212,12 @@ class MixtureSampler:
         self._last_weights = dict(state["last_weights"])
 
 
-def make_sampler(manifest: Manifest, phase: PhaseSpec, seed: int, holdout_frac: float = 0.0) -> MixtureSampler:
-    """The sampler of ``phase`` over the build of ``manifest``, excluding the holdout documents."""
-    index = build_index(manifest, phase.group_by, seed, holdout_frac)
+def make_sampler(manifest: Manifest, phase: PhaseSpec, seed: int, holdout_frac: float = 0.0,
+                 holdout_seed: int | None = None) -> MixtureSampler:
+    """The sampler of ``phase`` over the build of ``manifest``, excluding the holdout documents.
+    ``seed`` orders the documents; the holdout is chosen with ``holdout_seed`` (default ``seed``),
+    so streams in other orders (soup branches) can leave out the same validation documents."""
+    index = build_index(manifest, phase.group_by, seed if holdout_seed is None else holdout_seed, holdout_frac)
     return MixtureSampler(index, plan_phase(phase, index.tokens()), seed)
 
 

@@ -52,3 +52,11 @@ def _env() -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+@pytest.fixture(scope="session")
+def token_build(tmp_path_factory):
+    """A tokens build of tests/data by the real `curate build`, once per session (tests/train_support.py)."""
+    from tests.train_support import token_build as build
+
+    return build(tmp_path_factory.mktemp("token_build"))

@@ -18,6 +18,7 @@ from curate.cli import main
 from curate.export.sequences import join_prefix
 from curate.manifest import Manifest
 from curate.recipe import parse_recipe
+from tests.mds_streaming import INSTALL, read_and_rewrite, streaming_installed
 from tests.tokens_helpers import REPO, WEB_SAMPLE
 
 RECIPE = {
@@ -102,13 +103,11 @@ def test_megatron(built, tmp_path, with_prefix):
     expected = shard_docs(built, with_prefix)
     assert read_megatron_idx(out / "data") == [seq for _, seq in expected]
     assert [r["id"] for r in lineage] == [i for i, _ in expected]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from megatron.core.datasets.indexed_dataset import IndexedDataset
-    except Exception:
-        return  # megatron-core not installed: the layout reader above is the check
-    ds = IndexedDataset(str(out / "data"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        indexed = pytest.importorskip("megatron.core.datasets.indexed_dataset",
+                                      reason="megatron-core is in the dev extra: pip install -e '.[dev]'")
+    ds = indexed.IndexedDataset(str(out / "data"))
     assert len(ds) == len(expected)
     for i, (_, seq) in enumerate(expected):
         assert ds[i].tolist() == seq
@@ -164,19 +163,12 @@ def test_mds(built, tmp_path, with_prefix):
     got = read_mds(out)
     assert [(s["id"], s["tokens"]) for s in got] == expected
     assert [s["num_prefix_tokens"] for s in got] == [r["num_prefix_tokens"] for r in lineage]
-    try:
-        from streaming import MDSWriter, StreamingDataset
-    except Exception:
-        return  # streaming not importable here (it needs torchvision); the reader above is the check
-    ds = StreamingDataset(local=str(out), shuffle=False, batch_size=1)
-    assert [(ds[i]["id"], ds[i]["tokens"].tolist()) for i in range(len(ds))] == expected
-    theirs = tmp_path / "theirs"
-    columns = {"id": "str", "tokens": "ndarray:uint16", "num_prefix_tokens": "int32"}
-    with MDSWriter(out=str(theirs), columns=columns) as writer:
-        for s in got:
-            writer.write({**s, "tokens": np.array(s["tokens"], np.uint16)})
+    if not streaming_installed():
+        pytest.skip(f"mosaicml-streaming not installed: {INSTALL}")
+    theirs = read_and_rewrite(out, tmp_path / "theirs")  # the real StreamingDataset and MDSWriter
+    assert theirs == got
     for name in info["files"]:
-        assert (theirs / name).read_bytes() == (out / name).read_bytes()
+        assert (tmp_path / "theirs" / name).read_bytes() == (out / name).read_bytes()
 
 
 @pytest.mark.parametrize("with_prefix", [False, True])
@@ -194,7 +186,7 @@ def test_export_refuses_non_empty_dir(built, tmp_path):
     assert main(["export", str(built.root), "--format", "hf", "--out", str(tmp_path / "x")]) == 2
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(st.lists(st.tuples(st.lists(st.integers(3, 99), max_size=6), st.lists(st.integers(3, 99), max_size=3),
                           st.lists(st.tuples(st.integers(0, 6), st.integers(1, 2)), max_size=3)), max_size=5))
 def test_join_prefix_matches_per_document_reference(docs):

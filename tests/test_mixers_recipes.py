@@ -8,28 +8,18 @@ import pytest
 
 from curate.errors import RecipeError
 from curate.recipe import load_recipe
-from curate.steps.registry import STEPS
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "recipes").glob("*.toml")), ids=lambda p: p.name)
 def test_every_recipe_parses(path):
-    try:
-        load_recipe(path)
-    except RecipeError as exc:
-        # a step of another part of the project, not merged into this branch yet
-        if "unknown step" in str(exc):
-            missing = str(exc).split("unknown step ")[1].split(";")[0]
-            pytest.skip(f"{path.name}: step {missing} is not in this branch's registry ({len(STEPS)} steps)")
-        raise
+    recipe = load_recipe(path)
+    assert recipe.sources and recipe.path == path
 
 
 def test_phases_example_is_meco_then_anneal():
-    try:
-        recipe = load_recipe(REPO / "recipes" / "phases.toml")
-    except RecipeError as exc:
-        pytest.skip(str(exc))
+    recipe = load_recipe(REPO / "recipes" / "phases.toml")
     pretrain, anneal = recipe.section("phases")
     assert (pretrain.name, pretrain.conditioning, pretrain.mixture.strategy) == ("pretrain", True, "temperature")
     assert (anneal.name, anneal.conditioning, anneal.group_by) == ("anneal", False, "skill")

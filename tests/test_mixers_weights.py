@@ -28,6 +28,7 @@ def _is_distribution(w) -> None:
     assert math.isclose(values.sum(), 1.0, rel_tol=1e-9)
 
 
+@settings(deadline=None, derandomize=True)
 @given(st.dictionaries(st.text("abc", min_size=1, max_size=3), st.floats(0, 1e9), min_size=1))
 def test_static_weights_are_a_distribution(weights):
     if sum(weights.values()) <= 0:
@@ -44,6 +45,7 @@ def test_static_weights_unknown_group_is_named():
         static_weights({"wikii": 1.0}, ["web", "wiki"])
 
 
+@settings(deadline=None, derandomize=True)
 @given(names.flatmap(lambda n: st.fixed_dictionaries({k: sizes for k in n})), st.floats(0.01, 1e4))
 def test_temperature_weights_are_a_distribution(available, temperature):
     if not any(available.values()):
@@ -65,9 +67,15 @@ def test_temperature_one_is_proportional_and_large_is_uniform():
     assert temperature_weights(available, 2.0) == pytest.approx(expected)
 
 
+@settings(deadline=None, derandomize=True)
 @given(names.flatmap(lambda n: st.fixed_dictionaries({k: st.floats(0, 100) for k in n})), st.integers(0, 10**13))
 def test_apportion_is_exact_and_within_one_of_quota(weights, total):
-    if sum(weights.values()) <= 0:
+    if sum(weights.values()) <= 0:  # all zero: nothing to apportion, unless nothing is asked
+        if total == 0:
+            assert apportion(weights, total) == {g: 0 for g in weights}
+        else:
+            with pytest.raises(ValueError, match="all zero"):
+                apportion(weights, total)
         return
     parts = apportion(weights, total)
     assert sum(parts.values()) == total
@@ -84,7 +92,7 @@ def test_apportion_largest_remainder_example():
     assert apportion({"a": 14, "b": 27, "c": 59}, 10) == {"a": 1, "b": 3, "c": 6}
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(names.flatmap(lambda n: st.fixed_dictionaries({k: st.integers(0, 10_000) for k in n})),
        st.integers(1, 50_000), st.floats(0.1, 5), st.floats(0.05, 1))
 def test_water_fill_respects_caps_exactly(available, total, max_epochs, max_frac):
@@ -160,6 +168,7 @@ def test_skill_it_update_matches_hand_computed_example():
     assert pp[0] == pytest.approx(3 * math.exp(0.75) / (3 * math.exp(0.75) + math.exp(0.5)))
 
 
+@settings(deadline=None, derandomize=True)
 @given(st.integers(1, 6).flatmap(lambda k: st.tuples(
     st.lists(st.lists(st.floats(0, 50), min_size=k, max_size=k), min_size=k, max_size=k),
     st.lists(st.lists(st.floats(0, 20), min_size=k, max_size=k), max_size=5))),
@@ -179,6 +188,7 @@ def test_skill_levels_put_prerequisites_first():
     assert skill_levels(a, skills) == [["arithmetic", "poetry"], ["algebra"], ["calculus"]]
 
 
+@settings(deadline=None, derandomize=True)
 @given(st.lists(st.floats(0.0, 10.0), min_size=3, max_size=3), st.integers(3, 10**9))
 def test_ordered_stages_are_distributions_and_sum_to_total(base_w, total):
     base = dict(zip(["x", "y", "z"], base_w))
@@ -189,7 +199,7 @@ def test_ordered_stages_are_distributions_and_sum_to_total(base_w, total):
     assert stages[0][1]["y"] == stages[0][1]["z"] == 0.0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(st.sampled_from(["static", "temperature", "budget", "skill_it", "skill_ordered"]),
        st.lists(st.integers(0, 10**7), min_size=3, max_size=3), st.integers(1, 10**8),
        st.lists(st.floats(0, 1), min_size=3, max_size=3))

@@ -4,9 +4,10 @@ Documents: every 3rd page of ../shared/data/web_sample (multilingual Common Craw
 pages of ../shared/data/bench_corpus (man pages, Debian docs, Wikipedia, ...), each at most 12 KB so
 the test stays fast (datatrove runs at ~0.3 MB/s). Skipped when the data, datatrove or spaCy is absent.
 
-Asserted: for each filter, >= 98 % of documents get the same keep/drop decision, drops mostly for
-the same reason, and C4 rewrites the text of the documents both keep identically. Measured: 100 %
-(same decisions, same reasons, identical C4 text) on these documents, on all 918 web_sample pages,
+Asserted: for each filter, every document gets the same keep/drop decision and, when dropped, the
+same reason, and C4 rewrites the text of every document both keep identically; the only documents
+allowed to differ are listed by id in ``KNOWN_EXCEPTIONS`` (none today). Measured the same 100 %
+(same decisions, same reasons, identical C4 text) on all 918 web_sample pages,
 on 400 later bench_corpus documents (every 7th from #6000), and for the four-filter chain on the
 first 919 bench_corpus documents (benchmarks/filters.py).
 
@@ -37,7 +38,8 @@ from curate.steps.gopher_repetition import GopherRepetition
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 MAX_DOC_BYTES = 12_000
-MIN_AGREEMENT = 0.98
+# {(datatrove filter, document id): why they differ}: the documents allowed to disagree. Empty: 100 %.
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 PAIRS = [
     (GopherQuality, "GopherQualityFilter"),
     (GopherRepetition, "GopherRepetitionFilter"),
@@ -46,29 +48,30 @@ PAIRS = [
 ]
 
 
-def read_texts(path: Path, *, every: int, limit: int) -> list[str]:
+def read_docs(path: Path, *, every: int, limit: int) -> list[tuple[str, str]]:
+    """(id, text) of every ``every``-th document of at most MAX_DOC_BYTES, up to ``limit``."""
     zstandard = pytest.importorskip("zstandard")
-    texts = []
+    docs = []
     with open(path, "rb") as f:
         lines = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8")
         for i, line in enumerate(lines):
-            text = json.loads(line)["text"]
-            if i % every == 0 and len(text.encode()) <= MAX_DOC_BYTES:
-                texts.append(text)
-                if len(texts) >= limit:
+            record = json.loads(line)
+            if i % every == 0 and len(record["text"].encode()) <= MAX_DOC_BYTES:
+                docs.append((record["id"], record["text"]))
+                if len(docs) >= limit:
                     break
-    return texts
+    return docs
 
 
 @pytest.fixture(scope="module")
-def texts() -> list[str]:
+def docs() -> list[tuple[str, str]]:
     for name in ("web_sample.jsonl.zst", "bench_corpus.jsonl.zst"):
         if not (DATA / name).is_file():
             pytest.skip(f"{DATA / name} not present")
     pytest.importorskip("datatrove")
     pytest.importorskip("spacy")
-    return (read_texts(DATA / "web_sample.jsonl.zst", every=3, limit=200)
-            + read_texts(DATA / "bench_corpus.jsonl.zst", every=1, limit=100))
+    return (read_docs(DATA / "web_sample.jsonl.zst", every=3, limit=200)
+            + read_docs(DATA / "bench_corpus.jsonl.zst", every=1, limit=100))
 
 
 def datatrove_verdicts(filter_name: str, texts: list[str]) -> tuple[list[str | None], list[str]]:
@@ -86,18 +89,21 @@ def datatrove_verdicts(filter_name: str, texts: list[str]) -> tuple[list[str | N
 
 
 @pytest.mark.parametrize("ours_cls,theirs_name", PAIRS, ids=[p[1] for p in PAIRS])
-def test_same_decisions_as_datatrove(texts, ours_cls, theirs_name):
+def test_same_decisions_as_datatrove(docs, ours_cls, theirs_name):
+    ids, texts = [d[0] for d in docs], [d[1] for d in docs]
+    assert len(set(ids)) == len(ids) == 300
     theirs, their_texts = datatrove_verdicts(theirs_name, texts)
     step = ours_cls()
     batch = pa.RecordBatch.from_pydict({"text": pa.array(texts, pa.large_string())})
     if hasattr(step, "annotate"):
         batch = step.annotate(batch)
     ours = step.reject(batch).to_pylist()
-    same = sum((a is None) == (b is None) for a, b in zip(ours, theirs))
-    assert same / len(texts) >= MIN_AGREEMENT, [(i, a, b) for i, (a, b) in enumerate(zip(ours, theirs)) if a != b]
-    both_dropped = [(a, b) for a, b in zip(ours, theirs) if a is not None and b is not None]
-    assert sum(a == b for a, b in both_dropped) >= MIN_AGREEMENT * len(both_dropped)  # same reason
-    if ours_cls is C4:
-        out = batch.column("text").to_pylist()
-        kept = [i for i in range(len(texts)) if ours[i] is None and theirs[i] is None]
-        assert sum(out[i] == their_texts[i] for i in kept) >= MIN_AGREEMENT * len(kept)
+    out = batch.column("text").to_pylist()
+    differ = {ids[i]: (ours[i], theirs[i]) for i in range(len(texts)) if ours[i] != theirs[i]}  # verdict or reason
+    if ours_cls is C4:  # the rewritten text of every document both keep
+        differ |= {ids[i]: "C4 text differs" for i in range(len(texts))
+                   if ours[i] is None and theirs[i] is None and out[i] != their_texts[i]}
+    known = {doc_id for name, doc_id in KNOWN_EXCEPTIONS if name == theirs_name}
+    assert {k: v for k, v in differ.items() if k not in known} == {}
+    assert known <= set(differ), "a listed exception now agrees: remove it from KNOWN_EXCEPTIONS"
+    assert 0 < sum(v is None for v in ours) < len(texts)  # the documents exercise both outcomes

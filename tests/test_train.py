@@ -1,33 +1,26 @@
-"""train/: loss mask, packing without cross-document attention, schedules, resume-equals-continue,
-soup, a 30-step run on real text, save/load/generate. Models are tiny so the file runs in seconds."""
+"""train/ parts: loss mask, packing without cross-document attention, schedules and the plan, soup
+maths, config parsing, LEGO data, bf16. Training runs are in test_train_loop.py. Models are tiny."""
 
 from __future__ import annotations
 
 import math
-import shutil
 
 import numpy as np
 import pytest
 import torch
 
 from curate.config import from_table
-from curate.manifest import Manifest
-from tests.train_support import PhaseSpec, holdout_refs, make_sampler, web_build
+from tests.train_support import phase
 from train.config import PhaseTrainConfig, TrainConfig
 from train.data import TokenStore, insert_controls
-from train.model import build_model, document_mask, soup, to_batch, token_losses
+from train.model import build_model, document_mask, to_batch, token_losses
 from train.packing import IGNORE, Packer, pack_all
 from train.plan import lr_curves, plan
 from train.schedules import Schedule, make_schedule
-from train.trainer import Trainer
+from train.soup import soup
 
 TINY = {"hidden_size": 32, "num_layers": 2, "num_heads": 2, "seq_len": 64, "batch_rows": 4,
         "holdout_frac": 0.1, "eval_docs_per_group": 4, "log_every": 1, "num_threads": 1}
-
-
-@pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    return Manifest.load(web_build(tmp_path_factory.mktemp("build") / "out"))
 
 
 def config(**kw) -> TrainConfig:
@@ -36,14 +29,15 @@ def config(**kw) -> TrainConfig:
 
 # ---------------- loss mask and packing ----------------
 
-def test_conditioned_example_masks_exactly_the_prefix(build):
-    store = TokenStore(build)
+def test_conditioned_example_masks_exactly_the_prefix(token_build):
+    store = TokenStore(token_build.manifest)
     import pyarrow.parquet as pq
 
-    t = pq.read_table(build.shard_paths()[0], columns=["tokens", "prefix_tokens"])
+    t = pq.read_table(token_build.manifest.shard_paths()[0], columns=["tokens", "prefix_tokens"])
     for row in range(5):
         tokens = np.asarray(t.column("tokens")[row].as_py())
         prefix = np.asarray(t.column("prefix_tokens")[row].as_py())
+        assert len(prefix) > 3 and len(tokens) > len(prefix)
         ids, targets = store.example(0, row, conditioning=True)
         assert ids.tolist() == prefix.tolist() + tokens.tolist()
         assert targets.tolist() == [False] * len(prefix) + [True] * len(tokens)
@@ -118,8 +112,8 @@ def test_linear_decay_starts_from_previous_lr_and_continue_spans_phases():
     cfg = config(lr=1e-3, phases={"a": {"schedule": "cosine", "warmup_frac": 0.1},
                                   "b": {"schedule": "continue"}, "c": {"schedule": "linear_decay"}})
     tps = cfg.tokens_per_step
-    phases = (PhaseSpec("a", 90 * tps), PhaseSpec("b", 10 * tps), PhaseSpec("c", 20 * tps))
-    curves = lr_curves(plan(phases, cfg), cfg)
+    phases = (phase("a", 90 * tps), phase("b", 10 * tps), phase("c", 20 * tps))
+    curves = lr_curves(plan(phases, cfg))
     whole = make_schedule(cfg.phase("a"), 100, 1e-3, None)
     assert curves["a"] + curves["b"] == [whole.lr(s) for s in range(100)]
     assert curves["c"][0] == curves["b"][-1]
@@ -143,88 +137,6 @@ def test_soup_of_identical_models_is_the_model():
     mixed = soup([sd, other])
     name = "model.layers.0.mlp.up_proj.weight"
     torch.testing.assert_close(mixed[name], (sd[name] + other[name]) / 2)
-
-
-def _run(build, out, cfg, phases, stop_after=None, resume=False):
-    trainer = Trainer(build, phases, cfg, seed=0, out_dir=out, make_sampler=make_sampler,
-                      holdout_refs=holdout_refs)
-    return trainer, trainer.run(resume=resume, stop_after_steps=stop_after)
-
-
-def test_resume_equals_continue(build, tmp_path):
-    cfg = config(eval_every=2, checkpoint_every=100, lr=3e-3,
-                 phases={"a": {"schedule": "cosine", "warmup_frac": 0.2},
-                         "b": {"schedule": "linear_decay", "soup_seeds": [1, 2]}})
-    tps = cfg.tokens_per_step
-    phases = (PhaseSpec("a", 5 * tps, conditioning=True), PhaseSpec("b", 3 * tps))
-    full, summary = _run(build, tmp_path / "full", cfg, phases)
-    assert summary["global_step"] == 8
-    _, first = _run(build, tmp_path / "cut", cfg, phases, stop_after=3)
-    assert first["stopped"]
-    _, second = _run(build, tmp_path / "cut", cfg, phases, stop_after=4, resume=True)   # inside branch 1
-    assert second["stopped"]
-    resumed, _ = _run(build, tmp_path / "cut", cfg, phases, resume=True)
-    log_full = (tmp_path / "full" / "log.jsonl").read_bytes()
-    assert (tmp_path / "cut" / "log.jsonl").read_bytes() == log_full
-    a, b = full.model.state_dict(), resumed.model.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    assert b'"branch":"soup"' in log_full
-
-
-def test_thirty_steps_on_real_text_lower_validation_loss(build, tmp_path):
-    cfg = config(hidden_size=64, seq_len=128, lr=3e-3, eval_every=30, log_every=10,
-                 phases={"main": {"schedule": "cosine", "warmup_frac": 0.1}})
-    trainer, summary = _run(build, tmp_path / "run", cfg, (PhaseSpec("main", 30 * cfg.tokens_per_step),))
-    evals = [r for r in _records(tmp_path / "run") if r["kind"] == "eval"]
-    first, last = evals[0]["val"], evals[-1]["val"]
-    assert evals[0]["global_step"] == 0 and evals[-1]["global_step"] == 30
-    for grouping in ("source", "skill"):
-        for group, loss in first[grouping].items():
-            assert last[grouping][group] < loss - 0.3
-    assert (tmp_path / "run" / "eval.png").stat().st_size > 0
-    from transformers import AutoModelForCausalLM
-
-    loaded = AutoModelForCausalLM.from_pretrained(summary["model_dir"])
-    sd = trainer.model.state_dict()
-    assert all(torch.equal(v, sd[k]) for k, v in loaded.state_dict().items())
-    from train.generate import generate
-
-    text = generate(summary["model_dir"], prompt="The", prefix="URL: en.wikipedia.org\n\n",
-                    max_new_tokens=8, seed=0)
-    assert isinstance(text, str) and text == generate(summary["model_dir"], prompt="The",
-                                                      prefix="URL: en.wikipedia.org\n\n",
-                                                      max_new_tokens=8, seed=0)
-
-
-def _records(run_dir):
-    import orjson
-
-    return [orjson.loads(line) for line in (run_dir / "log.jsonl").read_bytes().splitlines()]
-
-
-def test_existing_run_needs_resume(build, tmp_path):
-    cfg = config(phases={})
-    phases = (PhaseSpec("a", cfg.tokens_per_step),)
-    _run(build, tmp_path / "r", cfg, phases)
-    from curate.errors import CurateError
-
-    with pytest.raises(CurateError, match="--resume"):
-        _run(build, tmp_path / "r", cfg, phases)
-    shutil.rmtree(tmp_path / "r")
-
-
-def test_skill_graph_estimator_measures_loss_decrease(build):
-    from train.skill_graph import estimate
-
-    def phase_factory(name, num_tokens, group_by, weights, conditioning):
-        return PhaseSpec(name, num_tokens, conditioning, group_by=group_by, weights=weights or None)
-
-    cfg = config(lr=3e-3)
-    graph = estimate(build, PhaseSpec("p", 1, group_by="source"), cfg, seed=0, steps=3,
-                     make_sampler=make_sampler, holdout_refs=holdout_refs, phase_factory=phase_factory)
-    assert graph.skills == ["articles", "cc"]
-    assert graph.matrix.shape == (2, 2) and (graph.matrix >= 0).all()
-    assert graph.matrix[0, 0] > 0 and graph.matrix[1, 1] > 0      # training on a skill helps it
 
 
 def test_train_section_parses_from_a_recipe(tmp_path):
@@ -295,25 +207,3 @@ def test_cli_train_without_build_is_a_one_line_error(tmp_path, capsys):
     assert main(["train", str(tmp_path / "r.toml")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("curate train: error:") and err.count("\n") == 1
-
-
-def test_resume_equals_continue_with_the_mixers_sampler(build, tmp_path):
-    """The same guarantee through the real mixers API (skipped until mixers/ is installed)."""
-    mixers = pytest.importorskip("mixers")
-    from train.skill_graph import mixers_phase
-
-    cfg = config(eval_every=2, lr=3e-3, phases={"a": {"schedule": "cosine"}, "b": {"schedule": "continue"}})
-    tps = cfg.tokens_per_step
-    phases = (mixers_phase("a", 4 * tps, "source", {}, True), mixers_phase("b", 2 * tps, "skill", {}))
-
-    def run(out, **kw):
-        t = Trainer(build, phases, cfg, seed=0, out_dir=out, make_sampler=mixers.make_sampler,
-                    holdout_refs=mixers.holdout_refs)
-        return t, t.run(**kw)
-
-    full, _ = run(tmp_path / "full")
-    run(tmp_path / "cut", stop_after_steps=3)
-    resumed, _ = run(tmp_path / "cut", resume=True)
-    assert (tmp_path / "cut" / "log.jsonl").read_bytes() == (tmp_path / "full" / "log.jsonl").read_bytes()
-    a, b = full.model.state_dict(), resumed.model.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -39,7 +39,7 @@ def _reference(text: str, terms: list[str]) -> float:
 VOCAB = ["ab", "cd", "Ef", "gh", "ij", "é", "1"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     texts=st.lists(st.lists(st.sampled_from(VOCAB + [",", "!", " "]), max_size=12), min_size=1, max_size=6),
     terms=st.lists(st.lists(st.sampled_from(VOCAB), min_size=1, max_size=3), min_size=1, max_size=4),

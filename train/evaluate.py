@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import torch
 
+import mixers
 from train.model import num_targets, to_batch, token_losses
 from train.packing import pack_all
 
 
 class Evaluator:
-    def __init__(self, manifest, store, cfg, seed: int, holdout_refs) -> None:
+    def __init__(self, manifest, store, cfg, seed: int) -> None:
         self.cfg = cfg
         self.batches: dict[str, dict[str, list]] = {}
         if cfg.holdout_frac <= 0:
@@ -25,7 +26,7 @@ class Evaluator:
         columns = {c["name"] for c in manifest.data.get("columns", [])}
         groupings = ["source"] + (["skill"] if "skill" in columns else [])
         for group_by in groupings:
-            refs = holdout_refs(manifest, group_by, seed, cfg.holdout_frac, cfg.eval_docs_per_group)
+            refs = mixers.holdout_refs(manifest, group_by, seed, cfg.holdout_frac, cfg.eval_docs_per_group)
             self.batches[group_by] = {}
             for group, group_refs in sorted(refs.items()):
                 examples = []

@@ -1,5 +1,5 @@
 """The model: a small Llama from ``transformers.LlamaConfig`` (built from config, never downloaded),
-the packed-batch loss, and weight averaging (model soup).
+and the packed-batch loss.
 
 Loss: mean next-token cross-entropy over the target tokens of a whole optimizer step (all
 micro-batches), so gradient accumulation gives the same update as one large batch.
@@ -65,17 +65,3 @@ def token_losses(model, batch: dict[str, torch.Tensor], bf16: bool = False) -> t
 
 def num_targets(batch: dict[str, torch.Tensor]) -> int:
     return int((batch["labels"][:, 1:] != IGNORE).sum())
-
-
-def soup(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Uniform average of weights (OLMo 2 souping), computed as ``w0 + mean(wi - w0)`` so that a
-    soup of identical models is exactly that model."""
-    base = state_dicts[0]
-    out = {}
-    for name, w0 in base.items():
-        if not torch.is_floating_point(w0):
-            out[name] = w0.clone()
-            continue
-        delta = torch.stack([sd[name].double() - w0.double() for sd in state_dicts]).mean(0)
-        out[name] = (w0.double() + delta).to(w0.dtype)
-    return out

@@ -1,9 +1,17 @@
-"""The run plan: recipe phases turned into training segments with their steps and LR schedules.
+"""The run plan: recipe phases turned into training segments, each with its steps and LR schedule,
+and the :class:`Position` of a run in that plan.
 
 A phase is one segment, or one segment per ``soup_seeds`` entry (branches from the same start,
 averaged at the end). ``schedule = "continue"`` phases join the previous phase's *span*: the span's
 schedule is defined over the steps of all its phases, so the LR simply carries on (MeCo cooldown).
-Steps per phase = ``num_tokens // tokens_per_step`` (at least 1).
+A span's schedule is built from its first phase's settings; ``linear_decay`` and ``rewarm`` start
+from the LR planned for the last step of the phase before the span. Steps per phase =
+``num_tokens // tokens_per_step`` (at least 1).
+
+The LR of every update is ``Position.lr(segments)`` = ``segments[p.segment].lr(p.step)``: the loop
+reads it there, and :func:`lr_curves` (``curate train --plot-lr``) walks the same positions, so the
+plotted curve is the one trained with. The plan is fixed before the first step: a phase whose data
+runs out early does not move the schedule of the phases after it.
 """
 
 from __future__ import annotations
@@ -12,24 +20,53 @@ import dataclasses
 from typing import Any
 
 from curate.errors import RecipeError
+from train.schedules import Schedule, make_schedule
 
 
 @dataclasses.dataclass(frozen=True)
 class Segment:
     index: int
     phase_index: int
-    phase: Any                  # mixers.phases.PhaseSpec
+    phase: Any                  # mixers.PhaseSpec
     settings: Any               # train.config.PhaseTrainConfig
     num_steps: int
     span_start: int             # index of the phase that owns the schedule of this phase's span
     span_offset: int            # steps of earlier phases of the same span
-    span_steps: int             # total steps of the span
+    schedule: Schedule          # the span's schedule, over the steps of all its phases
     branch_seed: int | None     # data-order seed of a soup branch; None = the run's seed
     last_branch: bool = True
 
     @property
     def soup(self) -> bool:
         return self.branch_seed is not None
+
+    def lr(self, step: int) -> float:
+        """The LR of this segment's ``step``-th update (0-based)."""
+        return self.schedule.lr(self.span_offset + step)
+
+
+@dataclasses.dataclass
+class Position:
+    """Where a run stands: the segment, the updates done in it, and the run's totals. Checkpointed
+    as is; the LR of the next update is :meth:`lr`."""
+
+    segment: int = 0
+    step: int = 0               # updates done in the current segment
+    global_step: int = 0
+    tokens: int = 0
+
+    def lr(self, segments: list[Segment]) -> float:
+        return segments[self.segment].lr(self.step)
+
+    def advance(self, tokens: int) -> None:
+        """One update of ``tokens`` packed tokens done."""
+        self.step += 1
+        self.global_step += 1
+        self.tokens += tokens
+
+    def next_segment(self) -> None:
+        self.segment += 1
+        self.step = 0
 
 
 def plan(phases, cfg) -> list[Segment]:
@@ -41,47 +78,49 @@ def plan(phases, cfg) -> list[Segment]:
         raise RecipeError(f"train.phases.{unknown[0]}: no [[phases]] entry has this name; "
                           f"phases: {', '.join(names)}")
     steps = [max(1, p.num_tokens // cfg.tokens_per_step) for p in phases]
-    span_of = []
-    for i, p in enumerate(phases):
-        settings = cfg.phase(p.name)
-        if settings.schedule == "continue":
-            if i == 0:
-                raise RecipeError(f"train.phases.{p.name}.schedule: 'continue' needs a previous phase")
-            if settings.init == "scratch" or settings.soup_seeds or cfg.phase(names[i - 1]).soup_seeds:
-                raise RecipeError(f"train.phases.{p.name}: schedule='continue' cannot start from scratch "
-                                  "or follow/branch a soup")
-            span_of.append(span_of[-1])
-        else:
-            span_of.append(i)
+    span_of = _spans(phases, cfg)
+    schedules: dict[int, Schedule] = {}
+    last_lr: float | None = None
     segments: list[Segment] = []
     for i, p in enumerate(phases):
         settings = cfg.phase(p.name)
-        members = [j for j in range(len(phases)) if span_of[j] == span_of[i]]
-        offset = sum(steps[j] for j in members if j < i)
-        span_steps = sum(steps[j] for j in members)
+        offset = sum(steps[j] for j in range(i) if span_of[j] == span_of[i])
+        if span_of[i] == i:
+            span_steps = sum(steps[j] for j in range(len(phases)) if span_of[j] == i)
+            schedules[i] = make_schedule(settings, span_steps, cfg.lr, last_lr)
+        schedule = schedules[span_of[i]]
+        last_lr = schedule.lr(offset + steps[i] - 1)
         seeds = settings.soup_seeds or (None,)
         for k, seed in enumerate(seeds):
             segments.append(Segment(index=len(segments), phase_index=i, phase=p, settings=settings,
                                     num_steps=steps[i], span_start=span_of[i], span_offset=offset,
-                                    span_steps=span_steps, branch_seed=seed,
-                                    last_branch=k == len(seeds) - 1))
+                                    schedule=schedule, branch_seed=seed, last_branch=k == len(seeds) - 1))
     return segments
 
 
-def lr_curves(segments: list[Segment], cfg) -> dict[str, list[float]]:
-    """The LR at every step of every phase, as the trainer will use it (soup phases: one branch),
-    for ``curate train --plot-lr``."""
-    from train.schedules import make_schedule
-
-    curves: dict[str, list[float]] = {}
-    last_lr = span_prev_lr = None
-    for seg in segments:
-        if seg.phase.name in curves:
+def _spans(phases, cfg) -> list[int]:
+    """For every phase, the index of the phase whose schedule it follows."""
+    span_of: list[int] = []
+    for i, p in enumerate(phases):
+        settings = cfg.phase(p.name)
+        if settings.schedule != "continue":
+            span_of.append(i)
             continue
-        if seg.phase_index == seg.span_start:
-            span_prev_lr = last_lr
-        owner = next(s for s in segments if s.phase_index == seg.span_start).settings
-        sched = make_schedule(owner, seg.span_steps, cfg.lr, span_prev_lr)
-        curves[seg.phase.name] = [sched.lr(seg.span_offset + s) for s in range(seg.num_steps)]
-        last_lr = curves[seg.phase.name][-1]
+        if i == 0:
+            raise RecipeError(f"train.phases.{p.name}.schedule: 'continue' needs a previous phase")
+        if settings.init == "scratch" or settings.soup_seeds or cfg.phase(phases[i - 1].name).soup_seeds:
+            raise RecipeError(f"train.phases.{p.name}: schedule='continue' cannot start from scratch "
+                              "or follow/branch a soup")
+        span_of.append(span_of[-1])
+    return span_of
+
+
+def lr_curves(segments: list[Segment]) -> dict[str, list[float]]:
+    """The LR of every update of every phase, read at the positions the loop trains at (soup
+    phases: one branch; every branch has the same curve)."""
+    curves: dict[str, list[float]] = {}
+    for seg in segments:
+        if seg.phase.name not in curves:
+            curves[seg.phase.name] = [Position(segment=seg.index, step=s).lr(segments)
+                                      for s in range(seg.num_steps)]
     return curves

@@ -52,29 +52,31 @@ def mixers_phase(name: str, num_tokens: int, group_by: str, weights: dict[str, f
                                   "conditioning": conditioning, "mixture": mixture}, "phases[0]")
 
 
-def estimate(manifest, phase, cfg, seed: int, steps: int, make_sampler=None, holdout_refs=None,
-             phase_factory=mixers_phase) -> SkillGraph:
+def estimate(manifest, phase, cfg, seed: int, steps: int) -> SkillGraph:
     """Estimate A over the groups (``phase.group_by``) of ``phase``'s build with proxy runs
     (conditioned like ``phase``; validation as configured in ``cfg``)."""
-    from train.trainer import Trainer
+    from train.loop import open_run, run_segments
+    from train.state import new_model
+    from train.step import StepTimes
 
-    group_by = getattr(phase, "group_by", "source")
-    cond = bool(getattr(phase, "conditioning", False))
+    group_by, cond = phase.group_by, phase.conditioning
     proxy_cfg = dataclasses.replace(
         cfg, eval_every=10**9, checkpoint_every=10**9, log_every=10**9,
         phases={"proxy": PhaseTrainConfig(schedule="constant", warmup_frac=0.0)})
     num_tokens = steps * cfg.tokens_per_step
     with tempfile.TemporaryDirectory() as tmp:
-        base = Trainer(manifest, (phase_factory("proxy", num_tokens, group_by, {}, cond),), proxy_cfg, seed,
-                       Path(tmp) / "base", make_sampler, holdout_refs)
-        base_losses = base.evaluator.evaluate(base.new_model())[group_by]
+        base = open_run(manifest, (mixers_phase("proxy", num_tokens, group_by, {}, cond),), proxy_cfg, seed,
+                        Path(tmp) / "base")
+        base_losses = base.evaluator.evaluate(new_model(proxy_cfg, manifest.tokenizer, seed))[group_by]
         skills = sorted(base_losses)
         rows = []
         for skill in skills:
-            proxy = phase_factory("proxy", num_tokens, group_by, {skill: 1.0}, cond)
-            trainer = Trainer(manifest, (proxy,), proxy_cfg, seed, Path(tmp) / skill, make_sampler, holdout_refs)
-            trainer.run()
-            after = trainer.evaluator.evaluate(trainer.model)[group_by]
+            proxy = mixers_phase("proxy", num_tokens, group_by, {skill: 1.0}, cond)
+            run = open_run(manifest, (proxy,), proxy_cfg, seed, Path(tmp) / skill)
+            run.ckpt_dir.mkdir(parents=True)
+            run.log.start()
+            state = run_segments(run, None, None, StepTimes())
+            after = run.evaluator.evaluate(state.model)[group_by]
             rows.append([max(0.0, base_losses[j] - after[j]) for j in skills])
     return SkillGraph(skills=skills, matrix=np.array(rows), base_losses=base_losses, steps=steps)
 

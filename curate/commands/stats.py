@@ -29,7 +29,72 @@ def _load(out_dir: Path) -> dict:
     path = out_dir / "stats.json"
     if not path.is_file():
         raise CurateError(f"{out_dir}: no stats.json; is this the output dir of a finished `curate build`?")
-    return orjson.loads(path.read_bytes())
+    redo = "rerun `curate build` on its recipe (with --overwrite) to rewrite it"
+    try:
+        stats = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise CurateError(f"{path}: cannot read it ({exc.strerror}); check its permissions") from None
+    except orjson.JSONDecodeError as exc:
+        raise CurateError(f"{path}: not valid JSON ({exc}), truncated or damaged; {redo}") from None
+    problem = shape_problem(stats)
+    if problem:
+        raise CurateError(f"{path}: {problem}, not what `curate build` writes; {redo}")
+    return stats
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _counts_problem(c, where: str, num_steps: int) -> str | None:
+    """What is wrong with one counts dict (``curate/stats.py``), or None."""
+    if not isinstance(c, dict):
+        return f"{where} is not an object"
+    for key in ("read", "quarantined", "kept"):
+        if not _is_int(c.get(key)):
+            return f"{where}.{key} is missing or not an integer"
+    steps = c.get("steps")
+    if not isinstance(steps, list) or len(steps) != num_steps:
+        return f"{where}.steps is not a list of {num_steps} steps"
+    for i, step in enumerate(steps):
+        here = f"{where}.steps[{i}]"
+        if not isinstance(step, dict) or not _is_int(step.get("in")) or not isinstance(step.get("name"), str):
+            return f"{here} needs a name and an integer 'in'"
+        dropped = step.get("dropped")
+        if not isinstance(dropped, dict) or not all(_is_int(n) for n in dropped.values()):
+            return f"{here}.dropped is not an object of integer counts"
+    return None
+
+
+DUPLICATE_COUNTS = ("num_duplicates", "num_duplicate_groups", "num_clusters", "num_duplicates_of_index")
+
+
+def shape_problem(stats) -> str | None:
+    """The first key of ``stats`` that ``funnel_lines`` cannot print, or None (the shape is right)."""
+    if not isinstance(stats, dict):
+        return "the top level is not an object"
+    total = stats.get("total")
+    num_steps = len(total["steps"]) if isinstance(total, dict) and isinstance(total.get("steps"), list) else 0
+    problem = _counts_problem(total, "total", num_steps)
+    if problem:
+        return problem
+    sources = stats.get("sources")
+    if not isinstance(sources, dict):
+        return "sources is missing or not an object"
+    for name, c in sources.items():
+        problem = _counts_problem(c, f"sources.{name}", num_steps)
+        if problem:
+            return problem
+    global_steps = stats.get("global_steps", {})
+    if not isinstance(global_steps, dict) or not all(isinstance(g, dict) for g in global_steps.values()):
+        return "global_steps is not an object of objects"
+    for name, g in global_steps.items():
+        if any(key in g and not _is_int(g[key]) for key in DUPLICATE_COUNTS):
+            return f"global_steps.{name} has a non-integer duplicate count"
+    for key in ("seconds", "input_mb_per_s"):
+        if isinstance(stats.get(key), bool) or not isinstance(stats.get(key), (int, float)):
+            return f"{key} is missing or not a number"
+    return None
 
 
 def funnel_lines(stats: dict) -> list[str]:

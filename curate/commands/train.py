@@ -77,9 +77,9 @@ def run(args) -> int:
 
 
 def train_one(manifest, phases, cfg, seed, run_dir, resume):
-    from train.trainer import Trainer
+    from train.loop import train
 
-    return Trainer(manifest, phases, cfg, seed, run_dir).run(resume=resume)
+    return train(manifest, phases, cfg, seed, run_dir, resume=resume)
 
 
 def plot_lr(args) -> int:
@@ -98,7 +98,7 @@ def plot_lr(args) -> int:
         from curate.errors import RecipeError
 
         raise RecipeError(f"{args.recipes[0]}: no [[phases]] to plot")
-    curves = lr_curves(plan(phases, cfg), cfg)
+    curves = lr_curves(plan(phases, cfg))
     plot(curves, args.plot_lr, title=f"{recipe.name}: LR by phase")
     for name, lrs in curves.items():
         print(f"{name}: {len(lrs)} steps, LR {lrs[0]:.3g} -> {lrs[-1]:.3g} (max {max(lrs):.3g})")

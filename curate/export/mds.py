@@ -6,10 +6,10 @@ One sample per document with columns ``id`` (``str``), ``tokens`` (``ndarray:uin
 ``uint32 num_samples``, ``uint32 offsets[num_samples+1]``, the JSON config, then the samples; a
 sample is the ``uint32`` sizes of its variable-size columns followed by the column bytes in sorted
 column order. We write them ourselves because ``streaming`` imports ``torchvision`` at import time
-(not installable next to our CPU torch). Checked once with streaming 0.13 (torchvision stubbed):
-byte-identical ``index.json`` and shards to ``MDSWriter``'s for the same samples, and
-``StreamingDataset`` reads them back exactly. ``tests/test_export.py`` reads them with an
-independent reader and, where ``streaming`` imports, with ``StreamingDataset`` and ``MDSWriter``.
+(not installable next to our CPU torch). ``tests/test_export.py`` reads them with an independent
+reader and with streaming 0.13's own ``StreamingDataset`` (installed ``--no-deps``, torchvision
+stubbed by ``tests/stubs``), and checks that ``MDSWriter`` writes byte-identical ``index.json`` and
+shards for the same samples.
 """
 
 from __future__ import annotations

@@ -64,6 +64,22 @@ def join_prefix(tokens: tuple[np.ndarray, np.ndarray], prefix: tuple[np.ndarray,
     return out, out_len + c_len
 
 
+def read_shard(path, with_prefix: bool) -> pa.Table:
+    """The id and token columns of one shard; a missing, truncated or corrupt shard is one error line."""
+    try:
+        names = pq.read_schema(path).names
+        cols = ["id", "tokens"] + [c for c in ("prefix_tokens", "control_positions", "control_ids")
+                                   if with_prefix and c in names]
+        if "id" not in names or "tokens" not in names:
+            raise CurateError(f"{path}: this shard has no id or tokens column; "
+                              "rebuild with `curate build --overwrite`")
+        return pq.read_table(path, columns=cols)
+    except (OSError, pa.ArrowException) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise CurateError(f"{path}: cannot read this shard ({why}); the build is incomplete or damaged: "
+                          "rebuild with `curate build --overwrite`") from None
+
+
 def shard_sequences(manifest: Manifest, with_prefix: bool) -> Iterator[ShardSequences]:
     """The sequences of every shard of the build, in manifest order."""
     info = manifest.tokenizer
@@ -72,10 +88,8 @@ def shard_sequences(manifest: Manifest, with_prefix: bool) -> Iterator[ShardSequ
     dtype = np.dtype(info["dtype"])
     for i, entry in enumerate(manifest.shards):
         path = manifest.root / entry.path
-        names = pq.read_schema(path).names
-        cols = ["id", "tokens"] + [c for c in ("prefix_tokens", "control_positions", "control_ids")
-                                   if with_prefix and c in names]
-        t = pq.read_table(path, columns=cols)
+        t = read_shard(path, with_prefix)
+        cols = t.column_names
         tokens = _list_parts(t.column("tokens"), dtype)
         n = t.num_rows
         zero = np.zeros(n, np.int64)

@@ -1,0 +1,1 @@
+"""Stub of torchvision: only the names ``streaming`` imports (see tests/stubs/README.md)."""
