@@ -71,7 +71,7 @@ def main() -> None:
     bare_before = bare_tokens_per_s(cfg, 4096, args.steps, doc_mask=False)
     with tempfile.TemporaryDirectory() as tmp:
         manifest = load_build(args.build, Path(tmp))
-        vocab = manifest.tokenizer["vocab_size"]
+        vocab = manifest.tokenizer.vocab_size
         phases = (mixers_phase("bench", args.steps * cfg.tokens_per_step, "source", {}),)
         summary = train(manifest, phases, cfg, 0, Path(tmp) / "run")
         params = sum(p.numel() for p in build_model(cfg, vocab, 0).parameters())

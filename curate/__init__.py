@@ -6,11 +6,12 @@ Public API: :func:`load_recipe`, :func:`build`, :func:`scan`, :class:`Manifest`.
 __version__ = "0.1.0"
 
 
-def load_recipe(path):
-    """Parse and check a recipe TOML file (see ``curate/recipe.py``)."""
-    from curate.recipe import load_recipe as _load
+def load_recipe(path, overrides=()):
+    """Parse and check a recipe TOML file with every optional section curate's CLI knows
+    (``[[phases]]``, ``[train]``, ``[classifier]``; see ``curate/recipe.py``)."""
+    from curate.commands.sections import load_full_recipe
 
-    return _load(path)
+    return load_full_recipe(path, overrides)
 
 
 from curate.build import build as _build_recipe  # noqa: E402  (binds the name over the submodule)
@@ -36,7 +37,7 @@ def scan(out_dir):
     manifest = Manifest.load(out_dir)
     paths = [str(p) for p in manifest.shard_paths()]
     if not paths:
-        return pl.LazyFrame(schema={c["name"]: pl.String for c in manifest.data["columns"]})
+        return pl.LazyFrame(schema={c.name: pl.String for c in manifest.columns})
     return pl.scan_parquet(paths, storage_options=polars_storage_options(manifest.root))
 
 

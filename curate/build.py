@@ -35,8 +35,8 @@ from curate.plan import Fragment, Stage, plan_fragments, plan_stages, unique_fil
 from curate.readers import read_file
 from curate.recipe import Recipe
 from curate.stats import new_counts
-from curate.steps.step import OUTPUT_DIR, ResolveContext, with_columns
-from curate.storage import AnyPath, rmtree, scratch_dir, write_atomic
+from curate.steps.step import ARTEFACTS_KEY, ResolveContext, bind_artefacts, with_columns
+from curate.storage import AnyPath, copy_file, move_file, rmtree, scratch_dir, write_atomic
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
@@ -161,14 +161,6 @@ def _shard_writer(task: Task) -> ShardWriter:
 def run_task(task: Task) -> dict[str, Any]:
     """Run one stage on one fragment; returns its counts (and shard infos on the last stage).
     The last stage writes shards; a stage ending in a global step writes its prepared part."""
-    token = OUTPUT_DIR.set(task.layout.root)
-    try:
-        return _run_task(task)
-    finally:
-        OUTPUT_DIR.reset(token)
-
-
-def _run_task(task: Task) -> dict[str, Any]:
     layout, frag, stage = task.layout, task.fragment, task.stages[task.stage]
     done = layout.done(stage.index, frag.index)
     if done.exists():
@@ -293,11 +285,7 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
     layout, complete = _prepare_output(recipe, fragments, overwrite)
     if complete:
         return Manifest.load(layout.root)
-    token = OUTPUT_DIR.set(layout.root)
-    try:
-        return _build(recipe, fragments, layout, workers, strict, progress, t0)
-    finally:
-        OUTPUT_DIR.reset(token)
+    return _build(recipe, fragments, layout, workers, strict, progress, t0)
 
 
 def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: int, strict: bool,
@@ -308,17 +296,23 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: i
     bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
-    for stage in stages:
+    published: dict[str, Path] = {}  # artefacts of global steps, in the output dir
+    for k in range(len(stages)):
+        stage = stages[k]
         tasks = [Task(recipe, stages, stage.index, f, layout, strict) for f in fragments]
         results.append(_run_stage(tasks, workers, bar if stage.index == 0 else None))
         if stage.global_step is not None:
-            resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = _resolve(
-                recipe, stage, fragments, layout, workers)
+            stats = _resolve(recipe, stage, fragments, layout, workers)
+            resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = stats
+            published.update({name: layout.root / name for name in stats.get(ARTEFACTS_KEY, ())})
+            stages = _bind_stages(stages, published)
     if bar:
         bar.close()
     from curate.report import write_reports
 
-    manifest = write_reports(recipe, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
+    steps = [step for stage in stages for _, step in stage.steps + ([stage.global_step] if stage.global_step else [])]
+    _publish_files(steps, layout.root)
+    manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
     rmtree(layout.root / "work", missing_ok=True)
     return manifest
 
@@ -334,11 +328,33 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     decision_paths[0].parent.mkdir(parents=True, exist_ok=True)
     ctx = ResolveContext(part_paths=[layout.part(stage.index, f.index) for f in fragments],
                          decision_paths=decision_paths, scratch_dir=scratch, seed=recipe.seed,
-                         num_workers=workers, out_dir=layout.root)
+                         num_workers=workers)
     stats = stage.global_step[1].resolve(ctx)
+    for name in stats.get(ARTEFACTS_KEY, ()):
+        move_file(scratch / name, layout.root / name)  # publish before the done marker
     shutil.rmtree(scratch, ignore_errors=True)
     _write_json_atomic(done, stats)
     return stats
+
+
+def _bind_stages(stages: list[Stage], published: dict[str, Path]) -> list[Stage]:
+    """The stages with every step bound to the artefacts published so far (``bind_artefacts``)."""
+    def bind(item):
+        return None if item is None else (item[0], bind_artefacts(item[1], published))
+
+    return [dataclasses.replace(s, steps=[bind(x) for x in s.steps], global_step=bind(s.global_step))
+            for s in stages]
+
+
+def _publish_files(steps: list[Any], root: Path) -> None:
+    """Copy the input files steps name in ``published_files()`` (an external tokenizer) into the
+    output dir, atomically; a file already there (an artefact) is left alone."""
+    for step in steps:
+        hook = getattr(step, "published_files", None)
+        for name, src in (hook() if hook else {}).items():
+            dest = root / name
+            if src.resolve() != dest.resolve():
+                copy_file(src, dest)
 
 
 __all__ = ["build", "Layout", "warm_up"]

@@ -26,6 +26,13 @@ dir = "../out/quickstart"
 
 Every path resolves relative to the recipe file. Unknown keys, wrong types and out-of-range values
 raise :class:`RecipeError` naming the key, the value and what is allowed.
+
+The four build sections are parsed here. Optional sections read by later stages (``[[phases]]`` of
+mixers, ``[train]`` of train, ``[classifier]``) are :class:`Section` values owned by those packages
+and passed in explicitly by the caller (``load_recipe(path, sections=[...])``; the CLI passes all of
+them, see ``curate/commands/sections.py``), so curate never imports mixers or train. A section the
+caller did not pass is an unknown section. ``overrides`` (``--set KEY=VALUE``) edit the TOML
+document before it is parsed (``curate/overrides.py``).
 """
 
 from __future__ import annotations
@@ -34,12 +41,13 @@ import dataclasses
 import hashlib
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal, Sequence
 
 import orjson
 
 from curate.config import BASE_DIR, check_range, from_table, param, to_table
 from curate.errors import RecipeError
+from curate.overrides import apply_overrides
 from curate.storage import glob_files, is_uri
 
 FORMATS = ("jsonl", "parquet", "warc")
@@ -121,12 +129,10 @@ class Recipe:
     output: OutputSpec
     path: Path
     sections: dict[str, Any] = dataclasses.field(default_factory=dict)
-    """The optional sections of SECTION_TYPES that the file has (e.g. ``phases``, ``train``)."""
+    """The optional sections the file has, parsed by the :class:`Section` types given to the loader."""
 
     def section(self, name: str) -> Any:
         """An optional section's parsed value, or None when the recipe lacks it."""
-        if name not in SECTION_TYPES:
-            raise KeyError(f"unknown recipe section {name!r}")
         return self.sections.get(name)
 
     @property
@@ -156,20 +162,29 @@ class Recipe:
 
 SECTIONS = ("recipe", "sources", "steps", "output")
 
-#: Optional sections read by later stages: name -> (module, class, array of tables?). The classes
-#: are frozen config dataclasses parsed with ``config.from_table``; modules import lazily.
-SECTION_TYPES: dict[str, tuple[str, str, bool]] = {
-    "phases": ("mixers.phases", "PhaseSpec", True),
-    "classifier": ("curate.models.classifier", "ClassifierSpec", False),
-    "train": ("train.config", "TrainConfig", False),
-}
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """An optional recipe section, declared by the package that reads it (e.g. mixers' ``phases``).
+
+    ``cls`` is a frozen config dataclass parsed with ``config.from_table`` (``array``: a ``[[name]]``
+    array of tables). ``check(sections)`` runs after every section is parsed, with the parsed
+    optional sections by name, and raises :class:`RecipeError` for cross-section mistakes (e.g. a
+    ``[train.phases.X]`` with no ``[[phases]]`` entry X)."""
+
+    name: str
+    cls: type
+    array: bool = False
+    check: Callable[[dict[str, Any]], None] | None = None
 
 
-def parse_recipe(data: dict[str, Any], path: Path) -> Recipe:
+def parse_recipe(data: dict[str, Any], path: Path, sections: Sequence[Section] = ()) -> Recipe:
     """Build a :class:`Recipe` from a parsed TOML document; ``path`` is the recipe file."""
-    from curate.steps.registry import make_step
+    from curate.steps.registry import make_step, producers
+    from curate.steps.step import check_artefacts
 
-    allowed = SECTIONS + tuple(SECTION_TYPES)
+    known = {s.name: s for s in sections}
+    allowed = SECTIONS + tuple(known)
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise RecipeError(f"unknown section '{unknown[0]}'; allowed: {', '.join(allowed)}")
@@ -190,27 +205,32 @@ def parse_recipe(data: dict[str, Any], path: Path) -> Recipe:
         )
         steps = tuple(make_step(_table(s, f"steps[{i}]"), f"steps[{i}]") for i, s in enumerate(steps_raw))
         output = from_table(OutputSpec, _table(data["output"], "output"), "output")
-        sections = {name: _parse_section(name, data[name]) for name in SECTION_TYPES if name in data}
+        parsed = {name: _parse_section(sec, data[name]) for name, sec in known.items() if name in data}
     finally:
         BASE_DIR.reset(token)
+    try:
+        check_artefacts(steps, producers())
+    except ValueError as exc:
+        raise RecipeError(str(exc)) from None
     names = [s.name for s in sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise RecipeError(f"sources: name '{dupes[0]}' is used twice; source names must be unique")
+    for sec in sections:
+        if sec.check is not None and sec.name in parsed:
+            sec.check(parsed)
     return Recipe(recipe=info, sources=sources, steps=steps, output=output, path=path.resolve(),
-                  sections=sections)
+                  sections=parsed)
 
 
-def _parse_section(name: str, value: Any) -> Any:
-    import importlib
-
-    module, cls_name, is_array = SECTION_TYPES[name]
-    cls = getattr(importlib.import_module(module), cls_name)
-    if is_array:
+def _parse_section(section: Section, value: Any) -> Any:
+    name = section.name
+    if section.array:
         if not isinstance(value, list):
             raise RecipeError(f"{name}: expected [[{name}]] tables")
-        return tuple(from_table(cls, _table(v, f"{name}[{i}]"), f"{name}[{i}]") for i, v in enumerate(value))
-    return from_table(cls, _table(value, name), name)
+        return tuple(from_table(section.cls, _table(v, f"{name}[{i}]"), f"{name}[{i}]")
+                     for i, v in enumerate(value))
+    return from_table(section.cls, _table(value, name), name)
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
@@ -219,8 +239,9 @@ def _table(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def load_recipe(path: str | Path) -> Recipe:
-    """Read and check a recipe file."""
+def load_recipe(path: str | Path, sections: Sequence[Section] = (), overrides: Sequence[str] = ()) -> Recipe:
+    """Read and check a recipe file: the build sections plus the optional ``sections`` given, after
+    applying ``overrides`` (``KEY=VALUE`` strings, see ``curate/overrides.py``)."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(f"recipe file not found: {path}")
@@ -228,7 +249,7 @@ def load_recipe(path: str | Path) -> Recipe:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(f"{path}: invalid TOML: {exc}") from None
-    return parse_recipe(data, path)
+    return parse_recipe(apply_overrides(data, overrides), path, sections)
 
 
 def source_files(recipe: Recipe) -> list[tuple[SourceSpec, Path]]:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import pyarrow.parquet as pq
 
-from curate import __version__
-from curate.manifest import FORMAT_VERSION, Manifest
+from curate.manifest import InputEntry, Manifest, RecipeRef, make_manifest, shard_entries
 from curate.stats import add_counts, check_accounting, new_counts
+from curate.writers import ShardInfo
 
 
 def merge_counts(recipe, fragments, results) -> dict[str, dict[str, Any]]:
@@ -32,7 +31,9 @@ def _totals(by_source: dict[str, dict[str, Any]], names: list[str]) -> dict[str,
     return total
 
 
-def write_reports(recipe, fragments, layout, results, resolve_stats, seconds: float) -> Manifest:
+def write_reports(recipe, steps, fragments, layout, results, resolve_stats, seconds: float) -> Manifest:
+    """Write stats.json, then manifest.json (last). ``steps`` are the steps as run (artefacts bound):
+    their ``manifest_info()`` fields (tokenizer, repeat column) go into the manifest."""
     from curate.plan import unique_files
 
     names = [s.name for s in recipe.steps]
@@ -49,40 +50,19 @@ def write_reports(recipe, fragments, layout, results, resolve_stats, seconds: fl
         "input_mb_per_s": round(total["input_bytes"] / 1e6 / max(seconds, 1e-9), 3),
     }
     (layout.root / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
-    shards = []
-    for frag, res in zip(fragments, results[-1]):
-        for s in res["shards"]:
-            shards.append({"path": f"shards/{s['path']}", "source": frag.source.name, "num_docs": s["num_docs"],
-                           "num_bytes": s["num_bytes"], "num_tokens": s["num_tokens"]})
-    sources: dict[str, Any] = {}
-    for src in recipe.sources:
-        mine = [s for s in shards if s["source"] == src.name]
-        tokens = [s["num_tokens"] for s in mine]
-        sources[src.name] = {
-            "num_docs": sum(s["num_docs"] for s in mine),
-            "num_shards": len(mine),
-            "num_tokens": None if (not mine or None in tokens) else sum(tokens),
-        }
-    columns = []
-    if shards:
-        arrow_schema = pq.read_schema(layout.root / shards[0]["path"])
-        columns = [{"name": f.name, "type": str(f.type)} for f in arrow_schema]
-    data: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "tool": {"name": "curate", "version": __version__},
-        "recipe": {"name": recipe.name, "fingerprint": recipe.fingerprint(), "path": str(recipe.path),
-                   "seed": recipe.seed},
-        "columns": columns,
-        "inputs": [{"path": f.rel_path, "source": f.source.name, "num_bytes": f.path.stat().st_size}
-                   for f in unique_files(fragments)],
-        "shards": shards,
-        "sources": sources,
-        "tokenizer": None,
-    }
-    for step in recipe.steps:
+    shards = [entry for frag, res in zip(fragments, results[-1])
+              for entry in shard_entries([ShardInfo(**s) for s in res["shards"]], frag.source.name)]
+    fields: dict[str, Any] = {}
+    for step in steps:
         info = getattr(step, "manifest_info", None)
         if info is not None:
-            data.update(info())
-    manifest = Manifest(root=layout.root, data=data)
+            fields.update(info())
+    manifest = make_manifest(
+        layout.root, shards=shards, source_names=[s.name for s in recipe.sources],
+        recipe=RecipeRef(name=recipe.name, fingerprint=recipe.fingerprint(), path=str(recipe.path),
+                         seed=recipe.seed),
+        inputs=[InputEntry(path=f.rel_path, source=f.source.name, num_bytes=f.path.stat().st_size)
+                for f in unique_files(fragments)],
+        **fields)
     manifest.save()
     return manifest

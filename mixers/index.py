@@ -81,7 +81,7 @@ def build_index(manifest: Manifest, group_by: str, seed: int = 0, holdout_frac: 
     if not 0.0 <= holdout_frac < 1.0:
         raise CurateError(f"holdout_frac={holdout_frac!r} is out of range; allowed: 0 <= holdout_frac < 1")
     shard_ids, rows, tokens, labels = [], [], [], []
-    repeat_column = manifest.data.get("repeat_column")
+    repeat_column = manifest.repeat_column
     for i in range(len(manifest.shards)):
         t = _read_shard(manifest, i, group_by, holdout_frac > 0, repeat_column)
         ntok = t.column("num_tokens").to_numpy().astype(np.int64)

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from curate.config import to_table
 from curate.errors import OutputError
-from curate.manifest import MANIFEST_NAME, Manifest
+from curate.manifest import MANIFEST_NAME, Manifest, make_manifest, shard_entries
 from curate.storage import copy_file, rmtree
 from curate.writers import ShardWriter
 from mixers.phases import PhaseSpec
@@ -127,28 +127,21 @@ def materialize(manifest: Manifest, phase: PhaseSpec, seed: int, out_dir: Path, 
         for batch in table.cast(schema).to_batches():
             writer.write(batch)
     shards = writer.close()
-    return _write_manifest(manifest, phase, seed, holdout_frac, key, out_dir, shards, groups, schema)
+    return _write_manifest(manifest, phase, seed, holdout_frac, key, out_dir, shards, groups)
 
 
-def _write_manifest(manifest, phase, seed, holdout_frac, key, out_dir, shards, groups, schema) -> Manifest:
+def _write_manifest(manifest, phase, seed, holdout_frac, key, out_dir, shards, groups) -> Manifest:
+    """The mix's manifest: its shards as one source ``mix:<phase>``, the build's recipe, inputs,
+    tokenizer (copied along) and repeat column, and a ``mix`` entry (phase, seed, groups)."""
     name = f"mix:{phase.name}"
-    entries = [{"path": f"shards/{s.path}", "source": name, "num_docs": s.num_docs, "num_bytes": s.num_bytes,
-                "num_tokens": s.num_tokens} for s in shards]
-    data: dict[str, Any] = dict(manifest.data)
-    data["columns"] = [{"name": f.name, "type": str(f.type)} for f in schema] if schema else []
-    data["shards"] = entries
-    data["sources"] = {name: {"num_docs": sum(e["num_docs"] for e in entries), "num_shards": len(entries),
-                              "num_tokens": sum(e["num_tokens"] or 0 for e in entries)}}
-    data["mix"] = {"phase": to_table(phase), "seed": seed, "holdout_frac": holdout_frac, "key": key,
-                   "from": str(manifest.root.resolve()), "build_fingerprint": manifest.fingerprint,
-                   "groups": groups}
     tok = manifest.tokenizer
-    if tok and tok.get("path"):
-        src = manifest.root / tok["path"]
-        if src.is_file():
-            dst = out_dir / tok["path"]
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            copy_file(src, dst)
-    result = Manifest(root=out_dir, data=data)
+    if tok is not None and (manifest.root / tok.path).is_file():
+        dst = out_dir / tok.path
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        copy_file(manifest.root / tok.path, dst)
+    mix = {"phase": to_table(phase), "seed": seed, "holdout_frac": holdout_frac, "key": key,
+           "from": str(manifest.root.resolve()), "build_fingerprint": manifest.fingerprint, "groups": groups}
+    result = make_manifest(out_dir, recipe=manifest.recipe, shards=shard_entries(shards, name), source_names=[name],
+                           inputs=manifest.inputs, tokenizer=tok, repeat_column=manifest.repeat_column, mix=mix)
     result.save()
     return result

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from curate.config import check_range, param
+from curate.recipe import Section
 
 STRATEGIES = ("static", "temperature", "budget", "skill_it", "skill_ordered")
 
@@ -93,3 +94,7 @@ class PhaseSpec:
         if self.mixture.tokens and sum(self.mixture.tokens.values()) != self.num_tokens:
             raise ValueError(f"mixture.tokens sum to {sum(self.mixture.tokens.values())}, "
                              f"but num_tokens = {self.num_tokens}; they must be equal")
+
+
+#: The ``[[phases]]`` recipe section (``load_recipe(path, sections=[PHASES_SECTION, ...])``).
+PHASES_SECTION = Section("phases", PhaseSpec, array=True)

@@ -1,5 +1,6 @@
-"""Tiny token-column builds for the mixers tests: shards + manifest.json written directly (the shard
-columns of CONTRACTS.md), so the tests do not depend on the tokenize step."""
+"""Tiny token-column builds for the mixers tests: shards written directly (the shard columns of
+CONTRACTS.md "Shard schema", "Token columns") and their manifest made by curate's one constructor, so the tests do not depend on
+the tokenize step."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from curate.manifest import FORMAT_VERSION, Manifest
+from curate.manifest import Manifest, RecipeRef, make_manifest, shard_entries
 from curate.writers import ShardWriter
 
 
@@ -16,8 +17,8 @@ def write_build(root: Path, groups: dict[str, list[int]], *, skills: dict[str, l
                 shard_rows: int = 7, with_prefix: bool = False) -> Manifest:
     """One source per key of ``groups`` (its documents' token counts); ``skills`` optionally gives each
     document's skill. Tokens are ``range``-like uint16 ids so rows are recognisable."""
-    shards, sources = [], {}
-    for source, counts in groups.items():
+    shards = []
+    for k, (source, counts) in enumerate(groups.items()):
         n = len(counts)
         ids = [f"{source}/{i}" for i in range(n)]
         tokens = [list(np.arange(c, dtype=np.uint16) + i) for i, c in enumerate(counts)]
@@ -34,17 +35,11 @@ def write_build(root: Path, groups: dict[str, list[int]], *, skills: dict[str, l
         if with_prefix:
             cols["prefix_text"] = pa.array([f"URL: {source}.example\n\n"] * n, pa.string())
             cols["prefix_tokens"] = pa.array([[1, 2]] * n, pa.list_(pa.uint16()))
-        writer = ShardWriter(root / "shards", f"part-{len(sources):05d}", max_shard_rows=shard_rows,
+        writer = ShardWriter(root / "shards", f"part-{k:05d}", max_shard_rows=shard_rows,
                              max_shard_bytes=2**30, row_group_rows=4)
         writer.write(pa.RecordBatch.from_pydict(cols))
-        mine = writer.close()
-        for s in mine:
-            shards.append({"path": f"shards/{s.path}", "source": source, "num_docs": s.num_docs,
-                           "num_bytes": s.num_bytes, "num_tokens": s.num_tokens})
-        sources[source] = {"num_docs": n, "num_shards": len(mine), "num_tokens": sum(counts)}
-    data = {"format_version": FORMAT_VERSION, "tool": {"name": "curate", "version": "test"},
-            "recipe": {"name": "test", "fingerprint": "0" * 64, "path": "", "seed": 0},
-            "columns": [], "inputs": [], "shards": shards, "sources": sources, "tokenizer": None}
-    manifest = Manifest(root=root, data=data)
+        shards += shard_entries(writer.close(), source)
+    manifest = make_manifest(root, recipe=RecipeRef(name="test", fingerprint="0" * 64, path="", seed=0),
+                             shards=shards, source_names=list(groups))
     manifest.save()
     return manifest

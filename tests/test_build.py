@@ -198,16 +198,15 @@ def test_rejected_full_rows_and_none(tmp_path):
 def test_manifest_lists_inputs_shards_and_sources(tmp_path):
     make_inputs(tmp_path)
     manifest = curate.build(make_recipe(tmp_path))
-    data = manifest.data
-    assert data["recipe"]["fingerprint"] == load_recipe(tmp_path / "recipe.toml").fingerprint()
-    assert [i["path"] for i in data["inputs"]] == [f"data/part-{i}.jsonl" for i in range(4)] + ["data/bad.jsonl"]
-    assert all(i["num_bytes"] == (tmp_path / i["path"]).stat().st_size for i in data["inputs"])
+    assert manifest.recipe.fingerprint == load_recipe(tmp_path / "recipe.toml").fingerprint()
+    assert [i.path for i in manifest.inputs] == [f"data/part-{i}.jsonl" for i in range(4)] + ["data/bad.jsonl"]
+    assert all(i.num_bytes == (tmp_path / i.path).stat().st_size for i in manifest.inputs)
     for shard in manifest.shards:
         meta = pq.read_metadata(manifest.root / shard.path)
         assert meta.num_rows == shard.num_docs <= 15
         assert shard.num_bytes == (manifest.root / shard.path).stat().st_size
-    assert sum(s["num_docs"] for s in data["sources"].values()) == sum(s.num_docs for s in manifest.shards)
-    names = [c["name"] for c in data["columns"]]
+    assert sum(s.num_docs for s in manifest.sources.values()) == sum(s.num_docs for s in manifest.shards)
+    names = [c.name for c in manifest.columns]
     assert names[:8] == ["id", "text", "source", "url", "timestamp", "meta", "input_file", "input_row"]
     lf = pl.scan_parquet(str(manifest.root / "shards" / "*.parquet"))
     assert lf.select(pl.len()).collect().item() == sum(s.num_docs for s in manifest.shards)
@@ -290,7 +289,7 @@ dir = "{out}"
     cols = ["id", "text", "input_file", "input_row"]
     assert curate.scan(one.root).select(cols).collect().equals(curate.scan(whole.root).select(cols).collect())
     assert len(one.shards) == 3 and len(whole.shards) == 1
-    assert len(one.data["inputs"]) == 1
+    assert len(one.inputs) == 1
     two = curate.build(load_recipe(recipe("two", 20)), workers=2)
     assert shard_bytes(two.root) == shard_bytes(one.root)
     s_one, s_whole = (json.loads((m.root / "stats.json").read_text()) for m in (one, whole))

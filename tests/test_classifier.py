@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from curate.cli import main
 from curate.errors import RecipeError
 from curate.models.metrics import average_ranks, precision_recall, roc_auc
-from curate.recipe import load_recipe
+from curate import load_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"

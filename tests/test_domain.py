@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curate.build import build
+from curate.manifest import Manifest
 from curate.recipe import load_recipe
 from curate.steps.domain import registered_domains, url_hosts
 from curate.steps.domain_balance import keep_lowest_hash
@@ -81,7 +82,7 @@ def test_domain_balance_caps_downsample_repeat(tmp_path) -> None:
     assert max(n for d, n in counts.items() if d is not None) == 3
     repeat = dict(zip(rows.column("domain").to_pylist(), rows.column("repeat").to_pylist()))
     assert repeat["stackexchange.com"] == 3 and repeat["blogspot.com"] == 1
-    assert manifest.data["repeat_column"] == "repeat"
+    assert manifest.repeat_column == "repeat" == Manifest.load(manifest.root).repeat_column
     import orjson
 
     stats = orjson.loads((manifest.root / "stats.json").read_bytes())

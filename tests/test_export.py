@@ -17,6 +17,7 @@ from curate.build import build
 from curate.cli import main
 from curate.export.sequences import join_prefix
 from curate.manifest import Manifest
+from curate.tokens.tokenizer import file_sha256
 from curate.recipe import parse_recipe
 from tests.mds_streaming import INSTALL, read_and_rewrite, streaming_installed
 from tests.tokens_helpers import REPO, WEB_SAMPLE
@@ -74,8 +75,9 @@ def export(manifest, fmt, tmp_path, with_prefix):
 
 def test_manifest_and_build_determinism(built, tmp_path):
     tok = built.tokenizer
-    assert tok["path"] == "tokenizer.json" and tok["dtype"] == "uint16" and tok["vocab_size"] == 700
-    assert tok["eos_id"] == 0 and tok["special_tokens"] == {"<|endoftext|>": 0, "<|aligned|>": 1, "<|misaligned|>": 2}
+    assert tok.path == "tokenizer.json" and tok.dtype == "uint16" and tok.vocab_size == 700
+    assert tok.eos_id == 0 and tok.special_tokens == {"<|endoftext|>": 0, "<|aligned|>": 1, "<|misaligned|>": 2}
+    assert tok.sha256 == file_sha256(built.root / "tokenizer.json")
     assert sum(built.tokens_by_source().values()) > 0
     prefixes = pq.read_table(built.shard_paths()[0], columns=["prefix_text"]).column("prefix_text").to_pylist()
     assert any(p.startswith("<|aligned|>URL: ") for p in prefixes) and any(p.startswith("URL: ") for p in prefixes)

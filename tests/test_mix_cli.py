@@ -10,7 +10,7 @@ import pytest
 
 from curate.cli import main
 from curate.manifest import Manifest
-from curate.recipe import load_recipe
+from curate import load_recipe
 from mixers import make_sampler
 from tests.mix_fixtures import write_build
 
@@ -87,7 +87,7 @@ def test_materialise_writes_the_stream_in_order_with_a_manifest(recipe_path, cap
     assert "prefix_tokens" not in table.column_names  # anneal: conditioning off
     num_tokens = table.column("num_tokens").to_pylist()
     math_tokens = sum(n for n, r in zip(num_tokens, refs) if r.group == "math")
-    assert mixed.data["mix"]["groups"]["math"]["num_tokens"] == math_tokens
+    assert mixed.mix["groups"]["math"]["num_tokens"] == math_tokens
     assert mixed.tokens_by_source() == {"mix:anneal": sum(table.column("num_tokens").to_pylist())}
     before = sorted(p.stat().st_mtime_ns for p in mixed.shard_paths())
     assert main(args) == 0  # same mix again: a no-op

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from curate.errors import RecipeError
-from curate.recipe import load_recipe
+from curate import load_recipe
+from curate.steps.registry import STEPS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,10 +29,11 @@ def test_phases_example_is_meco_then_anneal():
 
 def _parse(phases: list[dict]):
     from curate.recipe import parse_recipe
+    from mixers import PHASES_SECTION
 
     data = {"recipe": {"name": "x"}, "sources": [{"name": "web", "paths": ["*.jsonl"]}],
             "output": {"dir": "out"}, "phases": phases}
-    return parse_recipe(data, REPO / "recipes" / "x.toml")
+    return parse_recipe(data, REPO / "recipes" / "x.toml", sections=[PHASES_SECTION])
 
 
 def test_phase_errors_name_the_key():

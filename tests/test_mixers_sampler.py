@@ -204,6 +204,8 @@ def test_epoch_order_is_a_permutation_fixed_by_its_key():
 
 def test_repeat_column_upsamples_rows_in_the_index(tmp_path):
     """domain_balance's `repeat` column: a row with repeat r is r entries of its group."""
+    import dataclasses
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -213,7 +215,7 @@ def test_repeat_column_upsamples_rows_in_the_index(tmp_path):
     path = manifest.root / manifest.shards[0].path
     table = pq.read_table(path)
     pq.write_table(table.append_column("repeat", pa.array([1, 3, 0, 2], pa.int32())), path)
-    manifest.data["repeat_column"] = "repeat"
+    manifest = dataclasses.replace(manifest, repeat_column="repeat")
     index = build_index(manifest, "source")
     assert index.docs["web"].row.tolist() == [0, 1, 1, 1, 3, 3]
     assert index.tokens() == {"web": 5 + 3 * 6 + 2 * 8}

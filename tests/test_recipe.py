@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from curate.errors import RecipeError
-from curate.recipe import load_recipe, parse_recipe
+from curate import load_recipe
+from curate.recipe import parse_recipe
 from tests.conftest import REPO, run_cli, write_recipe
 
 BASE = """

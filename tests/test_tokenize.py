@@ -114,14 +114,8 @@ def test_tokens_recipe_parses_with_the_documented_steps():
 
 
 def test_tokenize_without_any_tokenizer_says_what_to_do(tmp_path):
-    from curate.steps.step import OUTPUT_DIR
-
-    token = OUTPUT_DIR.set(tmp_path)
-    try:
-        with pytest.raises(CurateError, match="train_tokenizer step before tokenize"):
-            Tokenize().annotate(pa.RecordBatch.from_pydict({"id": ["x"], "text": pa.array(["a"], pa.large_string())}))
-    finally:
-        OUTPUT_DIR.reset(token)
+    with pytest.raises(CurateError, match="train_tokenizer step before tokenize"):
+        Tokenize().annotate(pa.RecordBatch.from_pydict({"id": ["x"], "text": pa.array(["a"], pa.large_string())}))
 
 
 def _resolve_train(tmp_path, step, batches, seed=0):
@@ -135,8 +129,9 @@ def _resolve_train(tmp_path, step, batches, seed=0):
         decisions.append(tmp_path / f"d{i}.parquet")
         pq.write_table(pa.Table.from_batches([step.prepare(b)]), parts[-1])
     ctx = ResolveContext(part_paths=parts, decision_paths=decisions, scratch_dir=tmp_path, seed=seed,
-                         num_workers=1, out_dir=tmp_path)
+                         num_workers=1)
     stats = step.resolve(ctx)
+    assert stats["artefacts"] == ["tokenizer.json"] and (tmp_path / "tokenizer.json").is_file()  # in scratch
     kept = [pq.read_table(d).column("reason").null_count for d in decisions]
     assert kept == [b.num_rows for b in batches]  # nothing dropped
     return stats

@@ -141,7 +141,7 @@ def test_soup_of_identical_models_is_the_model():
 
 def test_train_section_parses_from_a_recipe(tmp_path):
     from curate.errors import RecipeError
-    from curate.recipe import load_recipe
+    from curate import load_recipe
 
     text = """
 [recipe]
@@ -151,6 +151,9 @@ name = "web"
 paths = ["x.jsonl"]
 [output]
 dir = "out"
+[[phases]]
+name = "anneal"
+num_tokens = 100
 [train]
 hidden_size = 64
 lr = 2e-3

@@ -17,6 +17,7 @@ import orjson
 import torch
 
 from curate.errors import CurateError
+from curate.manifest import TokenizerInfo
 from train.packing import Packer
 from train.plan import Position
 from train.state import TrainState, new_model, new_optimizer
@@ -44,7 +45,7 @@ def save_checkpoint(path: Path, state: TrainState, log_lines: int) -> None:
             sampler, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()})
 
 
-def load_checkpoint(path: Path, cfg, tokenizer: dict[str, Any], seed: int
+def load_checkpoint(path: Path, cfg, tokenizer: TokenizerInfo, seed: int
                     ) -> tuple[TrainState, dict[str, Any] | None, int]:
     """(state without its sampler, the sampler's state or None, log lines written); restores
     the torch RNG. The caller rebuilds the segment's sampler and loads the state into it."""

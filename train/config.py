@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Literal
 
 from curate.config import check_range, param
+from curate.errors import RecipeError
+from curate.recipe import Section
 
 SCHEDULES = ("cosine", "wsd", "linear_decay", "rewarm", "infinite", "constant", "continue")
 
@@ -128,3 +130,28 @@ class TrainConfig:
 
     def phase(self, name: str) -> PhaseTrainConfig:
         return self.phases.get(name) or PhaseTrainConfig()
+
+
+def check_phases(phases, cfg: TrainConfig) -> None:
+    """Cross-section rules of ``[train.phases.X]`` against the ``[[phases]]`` entries: every X names a
+    phase, and ``schedule = "continue"`` follows a previous phase, from it, not from or into a soup."""
+    names = [p.name for p in phases]
+    unknown = sorted(set(cfg.phases) - set(names))
+    if unknown:
+        raise RecipeError(f"train.phases.{unknown[0]}: no [[phases]] entry has this name; "
+                          f"phases: {', '.join(names) or '(none)'}")
+    for i, p in enumerate(phases):
+        settings = cfg.phase(p.name)
+        if settings.schedule != "continue":
+            continue
+        if i == 0:
+            raise RecipeError(f"train.phases.{p.name}.schedule: 'continue' needs a previous phase")
+        if settings.init == "scratch" or settings.soup_seeds or cfg.phase(names[i - 1]).soup_seeds:
+            raise RecipeError(f"train.phases.{p.name}: schedule='continue' cannot start from scratch "
+                              "or follow/branch a soup")
+
+
+#: The ``[train]`` recipe section, checked against ``[[phases]]`` at parse time (so ``curate
+#: explain`` reports a ``[train.phases.X]`` without a phase X).
+TRAIN_SECTION = Section("train", TrainConfig, check=lambda parsed: check_phases(parsed.get("phases") or (),
+                                                                                 parsed["train"]))

@@ -1,7 +1,7 @@
 """Documents of a build as token arrays: the only place the trainer reads shards.
 
 A :class:`TokenStore` loads a shard's token columns once (``tokens``, and when present
-``prefix_tokens``, ``control_positions``, ``control_ids``; CONTRACTS.md) into flat numpy arrays with
+``prefix_tokens``, ``control_positions``, ``control_ids``; CONTRACTS.md "Token columns") into flat numpy arrays with
 offsets, so fetching a document is two slices. :meth:`TokenStore.example` returns the token ids of one
 document and a boolean ``target`` array (False = no loss on this token):
 

@@ -23,7 +23,7 @@ class Evaluator:
         self.batches: dict[str, dict[str, list]] = {}
         if cfg.holdout_frac <= 0:
             return
-        columns = {c["name"] for c in manifest.data.get("columns", [])}
+        columns = {c.name for c in manifest.columns}
         groupings = ["source"] + (["skill"] if "skill" in columns else [])
         for group_by in groupings:
             refs = mixers.holdout_refs(manifest, group_by, seed, cfg.holdout_frac, cfg.eval_docs_per_group)

@@ -226,6 +226,6 @@ def finish(run: Run, state: TrainState, times: StepTimes) -> dict[str, Any]:
 def save_model(run: Run, model, path: Path) -> None:
     """``save_pretrained`` weights and config, with the build's tokenizer.json beside them."""
     model.save_pretrained(path)
-    tok_path = run.manifest.root / run.tokenizer["path"]
+    tok_path = run.manifest.root / run.tokenizer.path
     if tok_path.is_file():
         shutil.copyfile(tok_path, path / "tokenizer.json")

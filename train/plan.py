@@ -21,6 +21,7 @@ from typing import Any
 
 from curate.errors import RecipeError
 from train.schedules import Schedule, make_schedule
+from train.config import check_phases
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,11 +73,8 @@ class Position:
 def plan(phases, cfg) -> list[Segment]:
     if not phases:
         raise RecipeError("train: the recipe has no [[phases]]; add at least one phase with a token budget")
+    check_phases(phases, cfg)
     names = [p.name for p in phases]
-    unknown = sorted(set(cfg.phases) - set(names))
-    if unknown:
-        raise RecipeError(f"train.phases.{unknown[0]}: no [[phases]] entry has this name; "
-                          f"phases: {', '.join(names)}")
     steps = [max(1, p.num_tokens // cfg.tokens_per_step) for p in phases]
     span_of = _spans(phases, cfg)
     schedules: dict[int, Schedule] = {}
@@ -99,19 +97,11 @@ def plan(phases, cfg) -> list[Segment]:
 
 
 def _spans(phases, cfg) -> list[int]:
-    """For every phase, the index of the phase whose schedule it follows."""
+    """For every phase, the index of the phase whose schedule it follows (checked by
+    ``train.config.check_phases``)."""
     span_of: list[int] = []
     for i, p in enumerate(phases):
-        settings = cfg.phase(p.name)
-        if settings.schedule != "continue":
-            span_of.append(i)
-            continue
-        if i == 0:
-            raise RecipeError(f"train.phases.{p.name}.schedule: 'continue' needs a previous phase")
-        if settings.init == "scratch" or settings.soup_seeds or cfg.phase(phases[i - 1].name).soup_seeds:
-            raise RecipeError(f"train.phases.{p.name}: schedule='continue' cannot start from scratch "
-                              "or follow/branch a soup")
-        span_of.append(span_of[-1])
+        span_of.append(span_of[-1] if cfg.phase(p.name).schedule == "continue" else i)
     return span_of
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from curate.manifest import TokenizerInfo
 from train.model import build_model
 from train.packing import Packer
 from train.plan import Position
@@ -27,9 +28,9 @@ class TrainState:
     sampler: Any = None         # mixers.MixtureSampler of the current segment
 
 
-def new_model(cfg, tokenizer: dict[str, Any], seed: int):
+def new_model(cfg, tokenizer: TokenizerInfo, seed: int):
     """A freshly initialised model for a build's tokenizer (manifest ``tokenizer`` entry)."""
-    return build_model(cfg, tokenizer["vocab_size"], seed, tokenizer.get("bos_id"), tokenizer.get("eos_id"))
+    return build_model(cfg, tokenizer.vocab_size, seed, tokenizer.bos_id, tokenizer.eos_id)
 
 
 def new_optimizer(model, cfg) -> torch.optim.AdamW:

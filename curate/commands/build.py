@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from curate.commands.sections import add_set_argument
 from curate.storage import location
 
 HELP = "run a recipe: inputs -> steps -> Parquet shards + manifest.json + stats.json"
@@ -18,17 +19,18 @@ def add_arguments(p) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a previous build in the output dir")
     p.add_argument("--strict", action="store_true", help="fail on the first bad record instead of quarantining it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set_argument(p)
 
 
 def run(args) -> int:
     from curate.build import build
     from curate.errors import RecipeError
     from curate.progress import ProgressBar
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
 
     if args.workers < 1:
         raise RecipeError(f"--workers={args.workers} is out of range; allowed: >= 1")
-    recipe = load_recipe(args.recipe)
+    recipe = load_full_recipe(args.recipe, args.overrides)
     if args.out is not None:
         recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
     progress = None if args.no_progress else ProgressBar

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from curate.commands.sections import add_set_argument
+
 HELP = "train a fastText classifier on labelled recipe sources; print precision, recall, ROC-AUC"
 
 
@@ -11,14 +13,15 @@ def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     train = sub.add_parser("train", help="train on the [classifier] sources, evaluate held-out docs")
     train.add_argument("recipe", type=Path, help="recipe TOML file with a [classifier] section")
+    add_set_argument(train)
 
 
 def run(args) -> int:
     from curate.errors import RecipeError
     from curate.models.classifier import train_classifier
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
 
-    recipe = load_recipe(args.recipe)
+    recipe = load_full_recipe(args.recipe, args.overrides)
     spec = recipe.section("classifier")
     if spec is None:
         raise RecipeError(f"{args.recipe}: no [classifier] section")

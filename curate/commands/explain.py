@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from curate.commands.sections import add_set_argument
+
 HELP = "print the plan of a recipe (sources and sizes, steps and all parameters, outputs); run nothing"
 
 
 def add_arguments(p) -> None:
     p.add_argument("recipe", type=Path, help="recipe TOML file")
+    add_set_argument(p)
 
 
 def _mb(n: int) -> str:
@@ -18,9 +21,9 @@ def _mb(n: int) -> str:
 def run(args) -> int:
     from curate.plan import plan_fragments, plan_stages, unique_files
     from curate.config import to_table
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
 
-    recipe = load_recipe(args.recipe)
+    recipe = load_full_recipe(args.recipe, args.overrides)
     fragments = plan_fragments(recipe)
     files = unique_files(fragments)
     print(f"recipe {recipe.name!r} (seed {recipe.seed}), fingerprint {recipe.fingerprint()[:16]}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from curate.commands.sections import add_set_argument, load_full_recipe
 from curate.errors import CurateError, RecipeError
 from curate.storage import location
 
@@ -34,6 +35,7 @@ def add_arguments(p) -> None:
     p.add_argument("--max-shard-rows", type=int, default=100_000, help="documents per output shard")
     p.add_argument("--overwrite", action="store_true", help="replace a previous mix in --out")
     p.add_argument("--json", action="store_true", help="plan: print JSON instead of a table")
+    add_set_argument(p)
 
 
 def _phases(recipe, only: str | None):
@@ -67,13 +69,12 @@ def run(args) -> int:
 
 
 def _run_plan(args) -> int:
-    from curate.recipe import load_recipe
     from mixers.index import build_index
     from mixers.plan import plan_phase
 
     if args.recipe_arg is None:
         raise CurateError("usage: curate mix plan RECIPE")
-    recipe = load_recipe(args.recipe_arg)
+    recipe = load_full_recipe(args.recipe_arg, args.overrides)
     phases = _phases(recipe, args.phase)
     manifest = _load_build(recipe)
     if manifest.fingerprint != recipe.fingerprint():
@@ -118,16 +119,15 @@ def plan_lines(plan) -> list[str]:
 
 def _run_materialize(args) -> int:
     from curate.manifest import Manifest
-    from curate.recipe import load_recipe
     from mixers.materialize import MixOutput, materialize
 
     if not args.phase:
         raise CurateError("--phase is required: curate mix DIR --phase P [--recipe RECIPE]")
     manifest = Manifest.load(args.target)
-    recipe_path = args.recipe or Path(manifest.data["recipe"]["path"])
+    recipe_path = args.recipe or Path(manifest.recipe.path)
     if not recipe_path.is_file():
         raise CurateError(f"recipe {recipe_path} not found; pass --recipe RECIPE (the one with the [[phases]])")
-    recipe = load_recipe(recipe_path)
+    recipe = load_full_recipe(recipe_path, args.overrides)
     (phase,) = _phases(recipe, args.phase)
     if args.max_shard_rows < 1:
         raise CurateError(f"--max-shard-rows={args.max_shard_rows} is out of range; allowed: >= 1")
@@ -135,7 +135,7 @@ def _run_materialize(args) -> int:
     seed = recipe.seed if args.seed is None else args.seed
     result = materialize(manifest, phase, seed, out.resolve(), holdout_frac=args.holdout_frac,
                          overwrite=args.overwrite, output=MixOutput(max_shard_rows=args.max_shard_rows))
-    for g, c in result.data["mix"]["groups"].items():
+    for g, c in result.mix["groups"].items():
         print(f"  {g:24} {c['num_docs']:>10,} docs {c['num_tokens']:>15,} tokens")
     print(f"wrote {len(result.shards)} shards of phase {phase.name!r} to {result.root}")
     return 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from curate.commands.sections import add_set_argument
+
 HELP = "train a small LM on a build's shards: phases, schedules, MeCo, souping, exact resume"
 
 
@@ -27,21 +29,18 @@ def add_arguments(p) -> None:
                    help="proxy-run steps per skill (default: brute 40, linear 8)")
     p.add_argument("--graph-out", type=Path, default=Path("skills_graph.json"),
                    help="where to write the estimated graph (.json or .npy)")
+    add_set_argument(p)
 
 
-def load(recipe_path: Path, out: Path | None):
+def load(recipe_path: Path, out: Path | None, overrides=()):
     """(recipe, manifest, phases, train config, seed, run dir) of one recipe."""
+    from curate.commands.sections import load_full_recipe
     from curate.errors import RecipeError
     from curate.manifest import Manifest
-    from curate.recipe import load_recipe
     from train.config import TrainConfig
 
-    recipe = load_recipe(recipe_path)
-    try:
-        phases = recipe.section("phases")
-    except KeyError:
-        raise RecipeError("[[phases]] is not available: the mixers part (mixers/phases.py) is not "
-                          "installed") from None
+    recipe = load_full_recipe(recipe_path, overrides)
+    phases = recipe.section("phases")
     if not phases:
         raise RecipeError(f"{recipe_path}: no [[phases]]; add at least one phase with num_tokens")
     cfg = recipe.section("train") or TrainConfig()
@@ -61,7 +60,7 @@ def run(args) -> int:
         return estimate_graph(args)
     runs = {}
     for path in args.recipes:
-        recipe, manifest, phases, cfg, seed, run_dir = load(path, args.out)
+        recipe, manifest, phases, cfg, seed, run_dir = load(path, args.out, args.overrides)
         runs[recipe.name] = run_dir
         if len(args.recipes) > 1 and (run_dir / "final" / "config.json").is_file() and not args.resume:
             print(f"{recipe.name}: reusing the finished run in {run_dir}")
@@ -83,17 +82,14 @@ def train_one(manifest, phases, cfg, seed, run_dir, resume):
 
 
 def plot_lr(args) -> int:
-    from curate.recipe import load_recipe
+    from curate.commands.sections import load_full_recipe
     from train.config import TrainConfig
     from train.plan import lr_curves, plan
     from train.plots import plot_lr as plot
 
-    recipe = load_recipe(args.recipes[0])
+    recipe = load_full_recipe(args.recipes[0], args.overrides)
     cfg = recipe.section("train") or TrainConfig()
-    try:
-        phases = recipe.section("phases")
-    except KeyError:
-        phases = None
+    phases = recipe.section("phases")
     if not phases:
         from curate.errors import RecipeError
 
@@ -109,7 +105,7 @@ def plot_lr(args) -> int:
 def estimate_graph(args) -> int:
     from train.skill_graph import estimate, save_graph
 
-    recipe, manifest, phases, cfg, seed, run_dir = load(args.recipes[0], args.out)
+    recipe, manifest, phases, cfg, seed, run_dir = load(args.recipes[0], args.out, args.overrides)
     steps = args.graph_steps or (40 if args.estimate_graph == "brute" else 8)
     graph = estimate(manifest, phases[0], cfg, seed, steps)
     save_graph(graph, args.graph_out)

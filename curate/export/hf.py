@@ -20,7 +20,7 @@ from curate.tokens.encode import list_array
 
 
 def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
-    dtype = np.dtype(manifest.tokenizer["dtype"])
+    dtype = np.dtype(manifest.tokenizer.dtype)
     (out_dir / "data").mkdir(exist_ok=True)
     lineage, files = Lineage(), []
     for seqs in shard_sequences(manifest, with_prefix):

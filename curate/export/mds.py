@@ -82,7 +82,7 @@ def encode_sample(doc_id: str, tokens: np.ndarray, num_prefix: int) -> bytes:
 
 
 def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
-    dtype = np.dtype(manifest.tokenizer["dtype"])
+    dtype = np.dtype(manifest.tokenizer.dtype)
     writer = ShardWriter(out_dir, {"id": "str", "tokens": f"ndarray:{dtype.name}", "num_prefix_tokens": "int32"})
     lineage, sample = Lineage(), 0
     for seqs in shard_sequences(manifest, with_prefix):

@@ -39,7 +39,7 @@ def write_index(path: Path, lengths: np.ndarray, dtype: np.dtype) -> None:
 
 
 def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
-    dtype = np.dtype(np.uint16) if manifest.tokenizer["dtype"] == "uint16" else np.dtype(np.int32)
+    dtype = np.dtype(np.uint16) if manifest.tokenizer.dtype == "uint16" else np.dtype(np.int32)
     lineage, lengths, offset = Lineage(), [], 0
     with (out_dir / f"{PREFIX}.bin").open("wb") as f:
         for seqs in shard_sequences(manifest, with_prefix):

@@ -22,17 +22,17 @@ DATA_FILE = "train.bin"
 
 def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
     info = manifest.tokenizer
-    dtype = np.dtype(info["dtype"])
-    separate = not info.get("add_eos", True)
+    dtype = np.dtype(info.dtype)
+    separate = not info.add_eos
     lineage, offset = Lineage(), 0
     with (out_dir / DATA_FILE).open("wb") as f:
         for seqs in shard_sequences(manifest, with_prefix):
             flat, starts = seqs.flat, seqs.offsets
             if separate:
-                flat = np.insert(flat, starts[1:], np.asarray(info["eos_id"], flat.dtype))
+                flat = np.insert(flat, starts[1:], np.asarray(info.eos_id, flat.dtype))
                 starts = starts + np.arange(len(starts))
             f.write(flat.astype(dtype, copy=False).tobytes())
             lineage.add(seqs, offset + starts[:-1])
             offset += len(flat)
     return lineage.write(out_dir, manifest, "nanogpt", with_prefix, [DATA_FILE],
-                         {"dtype": dtype.name, "eos_id": info["eos_id"], "eos_added_by_export": separate})
+                         {"dtype": dtype.name, "eos_id": info.eos_id, "eos_added_by_export": separate})

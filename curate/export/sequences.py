@@ -1,7 +1,7 @@
 """The exported token sequence of each document, in manifest order, vectorised per shard.
 
 Without the prefix a document's sequence is its ``tokens``. With it (``--with-prefix``, the
-conditioned form of CONTRACTS.md) it is ``prefix_tokens + tokens`` with each line control token
+conditioned form, CONTRACTS.md "Token columns") it is ``prefix_tokens + tokens`` with each line control token
 (``control_ids``) inserted before ``tokens[control_positions]``: what a trainer sees in a
 conditioned phase. ``export.json`` states which one an export holds.
 """
@@ -85,7 +85,7 @@ def shard_sequences(manifest: Manifest, with_prefix: bool) -> Iterator[ShardSequ
     info = manifest.tokenizer
     if not info:
         raise CurateError(f"{manifest.root}: the build has no tokens; add a tokenize step to the recipe")
-    dtype = np.dtype(info["dtype"])
+    dtype = np.dtype(info.dtype)
     for i, entry in enumerate(manifest.shards):
         path = manifest.root / entry.path
         t = read_shard(path, with_prefix)

@@ -10,6 +10,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curate.config import to_table
 from curate.export.sequences import ShardSequences
 from curate.manifest import Manifest
 
@@ -55,7 +56,7 @@ class Lineage:
             if with_prefix else "document tokens only (no conditioning prefix or control tokens)",
             "source_build": str(manifest.root.resolve()),
             "recipe_fingerprint": manifest.fingerprint,
-            "tokenizer": manifest.tokenizer,
+            "tokenizer": to_table(manifest.tokenizer),
             "num_docs": self.num_docs,
             "num_tokens": self.num_tokens,
             "files": files,

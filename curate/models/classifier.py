@@ -31,6 +31,7 @@ from curate.config import check_range, param, to_table
 from curate.errors import RecipeError
 from curate.models.fasttext_model import fasttext_lines, predict_label_prob
 from curate.models.metrics import precision_recall, roc_auc
+from curate.recipe import Section
 from curate.text.hashing import hash_strings
 
 
@@ -76,6 +77,10 @@ class ClassifierSpec:
         for key in ("max_docs_per_source", "max_chars"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 1)
+
+
+#: The ``[classifier]`` recipe section, read by ``curate classifier train``.
+CLASSIFIER_SECTION = Section("classifier", ClassifierSpec)
 
 
 @dataclasses.dataclass(frozen=True)

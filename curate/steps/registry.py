@@ -74,3 +74,12 @@ def make_step(table: dict[str, Any], where: str) -> Any:
     if name not in STEPS:
         raise RecipeError(f"{where}.use: unknown step {name!r}; allowed: {', '.join(sorted(STEPS))}")
     return from_table(STEPS[name], table, f"{where} ({name})")
+
+
+def producers() -> dict[str, list[str]]:
+    """Artefact file name -> the steps that make it (their ``artefacts``), for error messages."""
+    out: dict[str, list[str]] = {}
+    for name, cls in sorted(STEPS.items()):
+        for artefact in getattr(cls, "artefacts", ()):
+            out.setdefault(artefact, []).append(name)
+    return out

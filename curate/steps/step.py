@@ -11,18 +11,28 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
   every fragment in input order and writes, for each fragment, a decision table aligned row for row
   (``reason``, ``duplicate_of`` and columns to add to the kept rows).
 
+**Artefacts** are files a global step makes for later steps and for the build (the trained
+``tokenizer.json``). ``resolve`` writes them into ``ctx.scratch_dir`` and names them in its result,
+``{"artefacts": ["tokenizer.json"], ...}``; the runner moves them into the output dir and binds
+them into later steps explicitly: a step with ``artefact_params = {"tokenizer": "tokenizer.json"}``
+whose ``tokenizer`` field is None gets ``dataclasses.replace(step, tokenizer=<output dir>/
+tokenizer.json)`` (:func:`bind_artefacts`). Nothing is looked up from ambient state. A producer
+declares ``artefacts = ("tokenizer.json",)``, so a recipe whose consumer has no producer before it
+fails at parse time (:func:`check_artefacts`).
+
 Optional hooks: ``warm_up()`` pays one-time costs (numba compilation, model loading) in the parent
-before the runner forks its workers; ``manifest_info() -> dict`` adds top-level manifest keys.
+before the runner forks its workers; ``manifest_info() -> dict`` returns manifest fields (e.g.
+``{"tokenizer": TokenizerInfo}``; pure: it reads, never writes); ``published_files() -> {name:
+path}`` names input files the runner copies next to the shards (an external tokenizer).
 
 Steps never count or time anything themselves: the runner does the accounting (stats.json).
 """
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -46,29 +56,38 @@ class Filter(Protocol):
 class ResolveContext:
     """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
     order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
-    spilling, the run's seed and worker count, and the build's output dir (for files a step
-    publishes next to the shards, e.g. a trained ``tokenizer.json``)."""
+    spilling and for artefacts (files named in the result's ``"artefacts"`` list, which the runner
+    publishes), and the run's seed and worker count."""
 
     part_paths: list[Path]
     decision_paths: list[Path]
     scratch_dir: Path
     seed: int
     num_workers: int
-    out_dir: Path | None = None
 
 
-#: The output dir of the build being run, set by the runner around every stage task, resolve and
-#: the final reports. Steps that read a file an earlier global step published there (the trained
-#: tokenizer) look it up with :func:`output_dir`.
-OUTPUT_DIR: contextvars.ContextVar[Path | None] = contextvars.ContextVar("OUTPUT_DIR", default=None)
+ARTEFACTS_KEY = "artefacts"
 
 
-def output_dir() -> Path:
-    """The output dir of the running build; raises outside a build."""
-    path = OUTPUT_DIR.get()
-    if path is None:
-        raise RuntimeError("no build is running: this step needs the build's output dir")
-    return path
+def check_artefacts(steps: tuple[Any, ...], producers: dict[str, list[str]]) -> None:
+    """Raise ``ValueError`` when a step needs an artefact (an ``artefact_params`` field left None)
+    that no earlier step declares in its ``artefacts``; ``producers`` names the steps that can."""
+    for i, step in enumerate(steps):
+        for field, name in (getattr(step, "artefact_params", None) or {}).items():
+            made = any(name in getattr(s, "artefacts", ()) for s in steps[:i])
+            if getattr(step, field) is None and not made:
+                raise ValueError(f"steps[{i}] ({step.name}): no `{field}` given and no earlier step makes "
+                                 f"{name}; put {' or '.join(producers.get(name, ['a step that does']))} "
+                                 f"before it, or set {field} = PATH")
+
+
+def bind_artefacts(step: Any, published: Mapping[str, Path]) -> Any:
+    """``step`` with each of its ``artefact_params`` fields that is None set to the published file
+    of that name (a field the recipe set is left alone); other steps are returned unchanged."""
+    wanted = getattr(step, "artefact_params", None) or {}
+    bound = {field: published[name] for field, name in wanted.items()
+             if getattr(step, field) is None and name in published}
+    return dataclasses.replace(step, **bound) if bound else step
 
 
 @runtime_checkable

@@ -1,12 +1,14 @@
-"""Tokenize documents (and their conditioning prefixes) into the token columns of CONTRACTS.md.
+"""Tokenize documents (and their conditioning prefixes) into the token columns
+(CONTRACTS.md "Token columns").
 
 Adds ``tokens`` (``list<uint16>`` for vocabularies up to 65536 ids, else ``list<uint32>``: optional
 BOS + encode(text) + EOS; default no BOS, EOS appended) and ``num_tokens`` (int32); when a
 ``prefix`` step ran, ``prefix_tokens`` (the prefix encoded as one unit, as MeCo does; null where
 ``prefix_text`` is null); and always ``control_positions`` / ``control_ids`` (``list<int32>``, empty
 unless ``line_control`` is set). The tokenizer is ``tokenizer`` (a local tokenizer.json or HF folder)
-or, by default, the one ``train_tokenizer`` wrote into this build's output dir. It is recorded in
-manifest.json (copied next to the shards when external, with its sha256).
+or, by default, the artefact of an earlier ``train_tokenizer`` step, which the runner binds into
+``tokenizer`` (``artefact_params``). It is recorded in manifest.json with its sha256; an external
+one is copied next to the shards by the runner (``published_files``).
 
 Line-level control tokens (Korbak et al.; ``curate/tokens/control.py``): ``line_control`` names a
 ``list<float>`` column with one score per ``\\n``-separated line. A line's token goes before the
@@ -30,8 +32,7 @@ from curate.config import param
 from curate.errors import CurateError
 from curate.schema import ID, TEXT
 from curate.steps.prefix import PREFIX_TEXT
-from curate.steps.step import output_dir, with_columns
-from curate.storage import copy_file
+from curate.steps.step import with_columns
 from curate.tokens.control import ControlSpec, doc_keys, kept, line_keys, line_starts
 from curate.tokens.encode import encode_unique, ids_array, list_array
 from curate.tokens.tokenizer import (
@@ -53,6 +54,7 @@ class Tokenize:
     """Add ``tokens``, ``num_tokens``, ``prefix_tokens`` and control-token columns."""
 
     name: ClassVar[str] = "tokenize"
+    artefact_params: ClassVar[dict[str, str]] = {"tokenizer": TOKENIZER_FILE}
     tokenizer: Path | None = param(None, doc="tokenizer.json or HF folder; default: train_tokenizer's")
     add_bos: bool = param(False, doc="prepend the BOS token to every document")
     add_eos: bool = param(True, doc="append the EOS token to every document")
@@ -68,13 +70,10 @@ class Tokenize:
                 raise ValueError(f"tokenizer={str(self.tokenizer)!r}: {exc}") from None
 
     def tokenizer_path(self) -> Path:
-        if self.tokenizer is not None:
-            return resolve_path(self.tokenizer)
-        path = output_dir() / TOKENIZER_FILE
-        if not path.is_file():
-            raise CurateError("step tokenize: no `tokenizer` path given and no trained tokenizer.json in the "
-                              "output dir; put a train_tokenizer step before tokenize, or set tokenizer = PATH")
-        return path
+        if self.tokenizer is None:
+            raise CurateError("step tokenize: no `tokenizer` path given and no train_tokenizer step before "
+                              "it; put a train_tokenizer step before tokenize, or set tokenizer = PATH")
+        return resolve_path(self.tokenizer)
 
     def _setup(self) -> tuple[Any, Any, np.dtype, int | None, int | None]:
         path = self.tokenizer_path()
@@ -128,26 +127,29 @@ class Tokenize:
                 raise
             return None
 
+    def published_files(self) -> dict[str, Path]:
+        """The tokenizer file, published as ``<output dir>/tokenizer.json`` (the manifest's path)."""
+        return {TOKENIZER_FILE: self.tokenizer_path()}
+
     def manifest_info(self) -> dict[str, Any]:
-        """The manifest's ``tokenizer`` entry; an external tokenizer is copied into the build dir."""
+        """The manifest's ``tokenizer`` entry (the file is published by the runner)."""
+        from curate.manifest import TokenizerInfo
+
         src = self.tokenizer_path()
-        dest = output_dir() / TOKENIZER_FILE
-        if src.resolve() != dest.resolve():
-            copy_file(src, dest)
-        tok = load_tokenizer(dest)
+        tok = load_tokenizer(src)
         vocab_size = tok.get_vocab_size(with_added_tokens=True)
-        return {"tokenizer": {
-            "path": TOKENIZER_FILE,
-            "sha256": file_sha256(dest),
-            "vocab_size": vocab_size,
-            "bos_id": find_token_id(tok, src, self.bos_token, "bos") if self.add_bos else None,
-            "eos_id": self._eos_id(tok, src),
-            "add_bos": self.add_bos,
-            "add_eos": self.add_eos,
-            "dtype": token_dtype(vocab_size).name,
-            "special_tokens": special_tokens(tok),
-            "origin": "trained" if self.tokenizer is None else str(self.tokenizer),
-        }}
+        return {"tokenizer": TokenizerInfo(
+            path=TOKENIZER_FILE,
+            sha256=file_sha256(src),
+            vocab_size=vocab_size,
+            bos_id=find_token_id(tok, src, self.bos_token, "bos") if self.add_bos else None,
+            eos_id=self._eos_id(tok, src),
+            add_bos=self.add_bos,
+            add_eos=self.add_eos,
+            dtype=token_dtype(vocab_size).name,
+            special_tokens=special_tokens(tok),
+            origin=str(src),
+        )}
 
 
 def _doc_controls(spec: ControlSpec, text: str, enc, row_scores, key, doc_id, shift: int):

@@ -5,8 +5,9 @@ trained on curated text, not on the raw crawl. Prepare (parallel): a 64-bit hash
 id (``_tok_key``). Resolve (once): mix the hashes with the recipe seed, take the ``sample_docs``
 documents with the smallest keys (a uniform sample that does not depend on the worker count or
 file order), read their text (truncated to ``max_doc_chars``) in input order and train
-(``curate/tokens/bpe.py``). The result is written to ``<output dir>/tokenizer.json``, where a
-later ``tokenize`` step with no ``tokenizer`` path finds it. No document is dropped.
+(``curate/tokens/bpe.py``). The result is an artefact (``curate/steps/step.py``): written to the
+scratch dir and named in the result, the runner publishes it as ``<output dir>/tokenizer.json`` and
+binds it into a later ``tokenize`` step with no ``tokenizer`` path. No document is dropped.
 
 Defaults: vocab 32768 (a small-model size; the recipe's quickstart uses 4096), 20000 sampled
 documents, special tokens ``<|endoftext|>`` (EOS) and the Korbak control tokens ``<|aligned|>``,
@@ -25,8 +26,7 @@ import pyarrow.parquet as pq
 
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
-from curate.steps.step import ResolveContext, output_dir, with_columns
-from curate.storage import write_atomic
+from curate.steps.step import ARTEFACTS_KEY, ResolveContext, with_columns
 from curate.text.hashing import hash_strings
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
@@ -56,6 +56,7 @@ class TrainTokenizer:
     """Train a byte-level BPE on a seeded sample of the curated documents -> tokenizer.json."""
 
     name: ClassVar[str] = "train_tokenizer"
+    artefacts: ClassVar[tuple[str, ...]] = (TOKENIZER_FILE,)
     vocab_size: int = param(32768, doc="vocabulary size, special tokens included")
     sample_docs: int = param(20000, doc="documents sampled (seeded, uniform) to train on")
     max_doc_chars: int = param(100_000, doc="each sampled document is cut to this many characters")
@@ -103,9 +104,9 @@ class TrainTokenizer:
         texts, sizes = self._sample(ctx)
         tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
                         min_frequency=self.min_frequency, num_texts=len(texts))
-        path = (ctx.out_dir or output_dir()) / TOKENIZER_FILE
-        write_atomic(path, tok.to_str(pretty=True).encode("utf-8"))  # the bytes of tok.save(path)
+        path = ctx.scratch_dir / TOKENIZER_FILE
+        tok.save(str(path))
         for size, out in zip(sizes, ctx.decision_paths):
             pq.write_table(pa.table({"reason": pa.nulls(size, pa.string())}), out)
-        return {"sample_docs": len(texts), "sample_chars": sum(map(len, texts)),
+        return {ARTEFACTS_KEY: [TOKENIZER_FILE], "sample_docs": len(texts), "sample_chars": sum(map(len, texts)),
                 "vocab_size": tok.get_vocab_size(), "sha256": file_sha256(path)}

@@ -38,12 +38,21 @@ def write_atomic(path: AnyPath, data: bytes) -> None:
 
 def copy_file(src: AnyPath, dst: AnyPath) -> None:
     """Copy one file between any two locations (local or remote), committed like write_atomic."""
-    if not is_remote(src) and not is_remote(dst):
-        shutil.copyfile(src, dst)
-        return
     dst.parent.mkdir(parents=True, exist_ok=True)
     staged = staging_path(dst)
-    with src.open("rb") as fin, staged.open("wb") as fout:
-        while chunk := fin.read(1 << 22):
-            fout.write(chunk)
+    if not is_remote(src) and not is_remote(staged):
+        shutil.copyfile(src, staged)
+    else:
+        with src.open("rb") as fin, staged.open("wb") as fout:
+            while chunk := fin.read(1 << 22):
+                fout.write(chunk)
     publish(staged, dst)
+
+
+def move_file(src: AnyPath, dst: AnyPath) -> None:
+    """Move one file: a rename on one local disk, else a committed copy then a delete."""
+    if not is_remote(src) and not is_remote(dst):
+        os.replace(src, dst)
+        return
+    copy_file(src, dst)
+    src.unlink()

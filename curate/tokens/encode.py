@@ -2,7 +2,8 @@
 
 ``tokenizers.Tokenizer.encode_batch_fast`` (Rust, parallel over the batch, no offsets) does the
 work; the ids are flattened once with ``np.fromiter`` and BOS/EOS are inserted with one vectorised
-``np.insert``. The result is a ``list<uint16|uint32>`` array with int32 offsets (CONTRACTS.md).
+``np.insert``. The result is a ``list<uint16|uint32>`` array with int32 offsets (CONTRACTS.md
+"Token columns").
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def find_token_id(tok: Tokenizer, path: Path, name: str | None, kind: str) -> in
 
 
 def token_dtype(vocab_size: int) -> np.dtype:
-    """uint16 when every id fits (vocab_size <= 65536), else uint32 (CONTRACTS.md)."""
+    """uint16 when every id fits (vocab_size <= 65536), else uint32 (CONTRACTS.md "Token columns")."""
     return np.dtype(np.uint16) if vocab_size <= 65536 else np.dtype(np.uint32)
 
 
