@@ -5,6 +5,7 @@ s3:// dirs. No filesystem call is mocked: every byte goes over HTTP to the serve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -120,7 +121,7 @@ max_shard_rows = 30
 
     a, b = table(ref.root, "in/"), table(got.root, f"s3://{bucket}/in/")
     assert a.height > 100 and a.equals(b)
-    assert [i["path"] for i in got.data["inputs"]] == [f"s3://{bucket}/in/{p}" for p in
+    assert [i.path for i in got.inputs] == [f"s3://{bucket}/in/{p}" for p in
                                                         ("a/bad.jsonl", "a/deeper/part-1.jsonl", "a/part-0.jsonl",
                                                          "a/sample.jsonl.zst", "b.parquet")]
     assert json.loads((got.root / "stats.json").read_text())["total"]["quarantined"] == 5
@@ -239,7 +240,8 @@ def test_tokenized_build_and_export_on_s3(tmp_path, bucket):
     remote = make_build(uri)
     assert tree_digests(remote.root) == tree_digests(local.root)
     assert (remote.root / "tokenizer.json").read_bytes() == (local.root / "tokenizer.json").read_bytes()
-    assert remote.tokenizer == local.tokenizer
+    assert remote.tokenizer.origin == f"{uri}/tokenizer.json"  # where the build read it from
+    assert dataclasses.replace(remote.tokenizer, origin=None) == dataclasses.replace(local.tokenizer, origin=None)
     for fmt, out in (("megatron", str(tmp_path / "meg-s3")), ("hf", f"{uri}/export-hf")):
         assert main(["export", uri, "--format", fmt, "--out", out]) == 0
         ref = tmp_path / f"ref-{fmt}"
@@ -251,7 +253,9 @@ def test_tokenized_build_and_export_on_s3(tmp_path, bucket):
                 a, b = json.loads((got / name).read_bytes()), json.loads((ref / name).read_bytes())
                 assert a.pop("source_build") == uri and b.pop("source_build") == str(local.root)
                 assert a.pop("recipe_fingerprint") == remote.fingerprint
-                assert b.pop("recipe_fingerprint") == local.fingerprint and a == b
+                assert b.pop("recipe_fingerprint") == local.fingerprint
+                assert a["tokenizer"].pop("origin") == f"{uri}/tokenizer.json"
+                assert b["tokenizer"].pop("origin") == str(local.root / "tokenizer.json") and a == b
             else:
                 assert (got / name).read_bytes() == (ref / name).read_bytes(), name
     assert no_local_s3_junk()
