@@ -10,14 +10,21 @@ Deterministic: a fragment's output depends only on that fragment (and the global
 are made in input order), so 1 and N workers give identical shards. Resumable: every fragment-stage
 writes its files atomically and then a ``.done.json`` marker with its counts; a restarted build
 skips marked work and redoes the rest, so a build killed at any point and run again gives exactly
-the rows of an uninterrupted one.
+the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups) is
+recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose inputs
+changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
+(``curate/lock.py``); the pool mechanics live in ``curate/pool.py``; ``CURATE_FAULT``
+(``curate/faults.py``) kills a build at named points for the resume tests.
+
+Errors at the output boundary (a read-only or full disk, a file where the dir should be, a kernel
+filesystem) become one-line :class:`OutputError` s naming the path and what to do.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
-import multiprocessing as mp
+import errno
+import os
 import shutil
 import time
 from pathlib import Path
@@ -27,16 +34,18 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate import __version__, schema
-from curate.errors import InputError, OutputError
+from curate import __version__, faults, pool, schema
+from curate.errors import FatalError, InputError, OutputError, StorageError
+from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
-from curate.plan import Fragment, Stage, plan_fragments, plan_stages, unique_files
+from curate.plan import Fragment, Stage, input_change, plan_fragments, plan_stages, unique_files
 from curate.readers import read_file
 from curate.recipe import Recipe
 from curate.stats import new_counts
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, bind_artefacts, with_columns
-from curate.storage import AnyPath, copy_file, move_file, rmtree, scratch_dir, write_atomic
+from curate.storage import AnyPath, copy_file, is_remote, move_file, rmtree, scratch_dir, write_atomic
+from curate.storage.s3 import is_storage_failure, storage_error
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
@@ -94,16 +103,21 @@ class Task:
     strict: bool
 
 
-_PROGRESS: Any = None  # a queue inherited by forked workers, or a callable in-process
-
-
 def _report(docs: int, num_bytes: int) -> None:
-    if _PROGRESS is None:
-        return
-    if callable(_PROGRESS):
-        _PROGRESS(docs, num_bytes)
-    else:
-        _PROGRESS.put((docs, num_bytes))
+    pool.send(docs, num_bytes)
+
+
+def _label(task: Task) -> str:
+    return f"fragment {task.fragment.index} ({task.fragment.rel_path}) of stage {task.stage}"
+
+
+def _done_marker(task: Task) -> dict[str, Any] | None:
+    """The fragment-stage's done marker, if it exists and records this fragment's identity."""
+    done = task.layout.done(task.stage, task.fragment.index)
+    if not done.exists():
+        return None
+    result = orjson.loads(done.read_bytes())
+    return result if result.get("fragment") == task.fragment.identity() else None
 
 
 def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
@@ -163,32 +177,48 @@ def run_task(task: Task) -> dict[str, Any]:
     The last stage writes shards; a stage ending in a global step writes its prepared part."""
     layout, frag, stage = task.layout, task.fragment, task.stages[task.stage]
     done = layout.done(stage.index, frag.index)
-    if done.exists():
-        return orjson.loads(done.read_bytes())
+    marker = _done_marker(task)
+    if marker is not None:
+        return marker
+    key = faults.fragment_key(stage.index, frag.index)
+    faults.hit("start_fragment", key)
     out = task.recipe.output
     counts = new_counts([s.name for s in task.recipe.steps])
     quarantined: list[dict] = []
     rejected_out = PartWriter(layout.rejected(stage.index, frag.index)) if out.rejected != "none" else None
     shards = _shard_writer(task) if stage.global_step is None else None
     part = None if shards else PartWriter(layout.part(stage.index, frag.index), compression="lz4")
-    for batch, rejected in _input_batches(task, counts, quarantined):
-        batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
-        for table in (rejected + more) if rejected_out else ():
-            rejected_out.write(table)
-        if shards:
-            counts["kept"] += batch.num_rows
-            shards.write(schema.public_columns(batch))
-        else:
-            part.write(stage.global_step[1].prepare(batch))
-    if rejected_out:
-        rejected_out.close()
-    if part:
-        part.close()
-    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shards.close()] if shards else []}
+    try:
+        for batch, rejected in _input_batches(task, counts, quarantined):
+            batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
+            for table in (rejected + more) if rejected_out else ():
+                rejected_out.write(table)
+            if shards:
+                counts["kept"] += batch.num_rows
+                shards.write(schema.public_columns(batch))
+                if shards.shards:
+                    faults.hit("mid_shard_write", str(frag.index), layout.shards)
+            else:
+                part.write(stage.global_step[1].prepare(batch))
+        if rejected_out:
+            rejected_out.close()
+        if part:
+            part.close()
+        shard_infos = shards.close() if shards else []
+    except BaseException:
+        for writer in (rejected_out, shards, part):
+            if writer is not None:
+                writer.abort()
+        raise
+    result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shard_infos],
+              "fragment": frag.identity()}
+    if shards:
+        faults.hit("mid_shard_write", str(frag.index), layout.shards)
     if quarantined:
         write_parquet_atomic(pa.Table.from_pylist(quarantined, schema=schema.QUARANTINE_SCHEMA),
                              layout.quarantine(frag.index))
     _write_json_atomic(done, result)
+    faults.hit("after_fragment", key)
     return result
 
 
@@ -208,31 +238,95 @@ def _clear_partial(task: Task) -> None:
             f.unlink(missing_ok=True)
 
 
-def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) -> tuple[Layout, bool]:
-    """Check the output dir: fresh, resumable (same fingerprint) or refused. Returns (layout, complete)."""
-    root = recipe.output.dir
+KERNEL_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def _check_output_path(root: Path, fragments: list[Fragment]) -> None:
+    """Refuse an output dir that cannot hold a build: a file, a kernel filesystem, an input's dir,
+    or a non-empty directory that curate did not write (which curate never deletes)."""
+    real = None if is_remote(root) else Path(os.path.realpath(root))
+    for kfs in KERNEL_FS if real else ():
+        if real == kfs or kfs in real.parents:
+            raise OutputError(f"output.dir {root} is under {kfs}, a kernel filesystem, not storage; "
+                              "choose another dir with --out")
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"output.dir {root} is an existing file, not a directory; choose another dir with --out")
     for frag in fragments:
         if frag.path == root or root in frag.path.parents:
             raise OutputError(f"output.dir {root} contains the input {frag.path}; outputs never overwrite inputs")
+    if root.is_dir() and _entries(root) and not (root / RUN_FILE).is_file() and not (root / MANIFEST_NAME).is_file():
+        raise OutputError(f"output.dir {root} is not empty and is not a curate output dir (no {RUN_FILE} or "
+                          f"{MANIFEST_NAME}: not written by curate); curate never deletes it, even with "
+                          "--overwrite: choose another dir")
+
+
+def _entries(root: Path) -> list[Path]:
+    return [p for p in root.iterdir() if p.name != LOCK_NAME]
+
+
+def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) -> tuple[Layout, bool]:
+    """Under the lock: fresh, resumable (same fingerprint and inputs) or refused. Returns (layout, complete)."""
+    root = recipe.output.dir
     fingerprint = recipe.fingerprint()
     layout = Layout(root)
-    if root.exists() and any(root.iterdir()):
-        run_file = root / RUN_FILE
-        same = run_file.is_file() and orjson.loads(run_file.read_bytes()).get("fingerprint") == fingerprint
+    if _entries(root):
+        try:
+            run = orjson.loads((root / RUN_FILE).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            run = {}
         if overwrite:
-            if not run_file.is_file() and not (root / MANIFEST_NAME).is_file():
-                raise OutputError(f"output.dir {root} is not empty and was not written by curate; "
-                                  "refusing to delete it even with --overwrite; choose another dir")
-            rmtree(root)
-        elif not same:
+            for path in _entries(root):
+                rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        elif run.get("fingerprint") != fingerprint:
             raise OutputError(f"output.dir {root} is not empty and holds another build (different recipe "
                               "fingerprint); use --overwrite to replace it, or choose another dir")
         else:
-            return layout, (root / MANIFEST_NAME).is_file()
-    root.mkdir(parents=True, exist_ok=True)
+            complete = (root / MANIFEST_NAME).is_file()
+            change = ("its run.json records no input identities (an older curate)" if "inputs" not in run
+                      else input_change(run["inputs"], fragments))
+            if change:
+                what = "a complete build" if complete else "an unfinished build"
+                raise OutputError(f"output.dir {root} holds {what} of other inputs: {change}; use --overwrite "
+                                  "to rebuild from the current inputs")
+            return layout, complete
     _write_json_atomic(root / RUN_FILE, {"fingerprint": fingerprint, "recipe": str(recipe.path),
-                                         "tool_version": __version__})
+                                         "tool_version": __version__,
+                                         "inputs": [f.identity() for f in fragments]})
     return layout, False
+
+
+def output_error(exc: OSError, root: Path) -> OutputError | StorageError | None:
+    """The one-line error for an OSError at the output boundary (ENOSPC, read-only, permissions,
+    or any error naming a path under ``root``); None for errors elsewhere (inputs). A failed request
+    to a remote ``root`` (endpoint gone, bucket removed) is one line naming the URI."""
+    if is_remote(root) and is_storage_failure(exc):
+        return storage_error(str(root), exc)
+    text = str(exc)
+    code = exc.errno or next((c for c in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+                              if f"[errno {c}]" in text.lower()), None)
+    path = exc.filename or root
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"no space left on the device of {path}; free space (or choose another dir with "
+                           "--out) and run the same command again to resume")
+    target = Path(str(path))
+    under = target == root or root in target.parents or f"{root}{os.sep}" in text or f"'{root}'" in text
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) and under:
+        why = os.strerror(code).lower()
+        return OutputError(f"cannot write {path} ({why}); make output.dir writable or choose another dir with --out")
+    if under:
+        return OutputError(f"output I/O failed on {path}: {exc.strerror or text}; check output.dir (or choose "
+                           "another with --out) and run the same command again")
+    return None
+
+
+def empty_build_message(root: Path) -> str | None:
+    """A loud one-line warning when a finished build kept no document; None otherwise."""
+    total = orjson.loads((root / "stats.json").read_bytes())["total"]
+    if total["kept"]:
+        return None
+    dropped = sum(sum(s["dropped"].values()) for s in total["steps"])
+    return (f"the build kept 0 of {total['read']} documents read ({dropped} dropped, {total['quarantined']} "
+            f"quarantined): check the steps' thresholds (curate stats {root}) and quarantine/")
 
 
 def warm_up(recipe: Recipe) -> None:
@@ -249,43 +343,44 @@ def warm_up(recipe: Recipe) -> None:
 
 
 def _run_stage(tasks: list[Task], workers: int, bar: Any) -> list[dict[str, Any]]:
-    global _PROGRESS
     for t in tasks:
-        if not t.layout.done(t.stage, t.fragment.index).exists():
+        if _done_marker(t) is None:
             _clear_partial(t)
-    if workers <= 1 or len(tasks) <= 1:
-        _PROGRESS = (lambda d, b: bar.update_docs(d, b)) if bar else None
-        try:
-            return [run_task(t) for t in tasks]
-        finally:
-            _PROGRESS = None
-    ctx = mp.get_context("fork")
-    queue = ctx.SimpleQueue()
-    _PROGRESS = queue
-    try:
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(run_task, t) for t in tasks]
-            pending = set(futures)
-            while pending:
-                _, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
-                while not queue.empty():
-                    d, b = queue.get()
-                    if bar:
-                        bar.update_docs(d, b)
-            return [f.result() for f in futures]
-    finally:
-        _PROGRESS = None
+    on_message = (lambda docs, num_bytes: bar.update_docs(docs, num_bytes)) if bar else None
+    return pool.run_pool(run_task, tasks, workers, label=_label, on_message=on_message)
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,
-          progress: Callable[[int], Any] | None = None) -> Manifest:
-    """Run the recipe; returns the manifest. See the module docstring for the plan."""
+          progress: Callable[[int], Any] | None = None, confine: tuple[Path, ...] = ()) -> Manifest:
+    """Run the recipe; returns the manifest. See the module docstring for the plan. ``confine``:
+    roots every input and output path must resolve inside (``curate/confine.py``). ``strict``
+    also fails a build that keeps no document."""
     t0 = time.perf_counter()
+    if confine:  # before any input is opened (planning reads Parquet footers)
+        from curate.confine import check_confined
+        from curate.recipe import source_files
+
+        check_confined(recipe, [path for _, path in source_files(recipe)], confine)
     fragments = plan_fragments(recipe)
-    layout, complete = _prepare_output(recipe, fragments, overwrite)
-    if complete:
-        return Manifest.load(layout.root)
-    return _build(recipe, fragments, layout, workers, strict, progress, t0)
+    root = recipe.output.dir
+    try:
+        _check_output_path(root, fragments)
+        root.mkdir(parents=True, exist_ok=True)
+        with output_lock(root):
+            layout, complete = _prepare_output(recipe, fragments, overwrite)
+            if complete:
+                manifest = Manifest.load(layout.root)
+            else:
+                manifest = _build(recipe, fragments, layout, workers, strict, progress, t0)
+    except OSError as exc:
+        mapped = output_error(exc, root)
+        if mapped is None:
+            raise
+        raise mapped from None
+    empty = empty_build_message(manifest.root)
+    if empty and strict:
+        raise FatalError(f"{empty} (--strict fails a build that keeps nothing)")
+    return manifest
 
 
 def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: int, strict: bool,
@@ -333,6 +428,7 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     for name in stats.get(ARTEFACTS_KEY, ()):
         move_file(scratch / name, layout.root / name)  # publish before the done marker
     shutil.rmtree(scratch, ignore_errors=True)
+    faults.hit("mid_resolve", str(stage.index), done)
     _write_json_atomic(done, stats)
     return stats
 
@@ -357,4 +453,4 @@ def _publish_files(steps: list[Any], root: Path) -> None:
                 copy_file(src, dest)
 
 
-__all__ = ["build", "Layout", "warm_up"]
+__all__ = ["build", "empty_build_message", "output_error", "Layout", "warm_up"]

@@ -4,13 +4,15 @@ Every config type is a ``@dataclass(frozen=True, kw_only=True)`` whose fields ar
 :func:`param` (a default plus a one-line doc). :func:`from_table` builds one from a TOML table and
 fails with a :class:`RecipeError` that names the key, the bad value and what is allowed. Range
 checks live in each class's ``__post_init__`` and raise ``ValueError``; :func:`from_table` prefixes
-them with the key's location. :func:`describe` lists fields for ``curate steps`` / ``curate explain``.
+them with the key's location. Every float value rejects NaN (TOML's ``nan``): no setting means
+"not a number"; ``none`` turns an optional rule off. :func:`describe` lists fields for ``curate steps`` / ``curate explain``.
 """
 
 from __future__ import annotations
 
 import contextvars
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -37,6 +39,15 @@ def check_range(name: str, value: float, lo: float | None = None, hi: float | No
         lo_s = "-inf" if lo is None else repr(lo)
         hi_s = "inf" if hi is None else repr(hi)
         raise ValueError(f"{name}={value!r} is out of range; allowed: {lo_s} <= {name} <= {hi_s}")
+
+
+#: Seeds are 0 <= seed <= SEED_MAX: every consumer (uint64 hash mixing, torch, numpy) accepts them.
+SEED_MAX = 2**63 - 1
+
+
+def check_seed(name: str, value: int) -> None:
+    """Raise ``ValueError`` unless ``0 <= value <= SEED_MAX`` (checked once, when the recipe is parsed)."""
+    check_range(name, value, 0, SEED_MAX)
 
 
 def _type_name(hint: Any) -> str:
@@ -107,6 +118,8 @@ def coerce(hint: Any, value: Any, where: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(where, value, hint)
+        if math.isnan(value):
+            raise RecipeError(f"{where}: got nan; expected a number (NaN is never a valid setting)")
         return float(value)
     if hint is Path:
         from curate.storage import RemotePath, is_uri, location

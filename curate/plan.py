@@ -28,6 +28,41 @@ class Fragment:
     rel_path: str
     row_groups: tuple[int, int] | None = None
     first_row: int = 0
+    size: int = 0
+    mtime_ns: int = 0
+
+    def identity(self) -> dict[str, Any]:
+        """What the fragment's work depends on, recorded in run.json and every done marker and
+        compared on resume: the file (relative path, size, mtime_ns) and its row-group range. A
+        remote object would record its ETag or content hash under ``"version"`` instead of mtime."""
+        return {"path": self.rel_path, "size": self.size, "mtime_ns": self.mtime_ns,
+                "row_groups": list(self.row_groups) if self.row_groups else None}
+
+
+def input_change(recorded: list[dict[str, Any]], fragments: list[Fragment]) -> str | None:
+    """How the input set differs from a recorded one (``identity()`` per fragment), as one phrase
+    naming the first changed, added or removed file; None when identical."""
+    now = [f.identity() for f in fragments]
+    if recorded == now:
+        return None
+    old_paths = {r.get("path") for r in recorded}
+    new_paths = {r["path"] for r in now}
+    for r in recorded:
+        if r.get("path") not in new_paths:
+            return f"input {r.get('path')} was removed"
+    for r in now:
+        if r["path"] not in old_paths:
+            return f"input {r['path']} was added"
+    old = {r.get("path"): r for r in recorded}
+    for r in now:
+        o = old[r["path"]]
+        if (o.get("size"), o.get("mtime_ns")) != (r["size"], r["mtime_ns"]):
+            return (f"input {r['path']} changed (size {o.get('size')} -> {r['size']} bytes, "
+                    f"mtime_ns {o.get('mtime_ns')} -> {r['mtime_ns']})")
+    for r in now:
+        if [o for o in recorded if o.get("path") == r["path"]] != [n for n in now if n["path"] == r["path"]]:
+            return f"input {r['path']} is split into different fragments"
+    return "the inputs are in a different order"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,13 +111,15 @@ def plan_fragments(recipe: Recipe) -> list[Fragment]:
     out: list[Fragment] = []
     for source, path in source_files(recipe):
         rel = str(path) if is_remote(path) else os.path.relpath(path, base)  # a URI names itself
+        st = path.stat()
+        ident = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
         ranges = []
         if (source.format or detect_format(path)) == "parquet":
             ranges = _row_group_ranges(path, source.fragment_rows)
         if not ranges:
-            out.append(Fragment(len(out), source, path, rel))
+            out.append(Fragment(len(out), source, path, rel, **ident))
         for start, stop, first in ranges:
-            out.append(Fragment(len(out), source, path, rel, (start, stop), first))
+            out.append(Fragment(len(out), source, path, rel, (start, stop), first, **ident))
     return out
 
 

@@ -38,6 +38,7 @@ document before it is parsed (``curate/overrides.py``).
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import tomllib
 from pathlib import Path
@@ -45,7 +46,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import orjson
 
-from curate.config import BASE_DIR, check_range, from_table, param, to_table
+from curate.config import BASE_DIR, check_range, check_seed, from_table, param, to_table
 from curate.errors import RecipeError
 from curate.overrides import apply_overrides
 from curate.storage import glob_files, is_uri
@@ -58,6 +59,9 @@ class RecipeInfo:
     name: str = param(doc="recipe name, recorded in the manifest")
     seed: int = param(0, doc="seed for every random choice of the run")
     description: str = param("", doc="free text")
+
+    def __post_init__(self) -> None:
+        check_seed("seed", self.seed)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -261,6 +265,11 @@ def source_files(recipe: Recipe) -> list[tuple[SourceSpec, Path]]:
         for j, pattern in enumerate(source.paths):
             files = glob_files(pattern, base)
             if not files:
+                if not is_uri(pattern):
+                    matches = glob.glob(str(base / pattern), recursive=True)
+                    if matches and all(Path(m).is_dir() for m in matches):
+                        raise RecipeError(f"sources[{i}].paths[{j}]: {pattern!r} is a directory (relative to {base}); "
+                                          f"give a glob of its files, e.g. '{pattern.rstrip('/')}/*.jsonl'")
                 where = "" if is_uri(pattern) else f" (relative to {base})"
                 raise RecipeError(f"sources[{i}].paths[{j}]: no file matches {pattern!r}{where}")
             for f in files:

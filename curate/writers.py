@@ -10,6 +10,7 @@ appear under their final name only when complete.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -49,6 +50,17 @@ def rows_that_fit(batch: pa.RecordBatch, offset: int, max_rows: int, max_bytes: 
 
 def _codec(compression: str) -> str | None:
     return None if compression == "none" else compression
+
+
+def _abandon(writer: pq.ParquetWriter | None, tmp: Path) -> None:
+    """Drop a half-written file (a writer's ``abort()`` after an error, e.g. a full disk): close
+    what can be closed, never retry (pyarrow's ``__del__`` would close again and print the same
+    error as a traceback), remove the temporary. The error reaches the caller once."""
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
+        writer.is_open = False
+    tmp.unlink(missing_ok=True)
 
 
 class ShardWriter:
@@ -128,12 +140,25 @@ class ShardWriter:
         self._close_shard()
         return self.shards
 
+    def abort(self) -> None:
+        """Abandon the shard being written (after an error); complete shards stay."""
+        _abandon(self._writer, staging_path(self._final_path()))
+        self._writer = None
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+
 
 def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd") -> None:
     """Write ``table`` to ``path`` through a temporary file, so ``path`` is complete or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = staging_path(path)
-    pq.write_table(table, tmp, compression=_codec(compression))
+    writer = None
+    try:
+        writer = pq.ParquetWriter(tmp, table.schema, compression=_codec(compression))
+        writer.write_table(table)
+        writer.close()
+    except BaseException:
+        _abandon(writer, tmp)
+        raise
     publish(tmp, path)
 
 
@@ -160,6 +185,11 @@ class PartWriter:
             self._writer.write_table(data)
         else:
             self._writer.write_batch(data)
+
+    def abort(self) -> None:
+        """Abandon the file (after an error): no final file, no temporary."""
+        _abandon(self._writer, self.tmp_path)
+        self._writer = None
 
     def close(self) -> bool:
         """Finish the file; False when nothing was ever written (no file)."""

@@ -6,7 +6,8 @@ a row with repeat r appears r times in its group, so every epoch draws it r time
 r times as available); r = 0 leaves it out.
 
 Validation documents (the *holdout*) are chosen by a seeded 64-bit hash of the document id:
-``u = (hash(id, seed') >> 11) / 2^53 < holdout_frac``. Membership depends only on the id, seed and
+``u = (hash(id, seed') >> 11) / 2^53 < holdout_frac`` (``curate.text.hashing.holdout_mask``, the
+same split the classifier holds out). Membership depends only on the id, seed and
 fraction, so it is the same for every phase, shard layout and machine; a sampler built with the same
 seed and fraction never yields a held-out document.
 """
@@ -23,9 +24,7 @@ import pyarrow.parquet as pq
 
 from curate.errors import CurateError
 from curate.manifest import Manifest
-from curate.text.hashing import hash_strings
-
-HOLDOUT_SALT = 0x686F6C646F7574  # "holdout": holdout hashes differ from any other seeded hash
+from curate.text.hashing import holdout_mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,15 +45,6 @@ class DocIndex:
 
     def num_docs(self) -> dict[str, int]:
         return {g: len(self.docs[g].row) for g in self.groups}
-
-
-def holdout_mask(ids: pa.Array, seed: int, holdout_frac: float) -> np.ndarray:
-    """True for the documents in the holdout."""
-    if holdout_frac <= 0:
-        return np.zeros(len(ids), dtype=bool)
-    hash_seed = (seed * 0x9E3779B97F4A7C15 + HOLDOUT_SALT) % 2**64
-    h = hash_strings(ids, seed=hash_seed)
-    return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53 < holdout_frac
 
 
 def _read_shard(manifest: Manifest, i: int, group_by: str, need_ids: bool,

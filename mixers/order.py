@@ -10,25 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.text.hashing import splitmix64_array
-
-MASK = 2**64 - 1
-GOLDEN = 0x9E3779B97F4A7C15
-
-
-def splitmix64(x: int) -> int:
-    """One splitmix64 output for a Python int (mod 2^64)."""
-    z = (x + GOLDEN) & MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
+from curate.text.hashing import MASK64, splitmix64, splitmix64_array
 
 
 def mix_key(*parts: int) -> int:
     """Fold integers (seed, group key, epoch, ...) into one 64-bit key."""
     key = 0
     for p in parts:
-        key = splitmix64(key ^ (p & MASK))
+        key = splitmix64(key ^ (p & MASK64))
     return key
 
 

@@ -1,15 +1,11 @@
-"""curate build end to end: accounting, determinism across workers, resume after SIGKILL, output
-dir safety, rejected/quarantine files, the manifest and curate.scan."""
+"""curate build end to end: accounting, determinism across workers, output dir safety,
+rejected/quarantine files, the manifest and curate.scan. Resume after SIGKILL: tests/test_resume.py."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +16,7 @@ import pytest
 import curate
 from curate.errors import InputError, OutputError
 from curate.recipe import load_recipe
-from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
+from tests.conftest import REPO, read_sample, run_cli, write_jsonl, write_recipe
 from tests.test_readers import bad_jsonl_bytes
 
 STEPS = """
@@ -119,45 +115,6 @@ def test_one_and_two_workers_give_identical_shards(tmp_path):
     assert shard_bytes(two.root) == a and len(a) > 4
     assert json.loads((two.root / "manifest.json").read_text()) == json.loads(
         (tmp_path / "out1" / "manifest.json").read_text())
-
-
-def _kill_when(proc: subprocess.Popen, out: Path, marker: str) -> bool:
-    """SIGKILL ``proc`` as soon as a file matching ``marker`` exists under ``out``; True if killed
-    before the build finished."""
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if list(out.glob(marker)):
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            return not (out / "manifest.json").exists()
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.002)
-    proc.kill()
-    return False
-
-
-@pytest.mark.parametrize("marker", ["work/s0/00001.done.json", "work/d0/resolve.done.json",
-                                    "work/s1/00000.done.json", "shards/part-00002-0000.parquet"])
-def test_resume_after_sigkill_equals_uninterrupted_build(tmp_path, marker):
-    make_inputs(tmp_path, num_files=6, per_file=45)
-    recipe = make_recipe(tmp_path, out="ref")
-    reference = curate.build(load_recipe(recipe))
-    recipe = make_recipe(tmp_path, out="out")
-    cmd = [sys.executable, "-m", "curate", "build", str(recipe), "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    killed = _kill_when(proc, tmp_path / "out", marker)
-    res = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    assert shard_bytes(tmp_path / "out") == shard_bytes(reference.root)
-    got = pl.read_parquet(tmp_path / "out" / "rejected" / "*.parquet").sort("id")
-    want = pl.read_parquet(reference.root / "rejected" / "*.parquet").sort("id")
-    assert got.equals(want)
-    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
-    ref_stats = json.loads((reference.root / "stats.json").read_text())
-    assert stats["sources"] == ref_stats["sources"]
-    if not killed:
-        pytest.skip("the build finished before the kill point; nothing was interrupted")
 
 
 def test_output_dir_rules(tmp_path):

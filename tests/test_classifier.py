@@ -85,7 +85,7 @@ def test_trained_classifier_separates_heldout_docs_deterministically(tmp_path, c
     assert report["roc_auc"] >= MIN_AUC
     assert f"ROC-AUC {report['roc_auc']:.4f}" in printed and "precision" in printed
     assert report["num_train"] + report["num_heldout"] == 60 + 150 + 306
-    assert 0.1 < report["num_heldout"] / 516 < 0.3  # heldout_frac = 0.2 by hash
+    assert 0.1 < report["num_heldout"] / 516 < 0.3  # holdout_frac = 0.2 by hash
     digest = hashlib.sha256(model.read_bytes()).hexdigest()
     assert main(["classifier", "train", str(recipe)]) == 0
     assert hashlib.sha256(model.read_bytes()).hexdigest() == digest
@@ -109,7 +109,8 @@ def test_annotate_recipe_loads() -> None:
 
 
 def test_read_labelled_across_batches_and_caps(tmp_path) -> None:
-    from curate.models.classifier import heldout_mask, read_labelled
+    from curate.models.classifier import read_labelled
+    from curate.text.hashing import holdout_mask
 
     path = _recipe(tmp_path, "max_docs_per_source = 100")
     path.write_text(path.read_text().replace('[output]\n', '[output]\nbatch_rows = 40\n'))
@@ -120,9 +121,9 @@ def test_read_labelled_across_batches_and_caps(tmp_path) -> None:
     uncapped = load_recipe(_recipe(tmp_path))
     full = read_labelled(uncapped, uncapped.section("classifier"))
     assert len(full.lines) == 516 and full.labels.sum() == 210
-    held = heldout_mask(full.ids, 0.2, seed=7)
-    assert held.tolist() == heldout_mask(full.ids, 0.2, seed=7).tolist()
-    assert held.tolist() != heldout_mask(full.ids, 0.2, seed=8).tolist()
+    held = holdout_mask(full.ids, 7, 0.2)
+    assert held.tolist() == holdout_mask(full.ids, 7, 0.2).tolist()
+    assert held.tolist() != holdout_mask(full.ids, 8, 0.2).tolist()
 
 
 SHARED = REPO.parent / "shared" / "data"

@@ -11,7 +11,8 @@ from curate.steps.exact_dedup import ExactDedup
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
 from curate.steps.step import first_reason
-from curate.steps.url_blocklist import UrlBlocklist, url_hosts
+from curate.steps.url_blocklist import UrlBlocklist
+from curate.text.urls import url_host
 from curate.text.hashing import hash_strings
 from curate.text.normalize import normalize_text
 
@@ -45,7 +46,7 @@ def test_length_bounds():
 def test_url_hosts_and_blocklist(tmp_path):
     urls = ["https://www.Example.com/a", "http://user:pw@sub.example.com:8080/x", "example.org/path",
             "https://notexample.com/", None, "ftp://a.b.c.example.com"]
-    assert url_hosts(pa.array(urls)).to_pylist() == [
+    assert url_host(pa.array(urls)).to_pylist() == [
         "www.example.com", "sub.example.com", "example.org", "notexample.com", None, "a.b.c.example.com"]
     path = tmp_path / "block.txt"
     path.write_text("# comment\nexample.com\n\n")

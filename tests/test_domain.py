@@ -13,7 +13,8 @@ import pytest
 from curate.build import build
 from curate.manifest import Manifest
 from curate.recipe import load_recipe
-from curate.steps.domain import registered_domains, url_hosts
+from curate.steps.domain import registered_domains
+from curate.text.urls import url_host
 from curate.steps.domain_balance import keep_lowest_hash
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ WEB = REPO / "tests" / "data" / "web_sample.jsonl.zst"
 def test_registered_domains() -> None:
     urls = pa.array(["https://news.bbc.co.uk/x?y", "http://user:pw@WWW.Example.COM.:8080/a", "example.org/p",
                      "http://127.0.0.1/x", "http://localhost/", None, "", "https://foo.blogspot.com/"])
-    assert url_hosts(urls).to_pylist()[:3] == ["news.bbc.co.uk", "www.example.com", "example.org"]
+    assert url_host(urls).to_pylist()[:3] == ["news.bbc.co.uk", "www.example.com", "example.org"]
     assert registered_domains(urls).to_pylist() == [
         "bbc.co.uk", "example.com", "example.org", "127.0.0.1", None, None, None, "blogspot.com"]
     assert registered_domains(urls, private_suffixes=True).to_pylist()[-1] == "foo.blogspot.com"

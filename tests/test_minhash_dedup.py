@@ -196,6 +196,30 @@ def test_index_parameters_must_match(planted):
         run(root, "clobber", ["in1.jsonl"], 'save_index = "not_an_index"')
 
 
+def test_save_index_never_deletes_a_directory_curate_did_not_create(planted):
+    root, _ = planted
+    user_dir = root / "mine.tmp"  # a user's directory that happens to sit where the temp dir goes
+    user_dir.mkdir()
+    (user_dir / "thesis.txt").write_text("years of work")
+    with pytest.raises(CurateError, match=r"mine\.tmp exists and was not made by curate"):
+        run(root, "tmpclash", ["in0.jsonl"], 'save_index = "mine"')
+    assert (user_dir / "thesis.txt").read_text() == "years of work"
+    assert not (root / "mine").exists()
+    fake = root / "fake_index"  # has an index.json, but not curate's
+    fake.mkdir()
+    (fake / "index.json").write_text('{"format": "something-else"}')
+    with pytest.raises(CurateError, match="is not a curate MinHash index"):
+        run(root, "fakeclash", ["in0.jsonl"], 'save_index = "fake_index"')
+    assert (fake / "index.json").read_text() == '{"format": "something-else"}'
+    # curate's own leftovers (an interrupted save) are replaced; an index is overwritten
+    (root / "ours.tmp").mkdir()
+    (root / "ours.tmp" / ".curate-index-tmp").write_text("")
+    run(root, "ours", ["in0.jsonl"], 'save_index = "ours"')
+    run(root, "ours", ["in0.jsonl"], 'save_index = "ours"')
+    assert sorted(p.name for p in (root / "ours").iterdir()) == ["docs.parquet", "index.json"]
+    assert not (root / "ours.tmp").exists()
+
+
 def test_keep_max_keeps_the_highest_score(tmp_path):
     step = MinHashDedup(keep="max", score_column="quality")
     text = "a long enough page about the weather in the mountains this week and the next one"

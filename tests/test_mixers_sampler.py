@@ -190,7 +190,8 @@ def test_missing_token_or_skill_columns_are_clear_errors(tmp_path):
 
 
 def test_epoch_order_is_a_permutation_fixed_by_its_key():
-    from mixers.order import epoch_order, splitmix64
+    from curate.text.hashing import splitmix64
+    from mixers.order import epoch_order
 
     # splitmix64 reference values (seed 0 stream of the published C code: x += golden; mix)
     assert splitmix64(0) == 0xE220A8397B1DCDAF

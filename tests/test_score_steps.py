@@ -18,7 +18,6 @@ from curate.models.fasttext_model import lid176_path, load_fasttext
 from curate.recipe import load_recipe
 from curate.steps.fasttext_score import FasttextScore
 from curate.steps.score_filter import ScoreFilter
-from curate.steps.score_percentile import keep_ranked
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
@@ -51,13 +50,6 @@ def test_score_filter_bounds_inverse_and_missing() -> None:
     assert reasons(ScoreFilter(column="q", max_score=0.5, missing="drop")) == [None, None, "q_missing", "q_above_max"]
     with pytest.raises(RecipeError, match="column 'nope'"):
         ScoreFilter(column="nope", min_score=0).reject(batch)
-
-
-def test_keep_ranked_exact_with_ties() -> None:
-    scores = np.array([0.5, 0.9, 0.5, 0.1, 0.5])
-    assert keep_ranked(scores, 0.4, top=True).tolist() == [True, True, False, False, False]
-    assert keep_ranked(scores, 0.4, top=False).tolist() == [True, False, False, True, False]
-    assert keep_ranked(scores, 0.5, top=True).sum() == 3  # floor(2.5 + 0.5)
 
 
 def _recipe(tmp_path: Path, keep: str, keep_frac: float, name: str, group_by: str = "source") -> Path:

@@ -20,10 +20,15 @@ def add_arguments(p) -> None:
     p.add_argument("--strict", action="store_true", help="fail on the first bad record instead of quarantining it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_set_argument(p)
+    p.add_argument("--confine", type=Path, action="append", default=[], metavar="ROOT",
+                   help="(repeatable) every input, output and step file must resolve inside a ROOT "
+                   "(symlinks followed): for recipes you did not write")
 
 
 def run(args) -> int:
-    from curate.build import build
+    import sys
+
+    from curate.build import build, empty_build_message
     from curate.errors import RecipeError
     from curate.progress import ProgressBar
     from curate.commands.sections import load_full_recipe
@@ -34,9 +39,13 @@ def run(args) -> int:
     if args.out is not None:
         recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
     progress = None if args.no_progress else ProgressBar
-    manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict, progress=progress)
+    manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict, progress=progress,
+                     confine=tuple(args.confine))
     from curate.commands.stats import print_funnel
 
     print_funnel(manifest.root)
+    empty = empty_build_message(manifest.root)
+    if empty:
+        print(f"curate build: WARNING: {empty}", file=sys.stderr)
     print(f"wrote {len(manifest.shards)} shards to {manifest.root / 'shards'}")
     return 0

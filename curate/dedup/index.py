@@ -45,19 +45,49 @@ def bands_matrix(column: pa.Array | pa.ChunkedArray,
     return flat.reshape(len(column), num_bands), valid
 
 
+TMP_MARKER = ".curate-index-tmp"
+
+
+def _is_index(path: Path) -> bool:
+    """True when ``path`` is a directory curate wrote as a MinHash index (its ``index.json``
+    names the format)."""
+    try:
+        return orjson.loads((path / META_FILE).read_bytes()).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _is_ours(tmp: Path) -> bool:
+    """True when ``tmp`` is a temp dir curate created: it holds the marker, or is a finished
+    index whose rename was interrupted."""
+    return (tmp / TMP_MARKER).is_file() or _is_index(tmp)
+
+
 class IndexWriter:
-    """Write an index atomically: into ``<path>.tmp``, renamed to ``path`` on ``close``."""
+    """Write an index atomically: into ``<path>.tmp`` (created with a marker file), renamed to
+    ``path`` on ``close``. Curate deletes only what it created: an existing ``path`` must be a
+    curate MinHash index and an existing ``<path>.tmp`` must carry the marker (or be an index),
+    else the step stops with one line and deletes nothing."""
 
     def __init__(self, path: Path, params: dict[str, Any]):
-        if path.exists() and not (path / META_FILE).is_file():
-            raise CurateError(f"save_index={path} exists and is not a curate MinHash index; "
-                              "refusing to overwrite it; choose another path")
         self.path, self.params = path, params
         self.tmp = path.with_name(path.name + ".tmp")
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self._check_target()
+        if self.tmp.exists() or self.tmp.is_symlink():
+            if self.tmp.is_symlink() or not self.tmp.is_dir() or not _is_ours(self.tmp):
+                raise CurateError(f"save_index: {self.tmp} exists and was not made by curate; "
+                                  "refusing to delete it; move it away or choose another save_index")
+            shutil.rmtree(self.tmp)
         self.tmp.mkdir(parents=True)
+        (self.tmp / TMP_MARKER).write_bytes(b"curate MinHash index being written\n")
         self._writer: pq.ParquetWriter | None = None
         self.num_docs = 0
+
+    def _check_target(self) -> None:
+        if (self.path.exists() or self.path.is_symlink()) and (
+                self.path.is_symlink() or not _is_index(self.path)):
+            raise CurateError(f"save_index={self.path} exists and is not a curate MinHash index; "
+                              "refusing to overwrite it; choose another path")
 
     def write(self, ids: pa.Array, keys: np.ndarray) -> None:
         table = pa.table({"id": pa.array(ids, pa.string()), "bands": bands_array(keys)})
@@ -77,7 +107,10 @@ class IndexWriter:
         meta = {"format": FORMAT, "version": VERSION, "params": self.params,
                 "num_docs": self.num_docs}
         (self.tmp / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
-        shutil.rmtree(self.path, ignore_errors=True)
+        (self.tmp / TMP_MARKER).unlink()
+        self._check_target()  # the target may have appeared while resolving
+        if self.path.exists():
+            shutil.rmtree(self.path)
         self.tmp.rename(self.path)
 
 

@@ -33,13 +33,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.text.hashing import splitmix64_array, string_buffers
+from curate.text.hashing import GOLDEN, splitmix64_stream, string_buffers
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 M1 = np.uint64(0xFF51AFD7ED558CCD)
 M2 = np.uint64(0xC4CEB9FE1A85EC53)
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 EMPTY = np.uint32(0xFFFFFFFF)
 UNITS = ("word", "char")
 
@@ -54,15 +53,9 @@ def _fmix(h):
     return h
 
 
-def splitmix64(seed: int, count: int) -> np.ndarray:
-    """``count`` pseudo-random uint64 from ``seed`` (splitmix64: stable across numpy versions)."""
-    with np.errstate(over="ignore"):
-        return splitmix64_array(np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + GOLDEN * np.arange(count, dtype=np.uint64))
-
-
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The multipliers (odd) and offsets of the ``num_perm`` hash functions."""
-    r = splitmix64(seed, 2 * num_perm)
+    r = splitmix64_stream(seed, 2 * num_perm)
     return r[:num_perm] | np.uint64(1), r[num_perm:]
 
 

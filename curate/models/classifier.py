@@ -3,7 +3,8 @@
 The recipe's ``[classifier]`` section names positive sources (e.g. reference-quality text) and
 negative sources (e.g. random web), as DCLM trains its quality classifier (positives: OH-2.5 +
 ELI5; negatives: random RefinedWeb). Documents are read with curate's readers, split into train and
-held-out by a seeded 64-bit hash of the id (``heldout_frac``; the same docs for a given seed), the
+held-out by a seeded 64-bit hash of the id (``holdout_frac``, ``curate.text.hashing.holdout_mask``:
+the split the mixers hold out too; the same docs for a given seed), the
 training lines are shuffled by another seeded hash (fastText's SGD sees classes interleaved), and
 fastText trains with one thread so the model is deterministic for a seed. The held-out split gives
 precision and recall at ``threshold`` and ROC-AUC (``curate/models/metrics.py``); they are printed
@@ -27,12 +28,12 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from curate.config import check_range, param, to_table
+from curate.config import check_range, check_seed, param, to_table
 from curate.errors import RecipeError
 from curate.models.fasttext_model import fasttext_lines, predict_label_prob
 from curate.models.metrics import precision_recall, roc_auc
 from curate.recipe import Section
-from curate.text.hashing import hash_strings
+from curate.text.hashing import hash_strings, holdout_mask
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,7 @@ class ClassifierSpec:
     model_path: Path = param(doc="where to write the fastText model (.bin), relative to the recipe")
     positive_label: str = param("hq", doc="fastText label of positives (score this one with fasttext_score)")
     negative_label: str = param("lq", doc="fastText label of negatives")
-    heldout_frac: float = param(0.2, doc="fraction of documents held out for precision/recall/ROC-AUC")
+    holdout_frac: float = param(0.2, doc="fraction of documents held out for precision/recall/ROC-AUC")
     seed: int | None = param(None, doc="seed of the split, shuffle and fastText; default: the recipe seed")
     max_docs_per_source: int | None = param(None, doc="use at most this many documents of each source")
     lowercase: bool = param(False, doc="lower-case text (then set lowercase = true in fasttext_score too)")
@@ -66,14 +67,17 @@ class ClassifierSpec:
             raise ValueError(f"source {both[0]!r} is in both positives and negatives")
         if self.positive_label == self.negative_label:
             raise ValueError("positive_label and negative_label must differ")
-        check_range("heldout_frac", self.heldout_frac, 0.01, 0.9)
+        check_range("holdout_frac", self.holdout_frac, 0.01, 0.9)
         check_range("threshold", self.threshold, 0.0, 1.0)
         check_range("lr", self.lr, 1e-6, 10.0)
         check_range("epoch", self.epoch, 1, 10_000)
         check_range("dim", self.dim, 1, 4096)
         check_range("word_ngrams", self.word_ngrams, 2, 10)  # 1 trips fastText 0.9.3
         check_range("min_count", self.min_count, 1)
-        check_range("bucket", self.bucket, 1)
+        check_range("bucket", self.bucket, 1, 2**28)
+        check_range("bucket * dim", self.bucket * self.dim, 1, 2**31)  # fastText's float32 matrix: 8 GiB
+        if self.seed is not None:
+            check_seed("seed", self.seed)
         for key in ("max_docs_per_source", "max_chars"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 1)
@@ -119,11 +123,6 @@ def read_labelled(recipe, spec: ClassifierSpec) -> Labelled:
     return Labelled(ids_arr, lines, np.concatenate(labels) if labels else np.zeros(0, bool))
 
 
-def heldout_mask(ids: pa.Array, heldout_frac: float, seed: int) -> np.ndarray:
-    """True for held-out documents: seeded 64-bit hash of the id below ``heldout_frac`` of 2^64."""
-    return hash_strings(ids, seed=seed) < np.uint64(int(heldout_frac * 2.0**64))
-
-
 def train_fasttext(spec: ClassifierSpec, lines: list[str], labels: np.ndarray, order_key: np.ndarray,
                    seed: int, output: Path):
     """Train the supervised model on ``lines`` (shuffled by ``order_key``), save it to ``output``
@@ -140,7 +139,7 @@ def train_fasttext(spec: ClassifierSpec, lines: list[str], labels: np.ndarray, o
                 f.write(f"__label__{names[i]} {lines[i]}\n")
         kwargs = dict(input=str(train_path), lr=spec.lr, epoch=spec.epoch, dim=spec.dim,
                       wordNgrams=spec.word_ngrams, minCount=spec.min_count, bucket=spec.bucket,
-                      loss=spec.loss, thread=1, seed=seed, verbose=0)
+                      loss=spec.loss, thread=1, seed=seed % 2**31, verbose=0)  # a C int
         tmp_model = Path(scratch) / "model.bin"
         train_in_subprocess(kwargs, tmp_model, Path(scratch))
         os.replace(tmp_model, output)
@@ -161,12 +160,12 @@ def train_classifier(recipe, spec: ClassifierSpec) -> dict[str, Any]:
     """Read, split, train, evaluate, save the model and ``<model>.json``; returns the report."""
     seed = recipe.seed if spec.seed is None else spec.seed
     data = read_labelled(recipe, spec)
-    held = heldout_mask(data.ids, spec.heldout_frac, seed)
+    held = holdout_mask(data.ids, seed, spec.holdout_frac)
     train, test = np.flatnonzero(~held), np.flatnonzero(held)
     for name, rows in (("training", train), ("held-out", test)):
         if len(np.unique(data.labels[rows])) < 2:
             raise RecipeError(f"classifier: the {name} split lacks positives or negatives; add documents "
-                              f"or change heldout_frac={spec.heldout_frac}")
+                              f"or change holdout_frac={spec.holdout_frac}")
     order_key = hash_strings(data.ids, seed=seed + 1)[train]
     model = train_fasttext(spec, [data.lines[i] for i in train], data.labels[train], order_key, seed,
                            spec.model_path)

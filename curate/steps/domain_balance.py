@@ -52,6 +52,10 @@ def keep_lowest_hash(codes: np.ndarray, hashes: np.ndarray, limits: np.ndarray) 
     return keep
 
 
+#: Largest up-sampling factor: mixers expand a row into ``repeat`` index entries.
+MAX_REPEAT = 1000
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DomainBalance:
     """Cap and down-sample over-represented domains, up-sample chosen ones (repeat column); global."""
@@ -74,7 +78,7 @@ class DomainBalance:
         for d, frac in self.downsample.items():
             check_range(f"downsample.{d}", frac, 0.0, 1.0)
         for d, factor in self.upsample.items():
-            check_range(f"upsample.{d}", factor, 1)
+            check_range(f"upsample.{d}", factor, 1, MAX_REPEAT)
         check_range("num_stats_domains", self.num_stats_domains, 0)
 
     def manifest_info(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from curate.config import check_range, param
 from curate.errors import RecipeError
-from curate.models.fasttext_model import fasttext_lines, load_fasttext, predict_label_prob
+from curate.models.fasttext_model import check_fasttext_file, fasttext_lines, load_fasttext, predict_label_prob
 from curate.schema import TEXT
 from curate.steps.step import with_columns
 
@@ -39,6 +39,7 @@ class FasttextScore:
         if self.max_chars is not None:
             check_range("max_chars", self.max_chars, 1)
         if self.model_path.is_file():  # else checked when scoring: `classifier train` may make it
+            check_fasttext_file(self.model_path)
             predict_label_prob(load_fasttext(self.model_path), [], self.label)  # label must exist
 
     def _model(self):

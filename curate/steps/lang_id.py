@@ -3,7 +3,8 @@
 Adds ``lang`` (ISO 639 code, e.g. ``en``) and ``lang_score`` (top-1 probability) and, when
 ``languages`` is given, drops documents in other languages (``lang_not_allowed``) or whose score is
 below ``min_score`` (``lang_low_score``). Defaults follow datatrove's LanguageFilter / FineWeb:
-English only, threshold 0.65.
+English only, threshold 0.65. ``languages`` are checked when the recipe is parsed against the
+model's labels (lid.176: ISO 639 codes such as ``en``, ``de``, ``zh``; ``english`` is refused).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.config import check_range, param
-from curate.models.fasttext_model import lid176_path, load_fasttext, predict_top1
+from curate.models.fasttext_model import check_fasttext_file, lid176_path, load_fasttext, model_labels, predict_top1
 from curate.schema import TEXT
 from curate.steps.step import first_reason, with_columns
 
@@ -33,8 +34,16 @@ class LangId:
 
     def __post_init__(self) -> None:
         check_range("min_score", self.min_score, 0.0, 1.0)
-        if self.model_path is not None and not self.model_path.is_file():
-            raise ValueError(f"model_path={str(self.model_path)!r}: file not found")
+        if self.model_path is not None:
+            if not self.model_path.is_file():
+                raise ValueError(f"model_path={str(self.model_path)!r}: file not found")
+            check_fasttext_file(self.model_path)
+        if self.languages:
+            known = model_labels(self.model_path or lid176_path())
+            unknown = [code for code in self.languages if code not in known]
+            if unknown:
+                raise ValueError(f"languages: {unknown[0]!r} is not a language of the model; "
+                                 f"allowed: {', '.join(sorted(known))}")
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         model = load_fasttext(self.model_path or lid176_path())

@@ -63,6 +63,23 @@ def length_batches(lengths: np.ndarray, batch_tokens: int) -> list[np.ndarray]:
     return groups
 
 
+#: Largest logits + losses buffer one forward pass may need (bytes): 16 GiB.
+MAX_PASS_BYTES = 2**34
+
+
+def check_fits(max_tokens: int, batch_tokens: int, vocab: int, max_positions: int | None) -> None:
+    """Refuse settings the model cannot run: ``max_tokens`` beyond its positions, or a pass whose
+    logits (``max(batch_tokens, max_tokens) x vocab x 8`` bytes) exceed ``MAX_PASS_BYTES``."""
+    if max_positions is not None and max_tokens > max_positions:
+        raise CurateError(f"lm_score: max_tokens={max_tokens} exceeds the model's "
+                          f"max_position_embeddings={max_positions}; set max_tokens <= {max_positions}")
+    need = max(batch_tokens, max_tokens) * vocab * 8
+    if need > MAX_PASS_BYTES:
+        raise CurateError(f"lm_score: a forward pass of max(batch_tokens, max_tokens)="
+                          f"{max(batch_tokens, max_tokens)} tokens x vocab {vocab} needs {need / 2**30:.0f} "
+                          f"GiB of logits (> {MAX_PASS_BYTES // 2**30} GiB); lower batch_tokens or max_tokens")
+
+
 def padded(flat: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ids, mask) of shape (rows, max length): each row's ids from ``flat``, right-padded with 0."""
     width = int(lengths.max())
@@ -127,8 +144,8 @@ class LmScore:
     num_threads: int | None = param(None, doc="torch intra-op threads per worker; default: torch's")
 
     def __post_init__(self) -> None:
-        check_range("max_tokens", self.max_tokens, 2)
-        check_range("batch_tokens", self.batch_tokens, 2)
+        check_range("max_tokens", self.max_tokens, 2, 2**20)
+        check_range("batch_tokens", self.batch_tokens, 2, 2**24)
         if self.num_threads is not None:
             check_range("num_threads", self.num_threads, 1)
 
@@ -169,6 +186,8 @@ class LmScore:
         if not len(rows):
             return out
         vocab = model.config.get_text_config().vocab_size
+        check_fits(self.max_tokens, self.batch_tokens, vocab,
+                   getattr(model.config.get_text_config(), "max_position_embeddings", None))
         if len(flat) and int(flat.max()) >= vocab:
             raise CurateError(f"lm_score: token id {int(flat.max())} >= the model's vocab_size {vocab}; "
                               "the tokens were made with another tokenizer than the model's")

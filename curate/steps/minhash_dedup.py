@@ -10,7 +10,8 @@ Resolve (global, once): documents of the ``against`` indexes first, then the bui
 order; band keys are spilled into partitions by hash prefix and clustered partition by partition
 (connected components, ``curate/dedup/cluster.py``), so the result is the same for any worker count.
 Each cluster keeps its earliest document (``keep = "first"``) or its highest ``score_column``
-(``keep = "max"``, ties: earliest); a cluster that contains an index document keeps none of the
+(``keep = "max"``, ties: earliest; a missing score, null or NaN, ranks lowest; the column must be
+numeric); a cluster that contains an index document keeps none of the
 new ones. Removed rows: reason ``minhash_duplicate``, ``duplicate_of`` = the kept (or index) id.
 Kept rows gain ``dup_cluster`` (the kept document's id: their own) and ``dup_cluster_size``.
 
@@ -32,15 +33,15 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from curate.config import check_range, param
+from curate.config import check_range, check_seed, param
 from curate.dedup.index import IndexWriter, MinHashIndex
 from curate.dedup.lsh_params import optimal_bands
 from curate.dedup.minhash import band_keys, signatures, warm_up
 from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, resolve_clusters
 from curate.errors import CurateError
 from curate.schema import TEXT
+from curate.steps.ranking import numeric_scores
 from curate.steps.step import ResolveContext, with_columns
 
 
@@ -67,7 +68,7 @@ class MinHashDedup:
         check_range("ngram_size", self.ngram_size, 1, 64)
         check_range("threshold", self.threshold, 0.01, 0.99)
         check_range("num_perm", self.num_perm, 2, 1024)
-        check_range("seed", self.seed, 0, 2**63 - 1)
+        check_seed("seed", self.seed)
         if (self.num_bands is None) != (self.rows_per_band is None):
             raise ValueError("num_bands and rows_per_band go together; "
                              "set both, or neither to use threshold")
@@ -106,8 +107,9 @@ class MinHashDedup:
             if self.score_column not in batch.schema.names:
                 raise CurateError(f"minhash_dedup.score_column={self.score_column!r} is not a "
                                   f"column here; columns: {', '.join(batch.schema.names)}")
-            score = pc.cast(batch.column(self.score_column), pa.float64()).fill_null(-np.inf)
-            columns[SCORE_COLUMN] = score
+            values, present = numeric_scores(batch.column(self.score_column), self.score_column,
+                                             "minhash_dedup.score_column")
+            columns[SCORE_COLUMN] = pa.array(np.where(present, values, -np.inf))
         return with_columns(batch, columns)
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:

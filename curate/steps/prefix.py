@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.config import param
+from curate.config import check_seed, param
 from curate.errors import CurateError
 from curate.schema import ID, SOURCE, URL
 from curate.steps.step import with_columns
@@ -75,6 +75,7 @@ class Prefix:
     append: bool = param(False, doc="append to an existing prefix_text instead of replacing it")
 
     def __post_init__(self) -> None:
+        check_seed("hash_seed", self.hash_seed)
         if self.kind in ("column", "quality_bucket") and not self.column:
             raise ValueError(f"kind={self.kind!r} needs column = the name of the {self.kind} column")
         if self.kind == "control" and self.control is None:

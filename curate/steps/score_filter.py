@@ -2,8 +2,9 @@
 
 Keep rows with ``min_score <= column <= max_score``; either bound may be left out. Setting only
 ``max_score`` is the inverse filter (keep the lowest-scoring documents), which the Pretrainer's
-Guide tests for quality and toxicity (METHODS.md 6). Rows whose score is null are kept or dropped
-by ``missing``. Reasons: ``<column>_below_min``, ``<column>_above_max``, ``<column>_missing``.
+Guide tests for quality and toxicity (METHODS.md 6). Rows whose score is missing (null or NaN, the
+rule of ``curate/steps/ranking.py``) are kept or dropped by ``missing``; a non-numeric column is a
+one-line error naming the column and its type. Reasons: ``<column>_below_min``, ``<column>_above_max``, ``<column>_missing``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import dataclasses
 from typing import ClassVar, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from curate.config import param
 from curate.errors import RecipeError
+from curate.steps.ranking import numeric_scores
 from curate.steps.step import first_reason
 
 
@@ -39,9 +40,7 @@ class ScoreFilter:
         if self.column not in batch.schema.names:
             raise RecipeError(f"score_filter: column {self.column!r} is missing; "
                               "add the step that writes it first")
-        col = pc.cast(batch.column(self.column), pa.float64())
-        valid = pc.is_valid(col).to_numpy(zero_copy_only=False)
-        score = pc.fill_null(col, 0.0).to_numpy(zero_copy_only=False)
+        score, valid = numeric_scores(batch.column(self.column), self.column, self.name)
         rules = []
         if self.missing == "drop":
             rules.append((f"{self.column}_missing", ~valid))

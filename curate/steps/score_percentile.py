@@ -5,14 +5,17 @@ tests the inverse (keep the lowest). A percentile needs the whole source, so thi
 the parallel pass only carries the score column (written by an earlier step, e.g.
 ``fasttext_score``) into the prepared parts; ``resolve`` reads that column and ``source`` from every
 part, sorts each group's scores and keeps exactly ``round(keep_frac * n)`` documents of a group of
-``n`` scored documents (round half up), ties broken by input order. So the kept fraction is exact,
-not the ±ε of a quantile sketch, and a threshold is never "fuzzy" on ties.
+``n`` scored documents (round half up). So the kept fraction is exact, not the ±ε of a quantile
+sketch, and a threshold is never "fuzzy" on ties. Ranking, ties and missing scores follow
+``curate/steps/ranking.py``, the rule ``score_band`` uses too: one ascending ranking, equal scores
+ranked by input order (the earlier lower; so with ``keep = "top"`` the later of tied documents at
+the cut is kept), and a null or NaN score is *missing*: never ranked, not counted in ``n``, dropped
+with reason ``<column>_missing``. A non-numeric column is a one-line error.
 
 Memory: about 20 bytes per document (float64 score, int32 group code, int64 sort index; the
 source strings only while they are encoded): 10^8 documents need ~2 GB. Beyond that a t-digest or
 KLL sketch (rank error ~1%) would do; exactness was preferred because corpora that fit one machine
-fit this. Documents whose score is null are dropped (reason ``<column>_missing``) and do not
-count in ``n``.
+fit this.
 """
 
 from __future__ import annotations
@@ -22,24 +25,13 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import SOURCE
+from curate.steps.ranking import HIGH, KEPT, LOW, check_numeric, numeric_scores, round_count, select_ranked
 from curate.steps.step import ResolveContext
-
-
-def keep_ranked(scores: np.ndarray, keep_frac: float, top: bool) -> np.ndarray:
-    """Boolean mask keeping exactly ``floor(keep_frac * n + 0.5)`` of the ``n`` scores: the
-    highest (``top``) or lowest, ties broken by position (earlier wins)."""
-    n = len(scores)
-    num_keep = int(np.floor(keep_frac * n + 0.5))
-    order = np.lexsort((np.arange(n), -scores if top else scores))
-    mask = np.zeros(n, dtype=bool)
-    mask[order[:num_keep]] = True
-    return mask
 
 
 def read_column(ctx: ResolveContext, columns: list[str]) -> tuple[dict[str, pa.Array], list[int]]:
@@ -81,32 +73,27 @@ class ScorePercentile:
     def __post_init__(self) -> None:
         check_range("keep_frac", self.keep_frac, 0.0, 1.0)
 
+    def cuts(self, n: int) -> tuple[int, int]:
+        """(lowest, highest) ranks to drop from a group of ``n``: all but ``round(keep_frac * n)``."""
+        cut = n - round_count(self.keep_frac, n)
+        return (cut, 0) if self.keep == "top" else (0, cut)
+
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.column not in batch.schema.names:
             raise RecipeError(f"score_percentile: column {self.column!r} is missing; "
                               "add the step that writes it first")
+        check_numeric(batch.schema.field(self.column).type, self.column, self.name)
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
-        score = pc.cast(cols[self.column], pa.float64())
-        valid = pc.is_valid(score).to_numpy(zero_copy_only=False)
-        values = pc.fill_null(score, 0.0).to_numpy(zero_copy_only=False)
-        if self.group_by == "source":
-            groups = pc.dictionary_encode(cols[SOURCE])
-            names, codes = groups.dictionary.to_pylist(), groups.indices.to_numpy(zero_copy_only=False)
-        else:
-            names, codes = ["all"], np.zeros(len(values), np.int32)
-        decision = np.where(valid, 1, 0)  # 0 = missing, 1 = outside the kept fraction, -1 = keep
-        stats: dict[str, Any] = {}
-        for g, name in enumerate(names):
-            rows = np.flatnonzero((codes == g) & valid)
-            mask = keep_ranked(values[rows], self.keep_frac, self.keep == "top")
-            decision[rows[mask]] = -1
-            kept = values[rows[mask]]
-            cut = (kept.min() if self.keep == "top" else kept.max()) if len(kept) else None
-            stats[name] = {"scored": int(len(rows)), "kept": int(mask.sum()),
-                           "cut_score": None if cut is None else float(cut)}
+        values, present = numeric_scores(cols[self.column], self.column, self.name)
+        groups = cols[SOURCE] if self.group_by == "source" else None
+        decision, groups_stats = select_ranked(values, present, groups, self.cuts)
+        decision[decision == HIGH] = LOW  # one reason: not in the kept fraction
+        stats = {name: {"scored": g["scored"], "kept": g["kept"],
+                        "cut_score": g["low_score"] if self.keep == "top" else g["high_score"]}
+                 for name, g in groups_stats.items()}
         reasons = [f"{self.column}_missing", f"{self.column}_not_in_{self.keep}_frac"]
         write_decisions(ctx, sizes, decision, reasons)
-        return {"num_scored": int(valid.sum()), "num_kept": int((decision < 0).sum()), "groups": stats}
+        return {"num_scored": int(present.sum()), "num_kept": int((decision == KEPT).sum()), "groups": stats}

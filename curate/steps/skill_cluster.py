@@ -114,6 +114,7 @@ class SkillCluster:
     def __post_init__(self) -> None:
         check_range("num_clusters", self.num_clusters, 1, 10_000)
         check_range("num_features", self.num_features, 16, 2**26)
+        check_range("num_clusters * num_features", self.num_clusters * self.num_features, 16, 2**28)  # 2 GiB of float64 centres
         check_range("max_chars", self.max_chars, 1)
         check_range("max_fit_docs", self.max_fit_docs, 1)
         check_range("num_iters", self.num_iters, 1, 10_000)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.config import check_range, param
-from curate.models.fasttext_model import load_fasttext, predict_top1
+from curate.models.fasttext_model import check_fasttext_file, load_fasttext, predict_top1
 from curate.schema import TEXT
 from curate.steps.step import with_columns
 
@@ -36,6 +36,7 @@ class SkillFastText:
         check_range("max_chars", self.max_chars, 1)
         if not self.model_path.is_file():
             raise ValueError(f"model_path={str(self.model_path)!r}: file not found")
+        check_fasttext_file(self.model_path)
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if batch.num_rows == 0:

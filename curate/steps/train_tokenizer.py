@@ -11,7 +11,8 @@ binds it into a later ``tokenize`` step with no ``tokenizer`` path. No document 
 
 Defaults: vocab 32768 (a small-model size; the recipe's quickstart uses 4096), 20000 sampled
 documents, special tokens ``<|endoftext|>`` (EOS) and the Korbak control tokens ``<|aligned|>``,
-``<|misaligned|>`` (METHODS.md section 3), min pair frequency 2.
+``<|misaligned|>`` (METHODS.md section 3), min pair frequency 2. Bounds: vocab_size <= 2^24,
+sample_docs and max_doc_chars <= 10^8.
 """
 
 from __future__ import annotations
@@ -27,20 +28,19 @@ import pyarrow.parquet as pq
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, with_columns
-from curate.text.hashing import hash_strings
+from curate.text.hashing import hash_strings, splitmix64, splitmix64_array
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
 
 KEY_COLUMN = "_tok_key"
+#: Largest vocabulary accepted: ids stay uint32 and the trainer's tables ~100 MB (a vocab of 2e9
+#: passed once and then aborted allocating 141 GB); the largest vocabularies in use are ~256k.
+MAX_VOCAB = 2**24
 
 
 def seeded_keys(keys: np.ndarray, seed: int) -> np.ndarray:
-    """splitmix64 of ``keys`` xor a seed-derived constant: uniform uint64 sort keys per seed."""
-    with np.errstate(over="ignore"):
-        z = keys ^ (np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(0x632BE59BD9B4E019))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+    """splitmix64 of ``keys`` xor splitmix64 of the seed: uniform uint64 sort keys per seed."""
+    return splitmix64_array(keys ^ np.uint64(splitmix64(seed)))
 
 
 def sample_rows(keys: np.ndarray, num_docs: int) -> np.ndarray:
@@ -65,9 +65,9 @@ class TrainTokenizer:
     min_frequency: int = param(2, doc="a pair is merged only when it occurs at least this often")
 
     def __post_init__(self) -> None:
-        check_range("vocab_size", self.vocab_size, 256 + len(self.special_tokens), 2**31 - 1)
-        check_range("sample_docs", self.sample_docs, 1)
-        check_range("max_doc_chars", self.max_doc_chars, 1)
+        check_range("vocab_size", self.vocab_size, 256 + len(self.special_tokens), MAX_VOCAB)
+        check_range("sample_docs", self.sample_docs, 1, 10**8)
+        check_range("max_doc_chars", self.max_doc_chars, 1, 10**8)
         check_range("min_frequency", self.min_frequency, 1)
         if len(set(self.special_tokens)) != len(self.special_tokens) or "" in self.special_tokens:
             raise ValueError(f"special_tokens={list(self.special_tokens)!r}: must be distinct and non-empty")

@@ -50,6 +50,11 @@ def s3_filesystem() -> pafs.S3FileSystem:
     return _filesystem(endpoint(), os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
 
 
+def is_storage_failure(exc: BaseException) -> bool:
+    """Whether an OSError came from an object-store request (pyarrow's "AWS Error ..." messages)."""
+    return "AWS Error" in str(exc) or "curlCode" in str(exc)
+
+
 def storage_error(uri: str, exc: BaseException) -> StorageError:
     """A one-line error for a failed operation on ``uri``: which URI, what went wrong, what to check."""
     text = " ".join(str(exc).split())

@@ -19,12 +19,8 @@ import dataclasses
 import numpy as np
 import pyarrow as pa
 
-from curate.config import check_range, param
-from curate.text.hashing import hash_strings
-
-#: 2**-53: turns the top 53 bits of a uint64 into a float in [0, 1).
-_UNIT = 1.0 / (1 << 53)
-
+from curate.config import check_range, check_seed, param
+from curate.text.hashing import hash_strings, splitmix64_array, unit_floats
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ControlSpec:
@@ -40,6 +36,7 @@ class ControlSpec:
 
     def __post_init__(self) -> None:
         check_range("drop_token_fraction", self.drop_token_fraction, 0.0, 1.0)
+        check_seed("seed", self.seed)
         if self.aligned_token == self.misaligned_token or not self.aligned_token or not self.misaligned_token:
             raise ValueError("aligned_token and misaligned_token must be distinct, non-empty special tokens")
 
@@ -55,18 +52,9 @@ class ControlSpec:
         return out
 
 
-def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, vectorised over uint64."""
-    with np.errstate(over="ignore"):
-        z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
 def uniform(keys: np.ndarray) -> np.ndarray:
-    """Floats in [0, 1) from uint64 keys."""
-    return (mix64(keys) >> np.uint64(11)).astype(np.float64) * _UNIT
+    """Floats in [0, 1) from uint64 keys (splitmix64, then the top 53 bits)."""
+    return unit_floats(splitmix64_array(keys))
 
 
 def doc_keys(ids: pa.Array, seed: int) -> np.ndarray:
@@ -77,7 +65,7 @@ def doc_keys(ids: pa.Array, seed: int) -> np.ndarray:
 def line_keys(doc_key: np.ndarray, line_index: np.ndarray) -> np.ndarray:
     """Keys of (document, line) pairs: the document's key mixed with the line index."""
     with np.errstate(over="ignore"):
-        return mix64(doc_key) ^ (line_index.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+        return splitmix64_array(doc_key) ^ (line_index.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
 
 
 def kept(keys: np.ndarray, drop_token_fraction: float) -> np.ndarray:
