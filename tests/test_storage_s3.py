@@ -77,6 +77,7 @@ def test_s3_build_equals_local_build_byte_for_byte(tmp_path, bucket, name, worke
         m["recipe"].pop("fingerprint")
     assert got_manifest == want_manifest
     assert not (remote.root / "work").exists()  # intermediate work is removed, as on disk
+    assert not (remote.root / ".curate.lock").exists()  # the lock object is released
     assert no_local_s3_junk()
     blob = all_bytes(remote.root)
     assert ACCESS_KEY.encode() not in blob and SECRET_KEY.encode() not in blob  # no credentials stored
@@ -300,7 +301,7 @@ def test_remote_path_semantics_on_the_server(bucket):
     assert [p.name for p in root.iterdir()] == ["z.parquet"]
 
 
-def test_remote_lock_object_rules(bucket):
+def test_remote_lock_object_rules(tmp_path, bucket):
     import socket
 
     import orjson
@@ -325,6 +326,20 @@ def test_remote_lock_object_rules(bucket):
                 with remote_lock(lock):
                     pass
             assert orjson.loads(lock.read_bytes())["pid"] == holder["pid"]  # left alone
+        write_jsonl(tmp_path / "in.jsonl", read_sample(3))
+        recipe = write_recipe(tmp_path / "r.toml", f"""
+[recipe]
+name = "locked"
+[[sources]]
+name = "web"
+paths = ["in.jsonl"]
+[output]
+dir = "s3://{bucket}/out"
+""")
+        res = run_cli("build", str(recipe), "--no-progress")  # the runner takes the same lock object
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert "is being built by pid 1 on host elsewhere" in res.stderr and str(lock) in res.stderr
+        assert not (lock.parent / "shards").exists()
     finally:
         live.kill()
         live.wait()
