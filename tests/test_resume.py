@@ -193,7 +193,7 @@ def test_resume_after_an_input_was_deleted_is_refused(tmp_path):
     assert "\n" not in msg and "unfinished build" in msg
     assert "input data/part-1.jsonl was removed" in msg and "--overwrite" in msg
     rebuilt = curate.build(load_recipe(recipe), overwrite=True)
-    assert "data/part-1.jsonl" not in {i["path"] for i in rebuilt.data["inputs"]}
+    assert "data/part-1.jsonl" not in {i.path for i in rebuilt.inputs}
     assert set(curate.scan(rebuilt.root).collect()["input_file"]) == {
         "data/part-0.jsonl", "data/part-2.jsonl", "data/part-3.jsonl"}
 
@@ -218,12 +218,12 @@ def test_complete_build_whose_inputs_changed_says_so(tmp_path):
     make_inputs(tmp_path)
     recipe = make_recipe(tmp_path, GLOBAL_STEPS["exact_dedup"])
     first = curate.build(load_recipe(recipe))
-    assert curate.build(load_recipe(recipe)).data == first.data  # unchanged: the complete build
+    assert curate.build(load_recipe(recipe)) == first  # unchanged: the complete build
     write_jsonl(tmp_path / "data" / "part-4.jsonl", read_sample(3))
     with pytest.raises(OutputError, match="holds a complete build of other inputs: input data/part-4.jsonl "
                                           "was added; use --overwrite"):
         curate.build(load_recipe(recipe))
-    assert len(curate.build(load_recipe(recipe), overwrite=True).data["inputs"]) == NUM_FILES + 2
+    assert len(curate.build(load_recipe(recipe), overwrite=True).inputs) == NUM_FILES + 2
 
 
 def test_done_markers_and_run_file_record_fragment_identity(tmp_path):
