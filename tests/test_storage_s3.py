@@ -281,7 +281,7 @@ def test_mix_materialises_from_and_to_s3(tmp_path, bucket):
     assert main(["mix", uri, "--phase", "anneal", "--recipe", str(recipe)]) == 0  # the same mix: a no-op
 
 
-def test_remote_path_semantics_on_the_server(bucket):
+def test_remote_path_semantics_on_the_server(tmp_path, bucket):
     root = location(f"s3://{bucket}/p")
     assert not root.exists() and list(root.iterdir()) == []
     (root / "a" / "x.jsonl").write_bytes(b"1")
@@ -295,10 +295,20 @@ def test_remote_path_semantics_on_the_server(bucket):
     (root / "gone").unlink(missing_ok=True)
     with pytest.raises(FileNotFoundError):
         (root / "gone").stat()
-    from curate.storage import rmtree
+    from curate.storage import open_input_file, open_output_file, publish, rmtree, staging_path
 
     rmtree(root / "a")
     assert [p.name for p in root.iterdir()] == ["z.parquet"]
+    import pyarrow.ipc as ipc
+
+    table = pa.table({"x": list(range(10))})
+    for where in (root / "p00001" / "t.arrow", tmp_path / "t.arrow"):  # an Arrow IPC shuffle file
+        staged = staging_path(where)
+        with open_output_file(staged) as sink, ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        publish(staged, where)
+        with open_input_file(where) as source:
+            assert ipc.open_file(source).read_all().equals(table)
 
 
 def test_remote_lock_object_rules(tmp_path, bucket):

@@ -89,3 +89,24 @@ def scratch_dir(root: AnyPath, name: str) -> Path:
 
     key = hashlib.sha256(root.uri.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / "curate-scratch" / key / name
+
+
+def open_output_file(path: AnyPath):
+    """A pyarrow output stream for ``path`` (an ``ipc.new_file`` / ``ParquetWriter`` sink): a local
+    file, or an upload that becomes visible on close. Bytes are written as given (no compression
+    guessed from the extension). Commit it with ``staging_path`` / ``publish``."""
+    import pyarrow as pa
+
+    if isinstance(path, RemotePath):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("wb")
+    return pa.OSFile(str(path), "wb")
+
+
+def open_input_file(path: AnyPath):
+    """A random-access pyarrow file for ``path`` (an ``ipc.open_file`` / ``ParquetFile`` source)."""
+    import pyarrow as pa
+
+    if isinstance(path, RemotePath):
+        return path.open("rb")
+    return pa.OSFile(str(path), "rb")
