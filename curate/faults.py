@@ -15,6 +15,7 @@ Points and their keys (``F`` = fragment index, ``S`` = stage index; ``F`` alone 
 - ``mid_shard_write:F``: in the last stage, once a first shard of the fragment is complete
   (further shards and the marker are not written yet);
 - ``mid_resolve:S``: after stage S's global ``resolve`` wrote its decisions, before its marker.
+- ``train_step:N``: in ``curate train``, after global step N (and its checkpoint, if one is due).
 
 Example: ``CURATE_FAULT=after_fragment:2 curate build r.toml`` dies right after fragment 2.
 """

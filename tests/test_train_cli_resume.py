@@ -1,17 +1,15 @@
 """`curate train` killed with SIGKILL and run again with --resume ends exactly like an uninterrupted
 run: same log lines (bytes) and the same final weights. The build is the session's `curate build`
 of tests/train_support.RECIPE, whose [[phases]] and [train] are a 40-step run (width 32, 2 layers);
-the killed run is a real process, the others go through the same CLI entry point in process."""
+the killed run is a real process (killed by CURATE_FAULT after step 13, deterministically), the
+others go through the same CLI entry point in process."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pytest
 
 from curate.cli import main
 from tests.conftest import REPO, _env
@@ -27,17 +25,9 @@ def test_sigkill_then_resume_equals_uninterrupted_run(token_build, tmp_path):
     recipe = str(token_build.recipe)
     assert main(["train", recipe, "--out", str(tmp_path / "ref")]) == 0
     cmd = [sys.executable, "-m", "curate", "train", recipe, "--out", str(tmp_path / "cut")]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    latest, log = tmp_path / "cut" / "ckpt" / "latest.pt", tmp_path / "cut" / "log.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if latest.exists() and log.exists() and log.read_bytes().count(b"\n") > 6:
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    proc.wait()
-    if proc.returncode != -signal.SIGKILL:
-        pytest.skip("the run finished before it could be killed")
+    env = {**_env(), "CURATE_FAULT": "train_step:13"}  # mid-phase, one step after a checkpoint
+    proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert proc.returncode == -signal.SIGKILL
     assert not (tmp_path / "cut" / "final").exists()
     assert main(["train", recipe, "--out", str(tmp_path / "cut"), "--resume"]) == 0
     ref = (tmp_path / "ref" / "log.jsonl").read_bytes()

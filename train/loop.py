@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 import mixers
+from curate import faults
 from curate.errors import CurateError
 from train import soup
 from train.checkpoint import load_checkpoint, save_checkpoint
@@ -131,6 +132,7 @@ def run_segments(run: Run, state: TrainState | None, sampler_state: dict | None,
                 return state
             if pos.step % cfg.checkpoint_every == 0:
                 save_checkpoint(run.ckpt_dir / "latest.pt", state, run.log.num_lines)
+            faults.hit("train_step", str(pos.global_step))
         finish_segment(run, state, seg, exhausted)
     return state
 
