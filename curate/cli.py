@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from curate.errors import CurateError
@@ -18,6 +19,9 @@ COMMANDS = {
     "mix": "curate.commands.mix",
     "export": "curate.commands.export",
     "stats": "curate.commands.stats",
+    "show": "curate.commands.show",
+    "diff": "curate.commands.diff",
+    "card": "curate.commands.card",
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",
@@ -51,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except CurateError as exc:
         print(f"curate {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `curate show ... | head`: the reader left; stop quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(f"curate {args.command}: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

@@ -20,10 +20,15 @@ def is_global(step: Any) -> bool:
     return isinstance(step, GlobalStep)
 
 
+#: The document columns a full rejected row adds (``[output] rejected = "full"``).
+FULL_COLUMNS = (schema.TEXT, schema.URL, schema.TIMESTAMP, schema.META)
+
+
 def rejected_rows(batch: pa.RecordBatch, reasons: pa.Array, step_name: str, *, full: bool,
                   duplicate_of: pa.Array | None = None) -> pa.Table:
-    """The rows of ``batch`` with a non-null reason, in the rejected/ schema (plus the full row
-    columns when ``full``)."""
+    """The rows of ``batch`` with a non-null reason, in the rejected/ schema (plus the document
+    columns ``text, url, timestamp, meta`` when ``full``: the same columns for every step, so one
+    fragment's rejected file has one schema whichever steps annotated the rows before dropping them)."""
     dropped = pc.is_valid(reasons)
     rows = batch.filter(dropped)
     n = rows.num_rows
@@ -39,9 +44,9 @@ def rejected_rows(batch: pa.RecordBatch, reasons: pa.Array, step_name: str, *, f
     }
     table = pa.table(cols, schema=schema.REJECTED_SCHEMA)
     if full:
-        for name in rows.schema.names:
-            if name not in cols and not name.startswith("_"):
-                table = table.append_column(name, rows.column(name))
+        for name in FULL_COLUMNS:
+            table = table.append_column(schema.DOC_SCHEMA.field(name), rows.column(name).cast(
+                schema.DOC_SCHEMA.field(name).type))
     return table
 
 

@@ -112,7 +112,7 @@ class OutputSpec:
     )
     compression_level: int | None = param(None, doc="codec level (zstd: 1-22); default: codec's")
     rejected: Literal["ids", "full", "none"] = param(
-        "ids", doc="dropped documents in rejected/: id+step+reason, the full rows too, or nothing"
+        "ids", doc="dropped documents in rejected/: id+step+reason, also text+url+timestamp+meta, or nothing"
     )
     batch_rows: int = param(2048, doc="documents per record batch read from the inputs")
 

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from curate.build import build
 from curate.cli import main
 from curate.export.sequences import join_prefix
 from curate.manifest import Manifest
+from curate.text.hashing import holdout_mask
 from curate.tokens.tokenizer import file_sha256
 from curate.recipe import parse_recipe
 from tests.mds_streaming import INSTALL, read_and_rewrite, streaming_installed
@@ -118,13 +120,16 @@ def test_megatron(built, tmp_path, with_prefix):
 @pytest.mark.parametrize("with_prefix", [False, True])
 def test_nanogpt(built, tmp_path, with_prefix):
     out, info, lineage = export(built, "nanogpt", tmp_path, with_prefix)
-    data = np.memmap(out / "train.bin", dtype=np.uint16, mode="r")
-    expected = shard_docs(built, with_prefix)
-    assert [r["id"] for r in lineage] == [i for i, _ in expected]
-    for r, (_, seq) in zip(lineage, expected):
-        assert data[r["offset"]: r["offset"] + r["num_tokens"]].tolist() == seq
-    assert int((data == 0).sum()) >= len(expected) and data[-1] == 0  # EOS after every document
-    assert sum(r["num_tokens"] for r in lineage) == len(data) == info["num_tokens"]
+    files = {name: np.memmap(out / name, dtype=np.uint16, mode="r") for name in ("train.bin", "val.bin")}
+    expected = dict(shard_docs(built, with_prefix))
+    val = {i for i, m in zip(expected, holdout_mask(pa.array(list(expected)), 3, 0.01)) if m}
+    assert val and [r["id"] for r in lineage] == [i for i in expected if i not in val] + [i for i in expected if i in val]
+    for r in lineage:
+        assert r["file"] == ("val.bin" if r["id"] in val else "train.bin")
+        assert files[r["file"]][r["offset"]: r["offset"] + r["num_tokens"]].tolist() == expected[r["id"]]
+    for name, data in files.items():
+        assert data[-1] == 0 and len(data) == info["file_tokens"][name]  # EOS after every document
+    assert sum(r["num_tokens"] for r in lineage) == info["num_tokens"] == sum(len(d) for d in files.values())
 
 
 def read_mds(out):
@@ -177,9 +182,9 @@ def test_mds(built, tmp_path, with_prefix):
 def test_hf(built, tmp_path, with_prefix):
     datasets = pytest.importorskip("datasets")
     out, info, lineage = export(built, "hf", tmp_path, with_prefix)
-    ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train",
-                               cache_dir=str(tmp_path / "hf-cache"))
-    assert list(zip(ds["id"], ds["input_ids"])) == shard_docs(built, with_prefix)
+    ds = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf-cache"))  # README.md configs, no arguments
+    assert list(ds) == ["train"]
+    assert list(zip(ds["train"]["id"], ds["train"]["input_ids"])) == shard_docs(built, with_prefix)
 
 
 def test_export_refuses_non_empty_dir(built, tmp_path):

@@ -1,4 +1,4 @@
-"""PNG plots (matplotlib, Agg backend): LR schedules and validation curves."""
+"""PNG plots in the shared style (curate/plots/style.py): LR schedules and validation curves."""
 
 from __future__ import annotations
 
@@ -6,20 +6,12 @@ from pathlib import Path
 
 import orjson
 
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from curate.plots.style import colour, figure, save_png
 
 
 def plot_lr(curves: dict[str, list[float]], path: Path, title: str = "learning rate") -> None:
     """The phases' LR curves one after the other on a global step axis, one colour per phase."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = figure()
     start = 0
     for name, lrs in curves.items():
         ax.plot(range(start, start + len(lrs)), lrs, label=name)
@@ -28,9 +20,7 @@ def plot_lr(curves: dict[str, list[float]], path: Path, title: str = "learning r
     ax.set_ylabel("LR")
     ax.set_title(title)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
 
 
 def read_log(path: Path) -> list[dict]:
@@ -55,13 +45,12 @@ def eval_series(records: list[dict]) -> dict[str, tuple[list[int], list[float]]]
 def plot_eval(log_path: Path, path: Path, runs: dict[str, Path] | None = None) -> None:
     """Validation loss against training tokens: one colour per group, one line style per run
     (when comparing runs). The y range leaves out the untrained model's loss at token 0."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = figure(width_in=9, height_in=5)
     styles = ["-", "--", ":", "-."]
     later: list[float] = []
     for k, (run, log) in enumerate((runs or {"": log_path}).items()):
         for c, (name, (xs, ys)) in enumerate(sorted(eval_series(read_log(log)).items())):
-            ax.plot(xs, ys, marker=".", color=f"C{c % 10}", linestyle=styles[k % len(styles)],
+            ax.plot(xs, ys, marker=".", color=colour(c), linestyle=styles[k % len(styles)],
                     label=f"{run} {name}".strip())
             later += [y for x, y in zip(xs, ys) if x > 0]
     if later:
@@ -72,6 +61,4 @@ def plot_eval(log_path: Path, path: Path, runs: dict[str, Path] | None = None) -
     ax.set_ylabel("validation loss")
     if ax.lines:
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_png(fig, path)

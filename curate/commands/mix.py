@@ -1,6 +1,6 @@
 """curate mix: plan a recipe's [[phases]] against its build, or materialise one phase's mix.
 
-    curate mix plan RECIPE [--phase P] [--json]
+    curate mix plan RECIPE [--phase P] [--json] [--plot [FOLDER]]
     curate mix DIR --phase P [--recipe RECIPE] [--out OUT] [--seed S] [--holdout-frac F] [--overwrite]
 
 ``plan`` prints, per phase and group: tokens available (in the built manifest of the recipe's
@@ -11,6 +11,7 @@ dir) materialises phase P as ordered Parquet shards with their own manifest.json
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import orjson
@@ -35,6 +36,9 @@ def add_arguments(p) -> None:
     p.add_argument("--max-shard-rows", type=int, default=100_000, help="documents per output shard")
     p.add_argument("--overwrite", action="store_true", help="replace a previous mix in --out")
     p.add_argument("--json", action="store_true", help="plan: print JSON instead of a table")
+    p.add_argument("--plot", nargs="?", type=Path, const=True, default=None, metavar="FOLDER",
+                   help="plan: also write FOLDER/phases.png, available vs planned tokens and epochs per group "
+                        "(default folder: the build's output dir; the plot of `curate card`)")
     add_set_argument(p)
 
 
@@ -92,6 +96,14 @@ def _run_plan(args) -> int:
                            option=orjson.OPT_INDENT_2).decode())
     else:
         print("\n\n".join("\n".join(plan_lines(p)) for p in plans))
+    if args.plot is not None:
+        from curate.card.plots import plot_phases
+        from mixers.plan import plan_rows
+
+        folder = manifest.root if args.plot is True else args.plot
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = [{"phase": p.phase.name, "num_tokens": p.phase.num_tokens, "groups": plan_rows(p)} for p in plans]
+        print(f"plot: {folder / plot_phases(rows, folder)}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

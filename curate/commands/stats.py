@@ -1,4 +1,5 @@
-"""curate stats DIR: print the funnel of a build (per step and per source)."""
+"""curate stats DIR: print the funnel of a build (per step and per source); ``--plot`` also draws
+it (``funnel.png``, the plot of ``curate card``, in the shared style of ``curate/plots/style.py``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ HELP = "print a build's funnel: read, dropped per step and reason, quarantined, 
 def add_arguments(p) -> None:
     p.add_argument("dir", type=location, help="output dir of a build (a path or an s3:// URI)")
     p.add_argument("--json", action="store_true", help="print stats.json as is")
+    p.add_argument("--plot", nargs="?", type=Path, const=True, default=None, metavar="FOLDER",
+                   help="also write the funnel as FOLDER/funnel.png (default folder: DIR), the card's plot")
 
 
 def run(args) -> int:
@@ -22,6 +25,12 @@ def run(args) -> int:
         print(_load(args.dir) and (args.dir / "stats.json").read_text())
         return 0
     print_funnel(args.dir)
+    if args.plot is not None:
+        from curate.card.plots import plot_funnel
+
+        folder = args.dir if args.plot is True else args.plot
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"plot: {folder / plot_funnel(_load(args.dir), folder)}")
     return 0
 
 

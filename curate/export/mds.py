@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from curate.errors import CurateError
+from curate.export import ExportOptions
 from curate.export.sequences import shard_sequences
 from curate.export.sidecar import Lineage
 from curate.manifest import Manifest
@@ -81,7 +82,8 @@ def encode_sample(doc_id: str, tokens: np.ndarray, num_prefix: int) -> bytes:
     return head + id_bytes + np.int32(num_prefix).tobytes() + array
 
 
-def export(manifest: Manifest, out_dir: Path, with_prefix: bool) -> dict:
+def export(manifest: Manifest, out_dir: Path, options: ExportOptions) -> dict:
+    with_prefix = options.with_prefix
     dtype = np.dtype(manifest.tokenizer.dtype)
     writer = ShardWriter(out_dir, {"id": "str", "tokens": f"ndarray:{dtype.name}", "num_prefix_tokens": "int32"})
     lineage, sample = Lineage(), 0

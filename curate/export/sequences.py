@@ -31,12 +31,25 @@ class ShardSequences:
     lengths: np.ndarray
     num_prefix: np.ndarray
     num_control: np.ndarray
+    rows: np.ndarray | None = None  # each sequence's row in its shard; None: 0..n-1
 
     @property
     def offsets(self) -> np.ndarray:
         out = np.zeros(len(self.lengths) + 1, np.int64)
         np.cumsum(self.lengths, out=out[1:])
         return out
+
+    def row_index(self) -> np.ndarray:
+        return self.rows if self.rows is not None else np.arange(len(self.lengths), dtype=np.int64)
+
+    def take(self, mask: np.ndarray) -> "ShardSequences":
+        """The sequences where ``mask`` is True, in order; each keeps its shard row."""
+        mask = np.asarray(mask, bool)
+        idx = np.flatnonzero(mask)
+        return dataclasses.replace(self, ids=self.ids.take(pa.array(idx, pa.int64())),
+                                   flat=self.flat[np.repeat(mask, self.lengths)], lengths=self.lengths[idx],
+                                   num_prefix=self.num_prefix[idx], num_control=self.num_control[idx],
+                                   rows=self.row_index()[idx])
 
 
 def _list_parts(arr: pa.ChunkedArray, dtype) -> tuple[np.ndarray, np.ndarray]:

@@ -26,19 +26,23 @@ class Lineage:
         self.num_docs = 0
         self.num_tokens = 0
 
-    def add(self, seqs: ShardSequences, offsets: np.ndarray) -> None:
-        """``offsets``: where each document starts in the export (token index or sample index)."""
+    def add(self, seqs: ShardSequences, offsets: np.ndarray, file: str | None = None) -> None:
+        """``offsets``: where each document starts in the export (token index or sample index);
+        ``file``: the export file holding them, for formats with several (a ``file`` column)."""
         n = len(seqs.lengths)
-        self.tables.append(pa.table({
+        table = pa.table({
             "id": seqs.ids.cast(pa.string()),
             "source": pa.array([seqs.source] * n, pa.string()),
             "shard": pa.array(np.full(n, seqs.shard, np.int32)),
-            "row": pa.array(np.arange(n, dtype=np.int32)),
+            "row": pa.array(seqs.row_index().astype(np.int32)),
             "offset": pa.array(np.asarray(offsets, np.int64)),
             "num_tokens": pa.array(seqs.lengths.astype(np.int64)),
             "num_prefix_tokens": pa.array(seqs.num_prefix.astype(np.int32)),
             "num_control_tokens": pa.array(seqs.num_control.astype(np.int32)),
-        }))
+        })
+        if file is not None:
+            table = table.append_column("file", pa.array([file] * n, pa.string()))
+        self.tables.append(table)
         self.num_docs += n
         self.num_tokens += int(seqs.lengths.sum())
 
@@ -46,6 +50,8 @@ class Lineage:
               files: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write lineage.parquet and export.json; returns the export.json content."""
         table = pa.concat_tables(self.tables) if self.tables else None
+        if table is not None and "file" in table.column_names:
+            table = table.sort_by([("file", "ascending"), ("offset", "ascending")])
         if table is not None:
             pq.write_table(table, out_dir / LINEAGE_FILE, compression="zstd")
         info = {
