@@ -1,9 +1,11 @@
 """``build(recipe)``: inputs -> steps -> Parquet shards + manifest.json + stats.json.
 
-The plan: input files are *fragments*, processed independently by a process pool. The step list is
+The plan: input files are *fragments*, processed independently as tasks of an engine
+(``curate/engines/``: the local process pool by default, or Ray, behind one `map` call). The step list is
 cut into *stages* at each global step (dedup): stage k runs its steps on every fragment in parallel
 and, if it ends in a global step, writes prepared parts to ``work/s{k}/``; the global step's
-``resolve`` then runs once over all parts in input order and writes per-fragment decisions, which
+``resolve`` then runs over all parts in input order, as engine phases committed under
+``work/scratch{k}`` (resumable mid-resolve), and writes per-fragment decisions, which
 stage k+1 applies first. The last stage writes ``shards/part-{fragment:05d}-{i:04d}.parquet``.
 
 Deterministic: a fragment's output depends only on that fragment (and the global decisions, which
@@ -13,7 +15,7 @@ skips marked work and redoes the rest, so a build killed at any point and run ag
 the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups) is
 recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose inputs
 changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
-(``curate/lock.py``); the pool mechanics live in ``curate/pool.py``; ``CURATE_FAULT``
+(``curate/lock.py``); the local pool's mechanics live in ``curate/pool.py``; ``CURATE_FAULT``
 (``curate/faults.py``) kills a build at named points for the resume tests.
 
 Errors at the output boundary (a read-only or full disk, a file where the dir should be, a kernel
@@ -34,7 +36,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate import __version__, faults, pool, schema
+from curate import __version__, faults, schema
+from curate.engines.base import Engine, record_timing, report
 from curate.errors import FatalError, InputError, OutputError, StorageError
 from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
@@ -103,10 +106,6 @@ class Task:
     strict: bool
 
 
-def _report(docs: int, num_bytes: int) -> None:
-    pool.send(docs, num_bytes)
-
-
 def _label(task: Task) -> str:
     return f"fragment {task.fragment.index} ({task.fragment.rel_path}) of stage {task.stage}"
 
@@ -136,7 +135,7 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
             counts["bad_timestamps"] += chunk.bad_timestamps
             counts["input_bytes"] += chunk.num_bytes
             quarantined.extend(chunk.quarantined)
-            _report(chunk.batch.num_rows + len(chunk.quarantined), chunk.num_bytes)
+            report(chunk.batch.num_rows + len(chunk.quarantined), chunk.num_bytes)
             yield chunk.batch, []
         return
     prev = task.stages[task.stage - 1]
@@ -180,6 +179,7 @@ def run_task(task: Task) -> dict[str, Any]:
     marker = _done_marker(task)
     if marker is not None:
         return marker
+    _clear_partial(task)  # an interrupted run's (or a dead worker's) leftovers
     key = faults.fragment_key(stage.index, frag.index)
     faults.hit("start_fragment", key)
     out = task.recipe.output
@@ -342,19 +342,24 @@ def warm_up(recipe: Recipe) -> None:
             hook()
 
 
-def _run_stage(tasks: list[Task], workers: int, bar: Any) -> list[dict[str, Any]]:
-    for t in tasks:
-        if _done_marker(t) is None:
-            _clear_partial(t)
-    on_message = (lambda docs, num_bytes: bar.update_docs(docs, num_bytes)) if bar else None
-    return pool.run_pool(run_task, tasks, workers, label=_label, on_message=on_message)
+def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> list[dict[str, Any]]:
+    t0 = time.perf_counter()
+    results = engine.map(run_task, tasks, progress=bar.update_docs if bar else None, label=_label)
+    record_timing(f"stage{tasks[0].stage}", len(tasks), time.perf_counter() - t0)
+    return results
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,
-          progress: Callable[[int], Any] | None = None, confine: tuple[Path, ...] = ()) -> Manifest:
+          progress: Callable[[int], Any] | None = None, confine: tuple[Path, ...] = (),
+          engine: Engine | None = None) -> Manifest:
     """Run the recipe; returns the manifest. See the module docstring for the plan. ``confine``:
     roots every input and output path must resolve inside (``curate/confine.py``). ``strict``
-    also fails a build that keeps no document."""
+    also fails a build that keeps no document. ``engine`` runs the tasks (default: the local
+    process pool of ``workers``); it never changes a byte."""
+    if engine is None:
+        from curate.engines.local import LocalEngine
+
+        engine = LocalEngine(workers)
     t0 = time.perf_counter()
     if confine:  # before any input is opened (planning reads Parquet footers)
         from curate.confine import check_confined
@@ -371,7 +376,7 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
             if complete:
                 manifest = Manifest.load(layout.root)
             else:
-                manifest = _build(recipe, fragments, layout, workers, strict, progress, t0)
+                manifest = _build(recipe, fragments, layout, engine, strict, progress, t0)
     except OSError as exc:
         mapped = output_error(exc, root)
         if mapped is None:
@@ -383,11 +388,10 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
     return manifest
 
 
-def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: int, strict: bool,
+def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: Engine, strict: bool,
            progress: Callable[[int], Any] | None, t0: float) -> Manifest:
     stages = plan_stages(recipe.steps)
-    if workers > 1:
-        warm_up(recipe)
+    engine.warm(lambda: warm_up(recipe))
     bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
@@ -395,9 +399,9 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: i
     for k in range(len(stages)):
         stage = stages[k]
         tasks = [Task(recipe, stages, stage.index, f, layout, strict) for f in fragments]
-        results.append(_run_stage(tasks, workers, bar if stage.index == 0 else None))
+        results.append(_run_stage(tasks, engine, bar if stage.index == 0 else None))
         if stage.global_step is not None:
-            stats = _resolve(recipe, stage, fragments, layout, workers)
+            stats = _resolve(recipe, stage, fragments, layout, engine)
             resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = stats
             published.update({name: layout.root / name for name in stats.get(ARTEFACTS_KEY, ())})
             stages = _bind_stages(stages, published)
@@ -412,24 +416,27 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, workers: i
     return manifest
 
 
-def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: Layout, workers: int) -> dict:
+def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: Layout, engine: Engine) -> dict:
+    """Run a global step's resolve through the engine. Its phases commit under ``work/scratch{k}``,
+    which survives a killed build (a rerun resumes at the first uncommitted phase) and is removed
+    once the resolve's own marker is written."""
     done = layout.resolve_done(stage.index)
     if done.exists():
         return orjson.loads(done.read_bytes())
     scratch = layout.scratch(stage.index)
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     decision_paths = [layout.decisions(stage.index, f.index) for f in fragments]
     decision_paths[0].parent.mkdir(parents=True, exist_ok=True)
     ctx = ResolveContext(part_paths=[layout.part(stage.index, f.index) for f in fragments],
                          decision_paths=decision_paths, scratch_dir=scratch, seed=recipe.seed,
-                         num_workers=workers)
+                         num_workers=engine.num_workers, engine=engine)
     stats = stage.global_step[1].resolve(ctx)
     for name in stats.get(ARTEFACTS_KEY, ()):
-        move_file(scratch / name, layout.root / name)  # publish before the done marker
-    shutil.rmtree(scratch, ignore_errors=True)
+        if (scratch / name).exists():  # a resumed resolve finds it published already
+            move_file(scratch / name, layout.root / name)  # publish before the done marker
     faults.hit("mid_resolve", str(stage.index), done)
     _write_json_atomic(done, stats)
+    shutil.rmtree(scratch, ignore_errors=True)
     return stats
 
 

@@ -30,6 +30,8 @@ def _step_paths(step: Any) -> Iterator[tuple[str, Path]]:
         for v in values:
             if isinstance(v, Path):
                 yield field.name, v
+            elif dataclasses.is_dataclass(v):  # a nested table (decontaminate's eval_sets)
+                yield from ((f"{field.name}.{name}", path) for name, path in _step_paths(v))
 
 
 def check_confined(recipe: Any, input_paths: list[Path], roots: tuple[Path, ...]) -> None:

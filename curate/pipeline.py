@@ -3,6 +3,11 @@
 ``run_steps`` drives annotators and filters in recipe order: it calls ``annotate`` then ``reject``,
 keeps the rows whose reason is null, counts in/kept/dropped-by-reason per step and returns the
 dropped rows (id, source, step, reason, lineage) for ``rejected/``.
+
+Step counters: an annotator may add int columns named ``_count:<name>`` (one value per row, e.g.
+the ``pii`` step's replacements of each kind); right after ``annotate`` the runner sums each over
+the batch into the step's ``counts`` in stats.json and removes the column. Vectorised, summed
+across batches, fragments and workers like every other count, so a step never counts itself.
 """
 
 from __future__ import annotations
@@ -71,13 +76,28 @@ def apply_reasons(batch: pa.RecordBatch, reasons: pa.Array, counts: dict[str, An
     return kept
 
 
+COUNT_PREFIX = "_count:"
+
+
+def take_counts(batch: pa.RecordBatch, counts: dict[str, Any]) -> pa.RecordBatch:
+    """Sum the ``_count:<name>`` columns of ``batch`` into ``counts["counts"]``; drop them."""
+    names = [n for n in batch.schema.names if n.startswith(COUNT_PREFIX)]
+    if not names:
+        return batch
+    into = counts.setdefault("counts", {})
+    for n in names:
+        key = n[len(COUNT_PREFIX):]
+        into[key] = into.get(key, 0) + int(pc.sum(batch.column(n)).as_py() or 0)
+    return batch.drop_columns(names)
+
+
 def run_steps(batch: pa.RecordBatch, steps: list[tuple[int, Any]], step_counts: list[dict[str, Any]],
               *, full_rejected: bool) -> tuple[pa.RecordBatch, list[pa.Table]]:
     """Run the (index, step) pairs over ``batch``; returns kept rows and rejected tables."""
     rejected: list[pa.Table] = []
     for index, step in steps:
         if isinstance(step, Annotator):
-            batch = step.annotate(batch)
+            batch = take_counts(step.annotate(batch), step_counts[index])
         if isinstance(step, Filter):
             reasons = step.reject(batch)
             if len(reasons) != batch.num_rows:

@@ -4,8 +4,12 @@ Counts are plain dicts so they travel between processes and into ``stats.json``:
 
 ```
 {"read": n, "quarantined": n, "bad_timestamps": n, "input_bytes": n, "kept": n,
- "steps": [{"name": "length", "in": n, "kept": n, "dropped": {"too_short_chars": n}}, ...]}
+ "steps": [{"name": "length", "in": n, "kept": n, "dropped": {"too_short_chars": n}, "counts": {}}, ...]}
 ```
+
+``counts`` holds a step's own counters, summed like the rest: a batch step reports them through
+int columns named ``_count:<name>`` (one value per row) that the runner sums and removes
+(``curate/pipeline.py``), e.g. the ``pii`` step's replacements per kind.
 
 The invariant, checked per source at the end of every build: read = kept + dropped + quarantined.
 """
@@ -24,7 +28,7 @@ def new_counts(step_names: list[str]) -> dict[str, Any]:
         "bad_timestamps": 0,
         "input_bytes": 0,
         "kept": 0,
-        "steps": [{"name": n, "in": 0, "kept": 0, "dropped": {}} for n in step_names],
+        "steps": [{"name": n, "in": 0, "kept": 0, "dropped": {}, "counts": {}} for n in step_names],
     }
 
 
@@ -37,6 +41,8 @@ def add_counts(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
         t["kept"] += p["kept"]
         for reason, n in p["dropped"].items():
             t["dropped"][reason] = t["dropped"].get(reason, 0) + n
+        for name, n in p.get("counts", {}).items():
+            t.setdefault("counts", {})[name] = t.get("counts", {}).get(name, 0) + n
     return total
 
 

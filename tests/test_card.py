@@ -14,6 +14,8 @@ import orjson
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curate.card import collect
 from curate.card.render_md import size_category
@@ -117,7 +119,7 @@ def test_card_numbers_match_the_shards(built):
     chars = df.group_by("source").agg(pl.col("text").str.strip_chars().str.len_chars().sum())
     assert {s: r["num_chars"] for s, r in sh["sources"].items()} == dict(chars.iter_rows())
     words = df.select(pl.col("text").str.split(" ").list.len()).to_series().to_numpy()
-    expect = np.bincount(collect.log_bins(words), minlength=len(collect.log_edges()) - 1)
+    expect = np.histogram(np.minimum(words, 1e8 - 1), bins=collect.log_edges())[0]
     got = np.sum([np.array(c) for c in sh["lengths"]["words"]["counts"].values()], axis=0)
     assert got.tolist() == expect.tolist()
     assert "tokens" not in sh["lengths"]
@@ -201,13 +203,16 @@ def test_size_categories():
         "n<1K", "n<1K", "1K<n<10K", "1K<n<10K", "10K<n<100K", "1M<n<10M", "n>1T"]
 
 
-def test_log_bins_edges():
+@settings(deadline=None, derandomize=True, max_examples=300)
+@given(st.lists(st.one_of(st.integers(0, 10**9), st.floats(0, 1e9, allow_nan=False)), min_size=1, max_size=50))
+def test_bin_index_puts_every_value_in_its_bin(values):
     edges = collect.log_edges()
-    x = np.array([0, 0.5, 1, 9.99, 10, 12, 1e9])
-    b = collect.log_bins(x)
-    assert b.tolist() == [0, 0, 1, 10, 11, 11, len(edges) - 2]
-    inside = np.array([1, 9.99, 10, 12])
-    assert all(edges[i] <= v < edges[i + 1] for v, i in zip(inside, collect.log_bins(inside)))
+    x = np.array(values, dtype=np.float64)
+    b = collect.bin_index(edges, x)
+    inside = x < edges[-1]
+    assert ((edges[b] <= x) | ~inside).all() and ((x < edges[b + 1]) | ~inside).all()
+    assert (b[~inside] == len(edges) - 2).all()
+    assert collect.bin_index(edges, np.array([0, 0.5, 1, 10, 1e12])).tolist() == [0, 0, 1, 11, len(edges) - 2]
 
 
 def test_not_a_build_is_one_line(tmp_path):
@@ -247,3 +252,11 @@ def test_card_of_a_materialised_mix_and_load_dataset(token_build, tmp_path, monk
         ds = datasets.load_dataset(str(root), split="train", cache_dir=str(tmp_path / "hf"))
         assert ds.num_rows == sum(s.num_docs for s in manifest.shards)
         assert sorted(ds["id"]) == sorted(pl.read_parquet([str(p) for p in manifest.shard_paths()])["id"])
+
+
+def test_bad_options_are_one_line(built, capsys):
+    out = str(built / "out")
+    assert main(["card", out, "--readback-mb", "-1"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["curate card: error: --readback-mb=-1.0 is out of range; allowed: >= 0"]
+    assert main(["card", out, "--recipe", str(built / "nope.toml")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"curate card: error: --recipe {built / 'nope.toml'}: no such file"]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.dedup.cluster import (BandKeySpill, connected_components, kept_members, partition_bits,
-                                  partition_edges, size_histogram)
+from curate.dedup.cluster import (key_edges, kept_of_groups, partition_bits, size_histogram, star_roots,
+                                  star_round)
 from curate.dedup.lsh_params import candidate_probability, optimal_bands
 from curate.dedup.minhash import band_keys, estimate_jaccard, signatures
 
@@ -136,30 +136,73 @@ def _reference_components(n: int, keys: np.ndarray, docs: np.ndarray) -> list[in
     return [find(i) for i in range(n)]
 
 
-@settings(max_examples=50, deadline=None, derandomize=True)
+def _star_components(n: int, a: np.ndarray, b: np.ndarray, num_ranges: int) -> tuple[list[int], int]:
+    """Roots by star rounds, run as the engine runs them: nodes split into ``num_ranges`` ranges,
+    each range's round computed from its own directed edges only."""
+    u, v = np.concatenate([a, b]), np.concatenate([b, a])
+    for rounds in range(200):
+        which = u * num_ranges // max(n, 1)
+        outs, violations = [], 0
+        for q in range(num_ranges):
+            x, y, bad, _ = star_round(u[which == q], v[which == q], large=rounds % 2 == 0)
+            outs.append((x, y))
+            violations += bad
+        if violations == 0:
+            break
+        x = np.concatenate([o[0] for o in outs])
+        y = np.concatenate([o[1] for o in outs])
+        u, v = np.concatenate([x, y]), np.concatenate([y, x])
+    root = np.arange(n)
+    node, r = star_roots(u, v)
+    root[node] = r
+    return root.tolist(), rounds
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=1, max_size=60),
-       st.integers(0, 3))
-def test_spilled_partitions_give_the_reference_components(tmp_path_factory, rows, bits):
-    keys = np.array(rows, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # spread over top bits
-    valid = np.ones(len(rows), bool)
-    spill = BandKeySpill(tmp_path_factory.mktemp("spill"), bits)
-    spill.add(keys[: len(rows) // 2], valid[: len(rows) // 2], 0)
-    spill.add(keys[len(rows) // 2:], valid[len(rows) // 2:], len(rows) // 2)
-    root, _ = connected_components(len(rows), (partition_edges(p) for p in spill.close()))
-    expect = _reference_components(len(rows), keys.reshape(-1), np.repeat(np.arange(len(rows)), 3))
-    assert root.tolist() == expect
+       st.integers(1, 5))
+def test_star_rounds_give_the_union_find_components(rows, num_ranges):
+    keys = np.array(rows, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    flat, docs = keys.reshape(-1), np.repeat(np.arange(len(rows)), 3)
+    a, b = key_edges(flat, docs)
+    root, _ = _star_components(len(rows), a, b, num_ranges)
+    assert root == _reference_components(len(rows), flat, docs)
 
 
-def test_kept_members_first_max_and_index():
-    root = np.array([0, 1, 0, 1, 4, 4, 6])  # docs 0, 1 are index documents
-    assert kept_members(root, 2, None).tolist() == root.tolist()
-    score = np.array([0.1, 0.5, 0.3, 0.9, 0.2])  # docs 2..6
-    assert kept_members(root, 2, score).tolist() == [0, 1, 0, 1, 5, 5, 6]
-    tie = np.array([0.1, 0.5, 0.9, 0.9, 0.2])
-    assert kept_members(root, 2, tie).tolist() == [0, 1, 0, 1, 4, 4, 6]
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.integers(2, 400), st.integers(0, 2**32))
+def test_star_rounds_on_long_paths_and_random_graphs(n, seed):
+    """Long chains in shuffled order (the worst case for label propagation) and random sparse
+    graphs: the roots equal scipy's components' smallest members; rounds stay logarithmic."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(n)
+    a = np.concatenate([perm[:-1], rng.integers(0, n, n // 4)])
+    b = np.concatenate([perm[1:], rng.integers(0, n, n // 4)])
+    keep = a != b
+    a, b = a[keep], b[keep]
+    root, rounds = _star_components(n, a, b, 3)
+    _, label = connected_components(sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    smallest = np.full(label.max() + 1, n)
+    np.minimum.at(smallest, label, np.arange(n))
+    assert root == smallest[label].tolist()
+    assert rounds <= 4 * int(np.ceil(np.log2(n))) + 4
+
+
+def test_kept_of_groups_first_max_and_index():
+    # members sorted by (root, node); docs 0, 1 are index documents
+    root = np.array([0, 0, 1, 1, 4, 4, 4])
+    node = np.array([0, 2, 1, 3, 4, 5, 6])
+    assert node[kept_of_groups(root, node, None, 2)].tolist() == [0, 0, 1, 1, 4, 4, 4]
+    score = np.array([-np.inf, 0.3, -np.inf, 0.9, 0.2, 0.8, 0.8])
+    assert node[kept_of_groups(root, node, score, 2)].tolist() == [0, 0, 1, 1, 5, 5, 5]
+    nan_first = np.array([-np.inf, 0.3, -np.inf, 0.9, np.nan, 0.8, 0.9])
+    assert node[kept_of_groups(root, node, nan_first, 2)].tolist() == [0, 0, 1, 1, 4, 4, 4]
 
 
 def test_size_histogram_and_partition_bits():
-    assert size_histogram(np.array([0, 1, 2, 2, 3, 4, 5, 9, 17])) == {
+    assert size_histogram({1: 5, 2: 2, 3: 1, 4: 1, 5: 1, 9: 1, 17: 1}) == {
         "2": 2, "3-4": 2, "5-8": 1, "9-16": 1, "17-32": 1}
     assert partition_bits(100, 1000) == 0 and partition_bits(1000, 100) == 4

@@ -77,6 +77,14 @@ use = "skill_cluster"
 num_clusters = 3
 num_features = 4096
 """,
+    "decontaminate": """
+[[steps]]
+use = "decontaminate"
+action = "spans"
+[[steps.eval_sets]]
+name = "planted"
+paths = ["evals.jsonl"]
+""",
 }
 
 
@@ -91,6 +99,8 @@ def make_inputs(tmp_path: Path, per_file: int = 18) -> None:
         write_jsonl(tmp_path / "data" / f"part-{i}.jsonl", part)
     (tmp_path / "data" / "bad.jsonl").write_bytes(bad_jsonl_bytes())
     (tmp_path / "words.txt").write_text("the\nand\nof\nto\n", encoding="utf-8")
+    passages = [" ".join(d["text"].split()[10:40]) for d in (docs[2], docs[20], docs[41])]
+    write_jsonl(tmp_path / "evals.jsonl", [{"text": p} for p in passages])  # for decontaminate
 
 
 def make_recipe(tmp_path: Path, steps: str, out: str = "out") -> Path:
@@ -144,7 +154,7 @@ def killed_build(recipe: Path, fault: str, workers: int, tmp_path: Path) -> str:
 def tree_bytes(root: Path) -> dict[str, str]:
     """sha256 of every shard, rejected and quarantine file, and of published artefacts."""
     files = [p for d in ("shards", "rejected", "quarantine") for p in sorted((root / d).glob("*.parquet"))]
-    files += sorted(root.glob("tokenizer*"))
+    files += sorted(root.glob("tokenizer*")) + sorted(root.glob("contamination.json"))
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 

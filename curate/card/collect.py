@@ -4,9 +4,10 @@ Method: the shards listed in ``manifest.json`` are read one Arrow record batch a
 (``BATCH_ROWS`` rows, only the columns needed), each batch is turned into a Polars frame of a few
 numbers per document (the text is dropped right away), and folded into fixed-size accumulators:
 
-- histograms with fixed bin edges: lengths on a log scale (``LOG_BINS_PER_DECADE`` bins per decade,
-  0 to 10^8), scores on ``SCORE_BINS`` linear bins between the column's min and max (a first pass
-  over the score columns only, which is cheap);
+- histograms with fixed bin edges: lengths on a log scale ([0, 1), then ``LOG_BINS_PER_DECADE``
+  bins per decade up to 10^8), scores on ``SCORE_BINS`` linear bins between the column's min and
+  max (a first pass over the score columns only, which is cheap); values past the last edge count
+  in the last bin;
 - counts per value (source, language, year, skill, mix group): docs, tokens and summed score;
 - top domains: counts per host, pruned to the ``DOMAIN_KEEP`` largest whenever more than
   ``DOMAIN_LIMIT`` hosts are held (counts of hosts outside the top can then be undercounted;
@@ -57,17 +58,11 @@ def log_edges() -> np.ndarray:
     return np.concatenate([[0.0], 10.0 ** (np.arange(LOG_DECADES * LOG_BINS_PER_DECADE + 1) / LOG_BINS_PER_DECADE)])
 
 
-def log_bins(x: np.ndarray) -> np.ndarray:
-    """Bin index of each length in :func:`log_edges` (0 for 0; the last bin holds everything above)."""
-    x = np.asarray(x, dtype=np.float64)
-    idx = np.where(x < 1, 0, 1 + np.floor(np.log10(np.maximum(x, 1)) * LOG_BINS_PER_DECADE + 1e-9))
-    return np.minimum(idx, LOG_DECADES * LOG_BINS_PER_DECADE).astype(np.int64)
-
-
-def linear_bins(x: np.ndarray, lo: float, hi: float, n: int = SCORE_BINS) -> np.ndarray:
-    """Bin index of each value in n equal bins over [lo, hi] (hi falls in the last bin)."""
-    width = (hi - lo) / n if hi > lo else 1.0
-    return np.clip(np.floor((np.asarray(x, dtype=np.float64) - lo) / width), 0, n - 1).astype(np.int64)
+def bin_index(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Bin of each value: i with edges[i] <= x < edges[i+1]; below the first edge -> 0, at or above
+    the last -> the last bin (so the histogram counts every value)."""
+    idx = np.searchsorted(edges, np.asarray(x, dtype=np.float64), side="right") - 1
+    return np.clip(idx, 0, len(edges) - 2)
 
 
 @dataclasses.dataclass
@@ -77,7 +72,8 @@ class Histogram:
     edges: list[float]
     counts: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
-    def add(self, keys: np.ndarray, bins: np.ndarray) -> None:
+    def add(self, keys: np.ndarray, values: np.ndarray) -> None:
+        bins = bin_index(np.asarray(self.edges), values)
         n = len(self.edges) - 1
         for key in np.unique(keys):
             c = self.counts.setdefault(str(key), np.zeros(n, dtype=np.int64))
@@ -115,15 +111,21 @@ class Samples:
     best: dict[str, list[tuple[int, str, dict]]] = dataclasses.field(default_factory=dict)
 
     def add(self, frame: pl.DataFrame, key_column: str) -> None:
-        top = frame.sort(["_hash", "id"]).group_by(key_column, maintain_order=True).head(self.k)
-        for row in top.iter_rows(named=True):
+        """Merge the batch's k smallest ``_hash`` rows per key (ranked on the small columns, then
+        only those rows gathered, so a text column is never sorted)."""
+        small = frame.select(key_column, "_hash", "id").with_row_index("_row")
+        rows = small.sort(["_hash", "id"]).group_by(key_column, maintain_order=True).head(self.k)["_row"]
+        for row in frame[rows].iter_rows(named=True):
             key = str(row[key_column])
             items = self.best.setdefault(key, [])
+            if isinstance(row.get("text"), str):
+                row["text"] = row["text"][:EXCERPT_CHARS]
             items.append((row["_hash"], row["id"], {k: v for k, v in row.items() if k != "_hash"}))
             items.sort(key=lambda t: (t[0], t[1]))
             del items[self.k:]
 
     def to_json(self) -> dict[str, list[dict]]:
+        """Rows per key (sorted keys); ``text`` was cut to EXCERPT_CHARS when the row was taken."""
         return {key: [_jsonable(r) for _, _, r in items] for key, items in sorted(self.best.items())}
 
 
@@ -137,10 +139,6 @@ def _batches(path: Path, columns: list[str]):
     except (OSError, pa.ArrowInvalid) as exc:
         raise CurateError(f"{path}: cannot read this shard ({exc}); rebuild with `curate build --overwrite`") from None
     yield from f.iter_batches(batch_size=BATCH_ROWS, columns=[c for c in columns if c in f.schema_arrow.names])
-
-
-def _excerpt(text: pl.Expr) -> pl.Expr:
-    return text.str.slice(0, EXCERPT_CHARS)
 
 
 def score_columns(manifest: Manifest) -> list[str]:
@@ -189,14 +187,13 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
             if "timestamp" in df.columns:
                 df = df.with_columns(pl.col("timestamp").dt.year().alias("_year"))
             src = df["source"].to_numpy()
-            lengths["chars"].add(src, log_bins(df["_chars"].to_numpy()))
-            lengths["words"].add(src, log_bins(df["_words"].to_numpy()))
+            lengths["chars"].add(src, df["_chars"].to_numpy())
+            lengths["words"].add(src, df["_words"].to_numpy())
             if has_tokens:
-                lengths["tokens"].add(src, log_bins(df["num_tokens"].to_numpy()))
+                lengths["tokens"].add(src, df["num_tokens"].to_numpy())
             for c, h in score_hists.items():
                 valid = df[c].is_not_null().to_numpy()
-                lo, hi = h.edges[0], h.edges[-1]
-                h.add(src[valid], linear_bins(df[c].to_numpy()[valid], lo, hi))
+                h.add(src[valid], df[c].to_numpy()[valid])
             counts["source"].add(df.rename({"_chars": "num_chars"}), "source", (*tok, "num_chars"))
             for key, column in (("lang", "lang"), ("year", "_year"), ("skill", "skill"), ("mix_group", "mix_group")):
                 if column in df.columns:
@@ -211,8 +208,7 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
                     domains = dict(sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))[:DOMAIN_KEEP])
                     pruned = True
             keep = [c for c in (*SAMPLE_COLUMNS, *tok) if c in df.columns] + ["_hash"]
-            picks.add(df.select(*keep, _excerpt(pl.col("text")).alias("text"),
-                                pl.col("_chars").alias("num_chars")), "source")
+            picks.add(df.select(*keep, "text", pl.col("_chars").alias("num_chars")), "source")
     per_source = counts["source"].to_json()
     return {
         "num_docs": sum(r["num_docs"] for r in per_source.values()),
@@ -233,7 +229,7 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
 
 
 def rejected_paths(root: Path) -> list[Path]:
-    """``rejected/part-*.parquet`` of a build (CONTRACTS.md: build output directory), in name order."""
+    """``rejected/part-*.parquet`` of a build (CONTRACTS.md "Build output directory"), in name order."""
     return sorted((root / "rejected").glob("part-*.parquet"))
 
 
@@ -247,8 +243,6 @@ def collect_rejected(root: Path, samples: int = SAMPLES) -> dict[str, Any]:
             df = pl.from_arrow(batch).with_columns(
                 pl.Series("_hash", hash_strings(batch.column("id"), SAMPLE_SEED)),
                 (pl.col("step") + "/" + pl.col("reason")).alias("_key"))
-            if "text" in df.columns:
-                df = df.with_columns(_excerpt(pl.col("text")).alias("text"))
             picks.add(df, "_key")
     clusters: dict[str, dict[int, int]] = {}
     if paths:

@@ -28,7 +28,7 @@ def summary_lines(m: Manifest, sh: dict[str, Any], stats: dict | None, license: 
                  f"fingerprint {m.recipe.fingerprint[:12]}). License: {license}.")
     if stats:
         t = stats["total"]
-        lines.append(f"Funnel: {t['read']:,} read, {t['quarantined']:,} quarantined, {t['kept']:,} kept "
+        lines.append(f"{'Funnel of the build it was drawn from' if m.mix else 'Funnel'}: {t['read']:,} read, {t['quarantined']:,} quarantined, {t['kept']:,} kept "
                      f"({100 * t['kept'] / max(t['read'], 1):.1f}%).")
     if m.mix:
         phase = m.mix.get("phase", {})

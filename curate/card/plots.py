@@ -18,7 +18,7 @@ TOP_N = 20
 
 def _label_bars(ax, bars, values, fmt="{:,}") -> None:
     for b, v in zip(bars, values):
-        ax.annotate(fmt.format(v), (b.get_width(), b.get_y() + b.get_height() / 2), xytext=(3, 0),
+        ax.annotate(fmt.format(v), (b.get_x() + b.get_width(), b.get_y() + b.get_height() / 2), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=7)
 
 

@@ -47,8 +47,10 @@ def front_matter(card: dict[str, Any]) -> str:
     if card["languages"]:
         lines += ["language:"] + [f"- {_q(lang)}" for lang in card["languages"]]
     lines += ["size_categories:", f"- {_q(size_category(card['shards']['num_docs']))}",
-              "task_categories:", "- \"text-generation\"", "tags:", "- \"curate\"", "configs:"]
-    lines += _config("default", card["data_files"], default=True)
+              "task_categories:", "- \"text-generation\"", "tags:", "- \"curate\""]
+    if not card["data_files"]:  # no kept document: no config (a config without files does not load)
+        return "\n".join(lines + ["---", ""])
+    lines += ["configs:"] + _config("default", card["data_files"], default=True)
     by_source = {}
     for s in m.shards:
         by_source.setdefault(s.source, []).append(s.path)

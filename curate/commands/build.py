@@ -23,6 +23,10 @@ def add_arguments(p) -> None:
     p.add_argument("--confine", type=Path, action="append", default=[], metavar="ROOT",
                    help="(repeatable) every input, output and step file must resolve inside a ROOT "
                    "(symlinks followed): for recipes you did not write")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where tasks run: local process pool (default) or Ray; output is identical")
+    p.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
+                   help="join this Ray cluster (with --engine ray); default: start a local Ray runtime of --workers CPUs")
 
 
 def run(args) -> int:
@@ -39,8 +43,14 @@ def run(args) -> int:
     if args.out is not None:
         recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
     progress = None if args.no_progress else ProgressBar
-    manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict, progress=progress,
-                     confine=tuple(args.confine))
+    from curate.engines import make_engine
+
+    engine = make_engine(args.engine, args.workers, args.ray_address)
+    try:
+        manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict,
+                         progress=progress, confine=tuple(args.confine), engine=engine)
+    finally:
+        engine.close()
     from curate.commands.stats import print_funnel
 
     print_funnel(manifest.root)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 
+from curate.decon.report import table_lines as contamination_table
 from curate.errors import CurateError
 from curate.storage import location
 
@@ -106,7 +107,8 @@ def shape_problem(stats) -> str | None:
     return None
 
 
-def funnel_lines(stats: dict) -> list[str]:
+def funnel_lines(stats: dict, out_dir: Path | None = None) -> list[str]:
+    """The funnel table; with ``out_dir``, also the tables of the reports there (contamination)."""
     sources = list(stats["sources"])
     width = max([len("step / reason")] + [len(s) for s in sources] + [12])
     head = f"{'':32} " + " ".join(f"{s[:width]:>{width}}" for s in sources + ["total"])
@@ -120,6 +122,8 @@ def funnel_lines(stats: dict) -> list[str]:
         lines.append(row(f"{i}:{step['name']} in", [c["steps"][i]["in"] for c in cols]))
         for reason in sorted(step["dropped"]):
             lines.append(row(f"  - {reason}", [c["steps"][i]["dropped"].get(reason, 0) for c in cols]))
+        for name in sorted(step.get("counts", {})):
+            lines.append(row(f"  # {name}", [c["steps"][i].get("counts", {}).get(name, 0) for c in cols]))
     lines.append(row("kept", [c["kept"] for c in cols]))
     for name, g in stats.get("global_steps", {}).items():
         summary = ", ".join(f"{k}={v}" for k, v in g.items() if not isinstance(v, (dict, list)))
@@ -128,6 +132,8 @@ def funnel_lines(stats: dict) -> list[str]:
             if isinstance(value, dict) and value:
                 lines.append(f"  {key}: " + _compact(value))
     lines += duplicate_lines(stats)
+    if out_dir is not None:
+        lines += contamination_table(out_dir)
     lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
     return lines
 
@@ -151,7 +157,7 @@ def _compact(d: dict) -> str:
     return ", ".join(items)
 
 
-DUPLICATE_KINDS = {"exact_dedup": "exact", "minhash_dedup": "near"}
+DUPLICATE_KINDS = {"exact_dedup": "exact", "minhash_dedup": "near", "url_dedup": "url"}
 
 
 def duplicate_lines(stats: dict) -> list[str]:
@@ -170,4 +176,4 @@ def duplicate_lines(stats: dict) -> list[str]:
 
 
 def print_funnel(out_dir: Path) -> None:
-    print("\n".join(funnel_lines(_load(out_dir))))
+    print("\n".join(funnel_lines(_load(out_dir), out_dir)))

@@ -72,7 +72,7 @@ class IndexWriter:
     def __init__(self, path: Path, params: dict[str, Any]):
         self.path, self.params = path, params
         self.tmp = path.with_name(path.name + ".tmp")
-        self._check_target()
+        self.check(path)
         if self.tmp.exists() or self.tmp.is_symlink():
             if self.tmp.is_symlink() or not self.tmp.is_dir() or not _is_ours(self.tmp):
                 raise CurateError(f"save_index: {self.tmp} exists and was not made by curate; "
@@ -83,10 +83,12 @@ class IndexWriter:
         self._writer: pq.ParquetWriter | None = None
         self.num_docs = 0
 
-    def _check_target(self) -> None:
-        if (self.path.exists() or self.path.is_symlink()) and (
-                self.path.is_symlink() or not _is_index(self.path)):
-            raise CurateError(f"save_index={self.path} exists and is not a curate MinHash index; "
+    @staticmethod
+    def check(path: Path) -> None:
+        """Refuse to replace anything at ``path`` but a curate MinHash index (checked before the
+        build clusters, and again when writing)."""
+        if (path.exists() or path.is_symlink()) and (path.is_symlink() or not _is_index(path)):
+            raise CurateError(f"save_index={path} exists and is not a curate MinHash index; "
                               "refusing to overwrite it; choose another path")
 
     def write(self, ids: pa.Array, keys: np.ndarray) -> None:
@@ -108,7 +110,7 @@ class IndexWriter:
                 "num_docs": self.num_docs}
         (self.tmp / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
         (self.tmp / TMP_MARKER).unlink()
-        self._check_target()  # the target may have appeared while resolving
+        self.check(self.path)  # the target may have appeared while resolving
         if self.path.exists():
             shutil.rmtree(self.path)
         self.tmp.rename(self.path)

@@ -18,6 +18,9 @@ Up-sampling writes an int32 ``repeat`` column (listed factor, 1 elsewhere) inste
 rows: duplicates would inflate shards and defeat deduplication and held-out splits keyed on ids.
 The manifest records ``"repeat_column"`` so mixers/trainers draw a row ``repeat`` times as often
 (or count its tokens ``repeat`` times in a source's budget).
+
+Memory: resolve runs as one engine task, not in the driver: ~40 bytes per document there (id hash,
+group code, sort order, decision, repeat) plus the ids and domains while they are read.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import ID
 from curate.steps.score_percentile import read_column, write_decisions
-from curate.steps.step import ResolveContext
+from curate.steps.step import ResolveContext, resolve_in_one_task
 from curate.text.hashing import hash_strings
 
 
@@ -102,6 +105,9 @@ class DomainBalance:
         return by_frac, cap
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, ID])
         encoded = pc.dictionary_encode(pc.cast(cols[self.column], pa.string()))
         names = encoded.dictionary.to_pylist()

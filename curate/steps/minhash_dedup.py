@@ -6,9 +6,11 @@ batch's UTF-8 buffer (``curate/dedup/minhash.py``; ~100 MB of text per CPU-secon
 shingles and 126 permutations), stored as ``_minhash_bands`` (``num_bands`` uint64 per document;
 null when the document has no word) and, with ``keep = "max"``, the score as ``_minhash_score``.
 
-Resolve (global, once): documents of the ``against`` indexes first, then the build's in input
-order; band keys are spilled into partitions by hash prefix and clustered partition by partition
-(connected components, ``curate/dedup/cluster.py``), so the result is the same for any worker count.
+Resolve (global, distributed): documents of the ``against`` indexes first, then the build's in input
+order; band keys are shuffled into partitions by hash prefix, turned into edges partition by
+partition, and clustered by star rounds over document ranges (connected components as file
+shuffles, ``curate/dedup/cluster.py``, phases in ``curate/dedup/resolve.py``), each round committed,
+so the result is the same for any engine and worker count and a killed build resumes mid-clustering.
 Each cluster keeps its earliest document (``keep = "first"``) or its highest ``score_column``
 (``keep = "max"``, ties: earliest; a missing score, null or NaN, ranks lowest; the column must be
 numeric); a cluster that contains an index document keeps none of the
@@ -18,10 +20,10 @@ Kept rows gain ``dup_cluster`` (the kept document's id: their own) and ``dup_clu
 Defaults: 5-word shingles, threshold 0.7 with 128 permutations -> 14 bands x 9 rows (datasketch's
 optimal choice): P(candidate) = 0.03 at Jaccard 0.5, 0.44 at 0.7, 0.975 at 0.85, 0.999 at 0.9.
 
-Bytes per document in the global stage: ``16 * num_bands`` on disk for the spilled band keys (224
-with the defaults); in RAM about 25 (union-find root, cluster size, flags; +32 for keep = "max")
-plus one partition being sorted per worker (~230 MB) and the ids of the clusters' kept documents.
-Nothing scales as Python objects per document. The saved index takes ``8 * num_bands`` bytes per
+Bytes per document in the global stage: ``16 * num_bands`` on disk for the shuffled band keys (224
+with the defaults), ~32 per candidate edge per round, ~(24 + id) per clustered document. In RAM:
+none in the driver; per task one key partition being sorted (~230 MB) or one document range's
+edges (2^20 documents per range). Nothing scales as Python objects per document. The saved index takes ``8 * num_bands`` bytes per
 kept document plus its id (zstd-compressed Parquet).
 """
 
@@ -38,7 +40,7 @@ from curate.config import check_range, check_seed, param
 from curate.dedup.index import IndexWriter, MinHashIndex
 from curate.dedup.lsh_params import optimal_bands
 from curate.dedup.minhash import band_keys, signatures, warm_up
-from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, resolve_clusters
+from curate.dedup.resolve import BANDS_COLUMN, SCORE_COLUMN, planned_phases, resolve_clusters
 from curate.errors import CurateError
 from curate.schema import TEXT
 from curate.steps.ranking import numeric_scores
@@ -112,8 +114,13 @@ class MinHashDedup:
             columns[SCORE_COLUMN] = pa.array(np.where(present, values, -np.inf))
         return with_columns(batch, columns)
 
+    def planned_phases(self, num_parts: int, num_docs: int) -> list[tuple[str, int, int]]:
+        return planned_phases(num_parts + len(self.against), num_docs, self.num_bands)
+
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         indexes = [MinHashIndex.open(path, self.index_params()) for path in self.against]
-        save = IndexWriter(self.save_index, self.index_params()) if self.save_index else None
+        if self.save_index:
+            IndexWriter.check(self.save_index)
+        save = (self.save_index, self.index_params()) if self.save_index else None
         return resolve_clusters(ctx, indexes, num_bands=self.num_bands, by_score=self.keep == "max",
                                 save=save)

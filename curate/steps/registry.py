@@ -11,6 +11,7 @@ from curate.config import from_table
 from curate.errors import RecipeError
 from curate.steps.c4 import C4
 from curate.steps.data_age import DateRange, Year
+from curate.steps.decontaminate import Decontaminate
 from curate.steps.domain import Domain
 from curate.steps.domain_balance import DomainBalance
 from curate.steps.exact_dedup import ExactDedup
@@ -22,8 +23,10 @@ from curate.steps.lang_id import LangId
 from curate.steps.length import Length
 from curate.steps.lm_score import LmScore
 from curate.steps.minhash_dedup import MinHashDedup
+from curate.steps.pii import Pii
 from curate.steps.prefix import Prefix
 from curate.steps.score_band import ScoreBand
+from curate.steps.segment_dedup import LineDedup, ParagraphDedup
 from curate.steps.score_filter import ScoreFilter
 from curate.steps.score_percentile import ScorePercentile
 from curate.steps.skill_cluster import SkillCluster
@@ -33,6 +36,7 @@ from curate.steps.skill_source import SkillFromSource
 from curate.steps.tokenize import Tokenize
 from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
+from curate.steps.url_dedup import UrlDedup
 from curate.steps.word_list_score import WordListScore
 
 STEPS: dict[str, type] = {
@@ -40,6 +44,11 @@ STEPS: dict[str, type] = {
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "minhash_dedup": MinHashDedup,
+    "decontaminate": Decontaminate,
+    "pii": Pii,
+    "line_dedup": LineDedup,
+    "paragraph_dedup": ParagraphDedup,
+    "url_dedup": UrlDedup,
     "lang_id": LangId,
     "skill_from_source": SkillFromSource,
     "skill_rules": SkillRules,

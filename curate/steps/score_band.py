@@ -11,7 +11,7 @@ unknown; the defaults (drop 10% at each end) are documented, overridable guesses
 Like ``score_percentile``, this is a global step with exact ranks (~20 bytes per document in
 ``resolve``) and the same rule (``curate/steps/ranking.py``): a null or NaN score is *missing*,
 never ranked, not counted in ``n``, dropped with reason ``<column>_missing``; a non-numeric column
-is a one-line error.
+is a one-line error. ``resolve`` runs as one engine task, not in the driver.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from curate.errors import RecipeError
 from curate.schema import SOURCE
 from curate.steps.score_percentile import read_column, write_decisions
 from curate.steps.ranking import KEPT, check_numeric, numeric_scores, rank_codes, round_count, select_ranked
-from curate.steps.step import ResolveContext
+from curate.steps.step import ResolveContext, resolve_in_one_task
 
 
 def band_codes(scores: np.ndarray, drop_bottom_frac: float, drop_top_frac: float) -> np.ndarray:
@@ -65,6 +65,9 @@ class ScoreBand:
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
         values, present = numeric_scores(cols[self.column], self.column, self.name)
         groups = cols[SOURCE] if self.group_by == "source" else None

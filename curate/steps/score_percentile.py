@@ -12,8 +12,9 @@ ranked by input order (the earlier lower; so with ``keep = "top"`` the later of 
 the cut is kept), and a null or NaN score is *missing*: never ranked, not counted in ``n``, dropped
 with reason ``<column>_missing``. A non-numeric column is a one-line error.
 
-Memory: about 20 bytes per document (float64 score, int32 group code, int64 sort index; the
-source strings only while they are encoded): 10^8 documents need ~2 GB. Beyond that a t-digest or
+Memory: resolve runs as one engine task (``resolve_in_one_task``), never in the driver; there it
+takes about 20 bytes per document (float64 score, int32 group code, int64 sort index; the source
+strings only while they are encoded): 10^8 documents need ~2 GB. Beyond that a t-digest or
 KLL sketch (rank error ~1%) would do; exactness was preferred because corpora that fit one machine
 fit this.
 """
@@ -31,7 +32,7 @@ from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.schema import SOURCE
 from curate.steps.ranking import HIGH, KEPT, LOW, check_numeric, numeric_scores, round_count, select_ranked
-from curate.steps.step import ResolveContext
+from curate.steps.step import ResolveContext, resolve_in_one_task
 
 
 def read_column(ctx: ResolveContext, columns: list[str]) -> tuple[dict[str, pa.Array], list[int]]:
@@ -86,6 +87,9 @@ class ScorePercentile:
         return batch
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         cols, sizes = read_column(ctx, [self.column, SOURCE])
         values, present = numeric_scores(cols[self.column], self.column, self.name)
         groups = cols[SOURCE] if self.group_by == "source" else None

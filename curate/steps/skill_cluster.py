@@ -11,6 +11,11 @@ seed, initialised by k-means++ (seeded), for at most ``num_iters`` Lloyd rounds;
 restarts at the point farthest from its centre. Every document then gets its nearest centre.
 Clusters are named ``{prefix}{i}`` with i = 0 for the largest (ties: lower centre index), so labels
 are deterministic. stats.json lists each cluster's size and top terms.
+
+Memory: resolve runs as one engine task, not in the driver: the hashed features of every document
+(4 bytes per word of its first ``max_chars`` characters, up to ~4 KB per page) and the
+TF-IDF matrix (12 bytes per entry), so ~10^6 documents per 16 GB worker; the k-means fit itself
+is bounded by ``max_fit_docs``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import pyarrow.parquet as pq
 
 from curate.config import check_range, param
 from curate.schema import TEXT
-from curate.steps.step import ResolveContext, with_columns
+from curate.steps.step import ResolveContext, resolve_in_one_task, with_columns
 from curate.text.hashing import hash_strings
 
 FEATURES = "_skill_features"
@@ -125,6 +130,9 @@ class SkillCluster:
         return with_columns(batch, {FEATURES: feats})
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         parts = [pq.read_table(p, columns=[FEATURES]).column(FEATURES).combine_chunks() for p in ctx.part_paths]
         sizes = [len(p) for p in parts]
         allf = pa.concat_arrays(parts) if parts else pa.array([], pa.list_(pa.uint32()))

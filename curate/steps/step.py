@@ -7,9 +7,11 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
   drops it and is the recorded reason (e.g. ``"gopher_min_words"``). A step may be both: the runner
   calls ``annotate`` first, then ``reject`` on the annotated batch.
 - **GlobalStep**: needs to see the whole corpus (dedup). ``prepare(batch) -> batch`` runs in the
-  parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once, reads those columns from
-  every fragment in input order and writes, for each fragment, a decision table aligned row for row
-  (``reason``, ``duplicate_of`` and columns to add to the kept rows).
+  parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once in the driver, as
+  engine phases (:meth:`ResolveContext.phase`: map / shuffle / reduce tasks, or one task via
+  :func:`resolve_in_one_task`) that read those columns from every fragment in input order and
+  write, for each fragment, a decision table aligned row for row (``reason``, ``duplicate_of`` and
+  columns to add to the kept rows). The driver never reads the corpus.
 
 **Artefacts** are files a global step makes for later steps and for the build (the trained
 ``tokenizer.json``). ``resolve`` writes them into ``ctx.scratch_dir`` and names them in its result,
@@ -56,14 +58,64 @@ class Filter(Protocol):
 class ResolveContext:
     """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
     order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
-    spilling and for artefacts (files named in the result's ``"artefacts"`` list, which the runner
-    publishes), and the run's seed and worker count."""
+    its shuffles and for artefacts (files named in the result's ``"artefacts"`` list, which the
+    runner publishes), the run's seed and worker count, and the engine that runs its pieces.
+
+    A resolve never reads the corpus in the calling process: it runs its work as *phases*
+    (:meth:`phase`): map tasks over parts, reduce tasks over shuffle partitions, one task for a
+    step that must see one column of everything. Each phase is committed with a marker holding its
+    tasks' (small) results, so a build killed mid-resolve resumes at the first uncommitted phase."""
 
     part_paths: list[Path]
     decision_paths: list[Path]
     scratch_dir: Path
     seed: int
     num_workers: int
+    engine: Any = None
+
+    def part_rows(self) -> list[int]:
+        """Rows of every part (from the Parquet footers)."""
+        import pyarrow.parquet as pq
+
+        return [pq.ParquetFile(p).metadata.num_rows for p in self.part_paths]
+
+    def phase(self, name: str, fn: Any, items: list) -> list:
+        """``[fn(item) for item in items]`` on the engine, committed as ``<scratch>/<name>.done.json``
+        (a committed phase returns its recorded results without running). Tasks write their files
+        under ``<scratch>/<name>/``, which is emptied before an uncommitted phase runs. Results must
+        be JSON values; they are returned as read back from JSON on every run alike."""
+        import shutil
+        import time
+
+        import orjson
+
+        from curate import faults
+        from curate.engines.base import record_timing
+
+        marker = self.scratch_dir / f"{name}.done.json"
+        if marker.is_file():
+            return orjson.loads(marker.read_bytes())
+        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
+        (self.scratch_dir / name).mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        if self.engine is None:
+            results = [fn(item) for item in items]
+        else:
+            results = self.engine.map(fn, items)
+        written = sum(r.get("bytes", 0) for r in results if isinstance(r, dict))
+        record_timing(f"{self.scratch_dir.name}.{name}", len(items), time.perf_counter() - t0, written)
+        data = orjson.dumps(results)
+        tmp = marker.with_name(marker.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(marker)
+        faults.hit("phase", name)
+        return orjson.loads(data)
+
+    def drop(self, name: str) -> None:
+        """Delete a committed phase's files once no later phase reads them (its marker stays)."""
+        import shutil
+
+        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
 
 
 ARTEFACTS_KEY = "artefacts"
@@ -88,6 +140,20 @@ def bind_artefacts(step: Any, published: Mapping[str, Path]) -> Any:
     bound = {field: published[name] for field, name in wanted.items()
              if getattr(step, field) is None and name in published}
     return dataclasses.replace(step, **bound) if bound else step
+
+
+def _select_task(args: tuple[Any, "ResolveContext"]) -> dict[str, Any]:
+    step, ctx = args
+    return step.select(ctx)
+
+
+def resolve_in_one_task(step: Any, ctx: ResolveContext) -> dict[str, Any]:
+    """Run ``step.select(ctx)`` (which reads the columns it needs from every part and writes every
+    decision file) as a single engine task, committed as phase ``select.<step name>``: for the global steps
+    whose exact answer needs one column of the whole corpus in one place (ranks, samples,
+    k-means). It runs on a worker, never in the driver; each step's docstring states its bytes
+    per document there."""
+    return ctx.phase(f"select.{step.name}", _select_task, [(step, dataclasses.replace(ctx, engine=None))])[0]
 
 
 @runtime_checkable

@@ -7,7 +7,9 @@ documents with the smallest keys (a uniform sample that does not depend on the w
 file order), read their text (truncated to ``max_doc_chars``) in input order and train
 (``curate/tokens/bpe.py``). The result is an artefact (``curate/steps/step.py``): written to the
 scratch dir and named in the result, the runner publishes it as ``<output dir>/tokenizer.json`` and
-binds it into a later ``tokenize`` step with no ``tokenizer`` path. No document is dropped.
+binds it into a later ``tokenize`` step with no ``tokenizer`` path. No document is dropped. Resolve
+runs as one engine task (``resolve_in_one_task``), not in the driver: 8 bytes per document there
+(the sort keys) plus the sampled text (at most ``sample_docs * max_doc_chars`` characters).
 
 Defaults: vocab 32768 (a small-model size; the recipe's quickstart uses 4096), 20000 sampled
 documents, special tokens ``<|endoftext|>`` (EOS) and the Korbak control tokens ``<|aligned|>``,
@@ -27,7 +29,7 @@ import pyarrow.parquet as pq
 
 from curate.config import check_range, param
 from curate.schema import ID, TEXT
-from curate.steps.step import ARTEFACTS_KEY, ResolveContext, with_columns
+from curate.steps.step import ARTEFACTS_KEY, ResolveContext, resolve_in_one_task, with_columns
 from curate.text.hashing import hash_strings, splitmix64, splitmix64_array
 from curate.tokens.bpe import train_bpe
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
@@ -101,6 +103,9 @@ class TrainTokenizer:
         return out
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
+        return resolve_in_one_task(self, ctx)
+
+    def select(self, ctx: ResolveContext) -> dict[str, Any]:
         texts, sizes = self._sample(ctx)
         tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
                         min_frequency=self.min_frequency, num_texts=len(texts))

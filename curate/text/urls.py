@@ -16,6 +16,14 @@
   comparisons where both spellings must meet (the block list);
 - percent-escapes are not decoded;
 - null, empty or host-less URLs (``https:///path``) give null.
+
+:func:`url_key` is the one URL normalisation for deduplication (``url_dedup``): two URLs with the
+same key name the same page. Key = host (the rules above) without a leading ``www.``, ``:port``
+unless the port is 80 or 443, then the path and query as written with the ``#fragment`` removed,
+``\\`` read as ``/``, trailing slashes of the path removed and an empty ``?`` dropped. So the
+scheme is ignored (``http`` = ``https``), as are host case, ``www.``, default ports, userinfo and
+fragments; path and query stay case-sensitive, query parameters keep their order and
+percent-escapes are not decoded (``/a%20b`` and ``/a b`` differ). Null where the host is null.
 """
 
 from __future__ import annotations
@@ -50,6 +58,21 @@ def url_host(urls: pa.Array | pa.ChunkedArray, *, lowercase: bool = True) -> pa.
 def url_port(urls: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The port of each URL as written (digits), or null when it has none."""
     return pc.struct_field(pc.extract_regex(authority(urls), PORT_RE), [0])
+
+
+def url_key(urls: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The normalised URL of each URL by the rules of the module docstring (null without a host):
+    ``HTTPS://www.Example.com:443/a/?q=1#top`` -> ``example.com/a?q=1``."""
+    s = pc.replace_substring_regex(pc.utf8_trim_whitespace(pc.cast(urls, pa.string())), SCHEME_RE, "")
+    rest = pc.replace_substring_regex(s, r"^[^/?#\\]*", "")
+    rest = pc.replace_substring(pc.replace_substring_regex(rest, r"#.*$", ""), "\\", "/")
+    rest = pc.replace_substring_regex(pc.replace_substring_regex(rest, r"\?$", ""), r"/+(\?|$)", r"\1")
+    host = pc.replace_substring_regex(url_host(urls), r"^www\.", "")
+    port = url_port(urls)
+    port = pc.if_else(pc.is_in(port, pa.array(["80", "443"])), pa.scalar(None, pa.string()), port)
+    port = pc.fill_null(pc.binary_join_element_wise(":", port, ""), "")
+    key = pc.binary_join_element_wise(host, port, rest, "")
+    return pc.if_else(pc.is_null(host), pa.scalar(None, pa.string()), key)
 
 
 def _to_ascii(host: str) -> str:

@@ -1,0 +1,1 @@
+"""Benchmark decontamination: eval sets, their n-gram index, matching and the report."""

@@ -1,0 +1,1 @@
+"""PII redaction: patterns, placeholders and checksum-validated replacement."""
