@@ -27,16 +27,18 @@ def build(recipe, **kwargs):
 
 
 def scan(out_dir):
-    """A Polars LazyFrame over the shards of a finished build, in manifest order."""
+    """A Polars LazyFrame over the shards of a finished build, in manifest order. ``out_dir`` is
+    a path or a URI (``s3://bucket/prefix``, read with the standard AWS_* environment)."""
     import polars as pl
 
     from curate.manifest import Manifest
+    from curate.storage import polars_storage_options
 
     manifest = Manifest.load(out_dir)
     paths = [str(p) for p in manifest.shard_paths()]
     if not paths:
         return pl.LazyFrame(schema={c.name: pl.String for c in manifest.columns})
-    return pl.scan_parquet(paths)
+    return pl.scan_parquet(paths, storage_options=polars_storage_options(manifest.root))
 
 
 def __getattr__(name):

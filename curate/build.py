@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from curate import __version__, faults, schema
 from curate.engines.base import Engine, record_timing, report
-from curate.errors import FatalError, InputError, OutputError
+from curate.errors import FatalError, InputError, OutputError, StorageError
 from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
@@ -47,6 +47,8 @@ from curate.readers import read_file
 from curate.recipe import Recipe
 from curate.stats import new_counts
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, bind_artefacts, with_columns
+from curate.storage import AnyPath, copy_file, is_remote, move_file, rmtree, scratch_dir, write_atomic
+from curate.storage.s3 import is_storage_failure, storage_error
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
 RUN_FILE = "run.json"
@@ -54,9 +56,10 @@ RUN_FILE = "run.json"
 
 @dataclasses.dataclass(frozen=True)
 class Layout:
-    """Where everything of a run lives under the output directory."""
+    """Where everything of a run lives under the output directory (a local ``Path`` or an
+    object-storage ``RemotePath``; see curate/storage)."""
 
-    root: Path
+    root: AnyPath
 
     def part(self, stage: int, frag: int) -> Path:
         return self.root / "work" / f"s{stage}" / f"{frag:05d}.parquet"
@@ -80,12 +83,14 @@ class Layout:
     def shards(self) -> Path:
         return self.root / "shards"
 
+    def scratch(self, stage: int) -> Path:
+        """A global step's spill dir: under work/ on disk; for a remote root a local temp dir
+        (spills append to files, which object stores cannot; it is rebuilt on every resolve)."""
+        return scratch_dir(self.root, f"scratch{stage}")
+
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    os.replace(tmp, path)
+    write_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
 
 # ---------------------------------------------------------------- one fragment, one stage
@@ -239,8 +244,8 @@ KERNEL_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
 def _check_output_path(root: Path, fragments: list[Fragment]) -> None:
     """Refuse an output dir that cannot hold a build: a file, a kernel filesystem, an input's dir,
     or a non-empty directory that curate did not write (which curate never deletes)."""
-    real = Path(os.path.realpath(root))
-    for kfs in KERNEL_FS:
+    real = None if is_remote(root) else Path(os.path.realpath(root))
+    for kfs in KERNEL_FS if real else ():
         if real == kfs or kfs in real.parents:
             raise OutputError(f"output.dir {root} is under {kfs}, a kernel filesystem, not storage; "
                               "choose another dir with --out")
@@ -271,7 +276,7 @@ def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) 
             run = {}
         if overwrite:
             for path in _entries(root):
-                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
         elif run.get("fingerprint") != fingerprint:
             raise OutputError(f"output.dir {root} is not empty and holds another build (different recipe "
                               "fingerprint); use --overwrite to replace it, or choose another dir")
@@ -290,9 +295,12 @@ def _prepare_output(recipe: Recipe, fragments: list[Fragment], overwrite: bool) 
     return layout, False
 
 
-def output_error(exc: OSError, root: Path) -> OutputError | None:
+def output_error(exc: OSError, root: Path) -> OutputError | StorageError | None:
     """The one-line error for an OSError at the output boundary (ENOSPC, read-only, permissions,
-    or any error naming a path under ``root``); None for errors elsewhere (inputs)."""
+    or any error naming a path under ``root``); None for errors elsewhere (inputs). A failed request
+    to a remote ``root`` (endpoint gone, bucket removed) is one line naming the URI."""
+    if is_remote(root) and is_storage_failure(exc):
+        return storage_error(str(root), exc)
     text = str(exc)
     code = exc.errno or next((c for c in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
                               if f"[errno {c}]" in text.lower()), None)
@@ -404,7 +412,7 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: En
     steps = [step for stage in stages for _, step in stage.steps + ([stage.global_step] if stage.global_step else [])]
     _publish_files(steps, layout.root)
     manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
-    shutil.rmtree(layout.root / "work", ignore_errors=True)
+    rmtree(layout.root / "work", missing_ok=True)
     return manifest
 
 
@@ -415,7 +423,7 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     done = layout.resolve_done(stage.index)
     if done.exists():
         return orjson.loads(done.read_bytes())
-    scratch = layout.root / "work" / f"scratch{stage.index}"
+    scratch = layout.scratch(stage.index)
     scratch.mkdir(parents=True, exist_ok=True)
     decision_paths = [layout.decisions(stage.index, f.index) for f in fragments]
     decision_paths[0].parent.mkdir(parents=True, exist_ok=True)
@@ -425,7 +433,7 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
     stats = stage.global_step[1].resolve(ctx)
     for name in stats.get(ARTEFACTS_KEY, ()):
         if (scratch / name).exists():  # a resumed resolve finds it published already
-            os.replace(scratch / name, layout.root / name)  # publish before the done marker
+            move_file(scratch / name, layout.root / name)  # publish before the done marker
     faults.hit("mid_resolve", str(stage.index), done)
     _write_json_atomic(done, stats)
     shutil.rmtree(scratch, ignore_errors=True)
@@ -449,9 +457,7 @@ def _publish_files(steps: list[Any], root: Path) -> None:
         for name, src in (hook() if hook else {}).items():
             dest = root / name
             if src.resolve() != dest.resolve():
-                tmp = dest.with_name(dest.name + ".tmp")
-                shutil.copyfile(src, tmp)
-                os.replace(tmp, dest)
+                copy_file(src, dest)
 
 
 __all__ = ["build", "empty_build_message", "output_error", "Layout", "warm_up"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import math
+import os
 import types
 import typing
 from pathlib import Path
@@ -121,10 +122,14 @@ def coerce(hint: Any, value: Any, where: str) -> Any:
             raise RecipeError(f"{where}: got nan; expected a number (NaN is never a valid setting)")
         return float(value)
     if hint is Path:
-        if isinstance(value, Path):
+        from curate.storage import RemotePath, is_uri, location
+
+        if isinstance(value, (Path, RemotePath)):
             return value
         if not isinstance(value, str) or not value:
             raise _bad(where, value, hint)
+        if is_uri(value):  # s3://bucket/key: an object-storage location (see curate/storage)
+            return location(value)
         return (BASE_DIR.get() / Path(value).expanduser()).resolve()
     if hint is str:
         if not isinstance(value, str):
@@ -189,8 +194,8 @@ def to_table(obj: Any) -> dict[str, Any]:
             return [plain(x) for x in v]
         if isinstance(v, dict):
             return {k: plain(x) for k, x in v.items()}
-        if isinstance(v, Path):
-            return str(v)
+        if isinstance(v, os.PathLike):  # Path or storage.RemotePath (its URI)
+            return os.fspath(v)
         return v
 
     return plain(obj)

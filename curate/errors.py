@@ -4,6 +4,7 @@
 - ``InputError``: a bad input record; quarantined and counted, or fatal under ``--strict``.
 - ``OutputError``: the output directory is not usable (not empty, fingerprint mismatch).
 - ``FatalError``: abort the run (an invariant broke, e.g. counts do not add up).
+- ``StorageError``: a storage location cannot be reached or used (endpoint, bucket, credentials).
 
 The CLI prints ``CurateError`` subclasses as one line and exits non-zero, never a traceback.
 """
@@ -27,3 +28,7 @@ class OutputError(CurateError):
 
 class FatalError(CurateError):
     """The run must stop: an invariant of the pipeline broke."""
+
+
+class StorageError(CurateError):
+    """A storage location (an ``s3://`` URI, a local path) cannot be reached or used as asked."""

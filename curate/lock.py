@@ -21,6 +21,7 @@ from typing import Iterator
 import orjson
 
 from curate.errors import OutputError
+from curate.storage import is_remote
 
 LOCK_NAME = ".curate.lock"
 
@@ -36,8 +37,15 @@ def _holder(path: Path) -> str:
 
 @contextlib.contextmanager
 def output_lock(root: Path) -> Iterator[Path]:
-    """Hold the exclusive lock of output dir ``root`` (which must exist) for the block."""
+    """Hold the exclusive lock of output dir ``root`` (which must exist) for the block. On object
+    storage (no file locks) it is an advisory lock object instead: ``curate/storage/lock.py``."""
     path = root / LOCK_NAME
+    if is_remote(root):
+        from curate.storage.lock import remote_lock
+
+        with remote_lock(path):
+            yield path
+        return
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -34,6 +34,7 @@ import orjson
 from curate import __version__
 from curate.config import from_table, to_table
 from curate.errors import CurateError
+from curate.storage import location, write_atomic
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -138,16 +139,15 @@ class Manifest:
         return data
 
     def save(self) -> None:
-        """Write ``root/manifest.json`` atomically."""
-        path = self.root / MANIFEST_NAME
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(orjson.dumps(self.to_json(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-        tmp.replace(path)
+        """Write ``root/manifest.json`` atomically (on object storage: one upload, see curate/storage)."""
+        data = orjson.dumps(self.to_json(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        write_atomic(self.root / MANIFEST_NAME, data)
 
     @classmethod
     def load(cls, root: str | Path) -> "Manifest":
-        """Read ``root/manifest.json``; a missing, truncated or odd-shaped file is one error line."""
-        root = Path(root)
+        """Read ``root/manifest.json`` (a path or an s3:// URI); a missing, truncated or odd-shaped
+        file is one error line."""
+        root = location(root)
         path = root / MANIFEST_NAME
         if not path.is_file():
             raise CurateError(f"{root}: no {MANIFEST_NAME}; is this the output dir of a finished `curate build`?")

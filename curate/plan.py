@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from curate.pipeline import is_global
 from curate.recipe import Recipe, SourceSpec, source_files
+from curate.storage import is_remote
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +110,7 @@ def plan_fragments(recipe: Recipe) -> list[Fragment]:
     base = recipe.path.parent
     out: list[Fragment] = []
     for source, path in source_files(recipe):
-        rel = os.path.relpath(path, base)
+        rel = str(path) if is_remote(path) else os.path.relpath(path, base)  # a URI names itself
         st = path.stat()
         ident = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
         ranges = []

@@ -49,6 +49,7 @@ import orjson
 from curate.config import BASE_DIR, check_range, check_seed, from_table, param, to_table
 from curate.errors import RecipeError
 from curate.overrides import apply_overrides
+from curate.storage import glob_files, is_uri
 
 FORMATS = ("jsonl", "parquet", "warc")
 
@@ -79,7 +80,8 @@ class FieldMap:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SourceSpec:
     name: str = param(doc="source name: the `source` column and the unit of mixing")
-    paths: tuple[str, ...] = param(doc="glob patterns, relative to the recipe file")
+    paths: tuple[str, ...] = param(
+        doc="glob patterns, relative to the recipe file, or URIs (s3://bucket/prefix/*.jsonl.zst)")
     format: Literal["jsonl", "parquet", "warc"] | None = param(
         None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz])"
     )
@@ -102,7 +104,7 @@ class SourceSpec:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OutputSpec:
-    dir: Path = param(doc="output directory, relative to the recipe file")
+    dir: Path = param(doc="output directory, relative to the recipe file, or a URI (s3://bucket/prefix)")
     max_shard_rows: int = param(100_000, doc="a shard is closed after this many documents")
     max_shard_bytes: int = param(
         256 * 2**20, doc="a shard is closed after this many bytes of (uncompressed) Arrow data"
@@ -264,13 +266,15 @@ def source_files(recipe: Recipe) -> list[tuple[SourceSpec, Path]]:
     for i, source in enumerate(recipe.sources):
         seen: set[Path] = set()
         for j, pattern in enumerate(source.paths):
-            matches = sorted(glob.glob(str(base / pattern), recursive=True))
-            files = [Path(m).resolve() for m in matches if Path(m).is_file()]
+            files = glob_files(pattern, base)
             if not files:
-                if matches and all(Path(m).is_dir() for m in matches):
-                    raise RecipeError(f"sources[{i}].paths[{j}]: {pattern!r} is a directory (relative to {base}); "
-                                      f"give a glob of its files, e.g. '{pattern.rstrip('/')}/*.jsonl'")
-                raise RecipeError(f"sources[{i}].paths[{j}]: no file matches {pattern!r} (relative to {base})")
+                if not is_uri(pattern):
+                    matches = glob.glob(str(base / pattern), recursive=True)
+                    if matches and all(Path(m).is_dir() for m in matches):
+                        raise RecipeError(f"sources[{i}].paths[{j}]: {pattern!r} is a directory (relative to {base}); "
+                                          f"give a glob of its files, e.g. '{pattern.rstrip('/')}/*.jsonl'")
+                where = "" if is_uri(pattern) else f" (relative to {base})"
+                raise RecipeError(f"sources[{i}].paths[{j}]: no file matches {pattern!r}{where}")
             for f in files:
                 if f not in seen:
                     seen.add(f)

@@ -1,4 +1,5 @@
-"""Parquet writers: rolling shards and one-file part writers, both atomic (tmp file + rename).
+"""Parquet writers: rolling shards and one-file part writers, both committed whole (a tmp file and a
+rename on disk; on object storage the upload itself, see ``curate/storage/commit.py``).
 
 ``ShardWriter`` buffers rows into row groups of ``row_group_rows`` and rolls to a new shard so that
 each holds at most ``max_shard_rows`` rows and at most ``max_shard_bytes`` of Arrow data (in-memory
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from curate.storage import publish, staging_path
 
 
 MAX_ROW_GROUP_BYTES = 64 * 2**20  # a row group is also flushed at this much Arrow data (bounded memory)
@@ -81,8 +83,8 @@ class ShardWriter:
         self._tokens = 0
         self._has_tokens = False
 
-    def _tmp_path(self) -> Path:
-        return self.out_dir / f"{self.prefix}-{len(self.shards):04d}.parquet.tmp"
+    def _final_path(self) -> Path:
+        return self.out_dir / f"{self.prefix}-{len(self.shards):04d}.parquet"
 
     def write(self, batch: pa.RecordBatch) -> None:
         offset = 0
@@ -115,7 +117,7 @@ class ShardWriter:
         if self._writer is None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(
-                self._tmp_path(), table.schema, compression=self.compression,
+                staging_path(self._final_path()), table.schema, compression=self.compression,
                 compression_level=self.compression_level,
             )
         self._writer.write_table(table, row_group_size=self.row_group_rows)
@@ -127,9 +129,8 @@ class ShardWriter:
         if self._writer is None:
             return
         self._writer.close()
-        tmp = self._tmp_path()
-        final = tmp.with_suffix("")
-        os.replace(tmp, final)
+        final = self._final_path()
+        publish(staging_path(final), final)
         self.shards.append(ShardInfo(final.name, self._rows, final.stat().st_size,
                                      self._tokens if self._has_tokens else None))
         self._writer = None
@@ -141,7 +142,7 @@ class ShardWriter:
 
     def abort(self) -> None:
         """Abandon the shard being written (after an error); complete shards stay."""
-        _abandon(self._writer, self._tmp_path())
+        _abandon(self._writer, staging_path(self._final_path()))
         self._writer = None
         self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
@@ -149,7 +150,7 @@ class ShardWriter:
 def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd") -> None:
     """Write ``table`` to ``path`` through a temporary file, so ``path`` is complete or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = staging_path(path)
     writer = None
     try:
         writer = pq.ParquetWriter(tmp, table.schema, compression=_codec(compression))
@@ -158,7 +159,7 @@ def write_parquet_atomic(table: pa.Table, path: Path, compression: str = "zstd")
     except BaseException:
         _abandon(writer, tmp)
         raise
-    os.replace(tmp, path)
+    publish(tmp, path)
 
 
 class PartWriter:
@@ -172,7 +173,7 @@ class PartWriter:
 
     @property
     def tmp_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".tmp")
+        return staging_path(self.path)
 
     def write(self, data: pa.RecordBatch | pa.Table) -> None:
         if self._writer is None:
@@ -195,6 +196,6 @@ class PartWriter:
         if self._writer is None:
             return False
         self._writer.close()
-        os.replace(self.tmp_path, self.path)
+        publish(self.tmp_path, self.path)
         self._writer = None
         return True

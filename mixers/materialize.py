@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import shutil
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pyarrow.parquet as pq
 from curate.config import to_table
 from curate.errors import OutputError
 from curate.manifest import MANIFEST_NAME, Manifest, make_manifest, shard_entries
+from curate.storage import copy_file, rmtree
 from curate.writers import ShardWriter
 from mixers.phases import PhaseSpec
 from mixers.sampler import DocRef, make_sampler
@@ -95,7 +95,7 @@ def _prepare_dir(out_dir: Path, key: str, overwrite: bool) -> bool:
             raise OutputError(f"{out_dir} is not empty and was not written by `curate mix`; choose another --out")
         if not overwrite and (out_dir / MANIFEST_NAME).is_file():
             raise OutputError(f"{out_dir} holds another mix (other phase, seed or build); use --overwrite")
-        shutil.rmtree(out_dir)
+        rmtree(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MARKER).write_bytes(orjson.dumps({"key": key}))
     return False
@@ -138,7 +138,7 @@ def _write_manifest(manifest, phase, seed, holdout_frac, key, out_dir, shards, g
     if tok is not None and (manifest.root / tok.path).is_file():
         dst = out_dir / tok.path
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(manifest.root / tok.path, dst)
+        copy_file(manifest.root / tok.path, dst)
     mix = {"phase": to_table(phase), "seed": seed, "holdout_frac": holdout_frac, "key": key,
            "from": str(manifest.root.resolve()), "build_fingerprint": manifest.fingerprint, "groups": groups}
     result = make_manifest(out_dir, recipe=manifest.recipe, shards=shard_entries(shards, name), source_names=[name],

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from curate.commands.sections import add_set_argument
+from curate.storage import location
 
 HELP = "run a recipe: inputs -> steps -> Parquet shards + manifest.json + stats.json"
 
@@ -13,7 +14,8 @@ HELP = "run a recipe: inputs -> steps -> Parquet shards + manifest.json + stats.
 def add_arguments(p) -> None:
     p.add_argument("recipe", type=Path, help="recipe TOML file")
     p.add_argument("--workers", type=int, default=1, help="processes (default 1); output is identical for any N")
-    p.add_argument("--out", type=Path, default=None, help="override [output].dir (relative to the current dir)")
+    p.add_argument("--out", type=location, default=None,
+                   help="override [output].dir (relative to the current dir, or an s3:// URI)")
     p.add_argument("--overwrite", action="store_true", help="replace a previous build in the output dir")
     p.add_argument("--strict", action="store_true", help="fail on the first bad record instead of quarantining it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -8,8 +8,9 @@ written last, marks it complete. An export that fails removes what it wrote.
 from __future__ import annotations
 
 import importlib
-import shutil
 from pathlib import Path
+
+from curate.storage import location, rmtree
 
 HELP = ("export a tokenized build for other trainers: megatron (.bin/.idx, --data-path blends), "
         "nanogpt (train.bin, val.bin, meta.pkl), mds, hf (parquet + README.md for load_dataset(DIR))")
@@ -19,9 +20,11 @@ MARKER = ".curate-export"
 def add_arguments(p) -> None:
     from curate.export import FORMATS
 
-    p.add_argument("dir", type=Path, help="output dir of a build with a tokenize step")
+    p.add_argument("dir", type=location,
+                   help="output dir of a build with a tokenize step (a path or an s3:// URI)")
     p.add_argument("--format", required=True, choices=sorted(FORMATS), help="target format")
-    p.add_argument("--out", type=Path, default=None, help="export dir (default: DIR/export-FORMAT[-prefix])")
+    p.add_argument("--out", type=location, default=None, help="export dir, a path or an s3:// URI "
+                   "(default: DIR/export-FORMAT[-prefix])")
     p.add_argument("--with-prefix", action="store_true",
                    help="include the conditioning prefix and control tokens (conditioned phase); default: off")
     p.add_argument("--overwrite", action="store_true", help="replace an existing export dir")
@@ -155,7 +158,7 @@ def prepare_dir(out: Path, overwrite: bool) -> bool:
                 state = "an export" if done else "an unfinished export (interrupted)"
                 raise OutputError(f"{out} holds {state}; use --overwrite to replace it, "
                                   "or choose another --out")
-            shutil.rmtree(out)
+            rmtree(out)
         created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text("written by curate export; export.json marks it complete\n")
@@ -168,11 +171,11 @@ def _remove_written(out: Path, created: bool) -> None:
     """Delete what a failed export wrote: ``out`` itself if it created it, else its contents (it was
     empty or an export this command replaced)."""
     if created:
-        shutil.rmtree(out, ignore_errors=True)
+        rmtree(out, missing_ok=True)
         return
     for child in out.iterdir():
         if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
+            rmtree(child, missing_ok=True)
         else:
             child.unlink(missing_ok=True)
 

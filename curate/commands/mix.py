@@ -18,6 +18,7 @@ import orjson
 
 from curate.commands.sections import add_set_argument, load_full_recipe
 from curate.errors import CurateError, RecipeError
+from curate.storage import location
 
 HELP = "plan the recipe's [[phases]] (`mix plan RECIPE`) or write one phase's mixed shards (`mix DIR --phase P`)"
 
@@ -27,7 +28,8 @@ def add_arguments(p) -> None:
     p.add_argument("recipe_arg", nargs="?", type=Path, metavar="RECIPE", help="recipe TOML (with `plan`)")
     p.add_argument("--phase", help="phase name (required to materialise; with plan: only this phase)")
     p.add_argument("--recipe", type=Path, help="recipe with the [[phases]] (default: the build's recipe)")
-    p.add_argument("--out", type=Path, help="output dir of the mix (default: DIR/mix/<phase>)")
+    p.add_argument("--out", type=location,
+                   help="output dir of the mix, a path or an s3:// URI (default: DIR/mix/<phase>)")
     p.add_argument("--seed", type=int, help="sampler seed (default: the recipe seed)")
     p.add_argument("--holdout-frac", type=float, default=0.0, help="leave this fraction of documents out "
                    "(the trainer's validation set; same hash as mixers.holdout_refs)")
@@ -141,7 +143,7 @@ def _run_materialize(args) -> int:
     (phase,) = _phases(recipe, args.phase)
     if args.max_shard_rows < 1:
         raise CurateError(f"--max-shard-rows={args.max_shard_rows} is out of range; allowed: >= 1")
-    out = args.out or Path(args.target) / "mix" / phase.name
+    out = args.out or location(args.target) / "mix" / phase.name
     seed = recipe.seed if args.seed is None else args.seed
     result = materialize(manifest, phase, seed, out.resolve(), holdout_frac=args.holdout_frac,
                          overwrite=args.overwrite, output=MixOutput(max_shard_rows=args.max_shard_rows))

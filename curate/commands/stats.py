@@ -9,12 +9,13 @@ import orjson
 
 from curate.decon.report import table_lines as contamination_table
 from curate.errors import CurateError
+from curate.storage import location
 
 HELP = "print a build's funnel: read, dropped per step and reason, quarantined, kept; per source"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("dir", type=Path, help="output dir of a build")
+    p.add_argument("dir", type=location, help="output dir of a build (a path or an s3:// URI)")
     p.add_argument("--json", action="store_true", help="print stats.json as is")
     p.add_argument("--plot", nargs="?", type=Path, const=True, default=None, metavar="FOLDER",
                    help="also write the funnel as FOLDER/funnel.png (default folder: DIR), the card's plot")

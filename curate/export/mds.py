@@ -65,7 +65,7 @@ class ShardWriter:
 
     def close(self) -> list[str]:
         self.flush()
-        with open(self.out_dir / "index.json", "w") as f:
+        with (self.out_dir / "index.json").open("w") as f:
             json.dump({"version": 2, "shards": self.shards}, f, sort_keys=True)
         return ["index.json"] + [s["raw_data"]["basename"] for s in self.shards]
 

@@ -41,7 +41,7 @@ PREFIX = "data"
 def write_index(path: Path, lengths: np.ndarray, dtype: np.dtype) -> None:
     pointers = np.zeros(len(lengths), np.int64)
     np.cumsum(lengths[:-1] * dtype.itemsize, out=pointers[1:])
-    with open(path, "wb") as f:
+    with path.open("wb") as f:
         f.write(INDEX_HEADER)
         f.write(struct.pack("<Q", 1))
         f.write(struct.pack("<B", DTYPE_CODES[dtype]))
@@ -74,7 +74,7 @@ def group_prefix(group_by: str, value: str) -> str:
 class _Prefix:
     def __init__(self, out_dir: Path, prefix: str, dtype: np.dtype):
         self.prefix, self.dtype = prefix, dtype
-        self.bin = open(out_dir / f"{prefix}.bin", "wb")
+        self.bin = (out_dir / f"{prefix}.bin").open("wb")
         self.lengths: list[np.ndarray] = []
         self.offset = 0
 
@@ -106,7 +106,7 @@ def export(manifest: Manifest, out_dir: Path, options: ExportOptions) -> dict:
     lineage = Lineage()
     if not options.blends:
         lengths, offset = [], 0
-        with open(out_dir / f"{PREFIX}.bin", "wb") as f:
+        with (out_dir / f"{PREFIX}.bin").open("wb") as f:
             for seqs in shard_sequences(manifest, options.with_prefix):
                 f.write(seqs.flat.astype(dtype, copy=False).tobytes())
                 lineage.add(seqs, offset + seqs.offsets[:-1])

@@ -19,7 +19,6 @@ one EOS is written after each. ``lineage.parquet`` has each document's ``file``,
 from __future__ import annotations
 
 import pickle
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from curate.export import ExportOptions
 from curate.export.sequences import ShardSequences, shard_sequences
 from curate.export.sidecar import Lineage
 from curate.manifest import Manifest
+from curate.storage import copy_file
 from curate.text.hashing import holdout_mask
 
 TRAIN_FILE = "train.bin"
@@ -44,7 +44,7 @@ def meta_bytes(vocab_size: int, dtype: str) -> bytes:
 
 class _TokenFile:
     def __init__(self, path: Path, dtype: np.dtype):
-        self.f = open(path, "wb")
+        self.f = path.open("wb")
         self.dtype = dtype
         self.offset = 0
 
@@ -73,7 +73,7 @@ def export(manifest: Manifest, out_dir: Path, options: ExportOptions) -> dict:
         for f in files.values():
             f.f.close()
     (out_dir / META_FILE).write_bytes(meta_bytes(info.vocab_size, dtype.name))
-    shutil.copyfile(manifest.root / info.path, out_dir / "tokenizer.json")
+    copy_file(manifest.root / info.path, out_dir / "tokenizer.json")
     tokens = {name: f.offset for name, f in files.items()}
     notes = [f"{name} has {n:,} tokens, fewer than nanoGPT's default block_size + 1 ({NANOGPT_BLOCK_SIZE + 1}): "
              f"lower --block_size or raise --val-frac" for name, n in tokens.items() if n <= NANOGPT_BLOCK_SIZE]

@@ -22,6 +22,7 @@ import orjson
 from tokenizers import Tokenizer
 
 from curate.errors import CurateError
+from curate.storage import location
 
 TOKENIZER_FILE = "tokenizer.json"
 #: EOS names tried, in order, when neither the recipe nor tokenizer_config.json names one.
@@ -40,7 +41,7 @@ def resolve_path(path: Path) -> Path:
 
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -49,7 +50,7 @@ def file_sha256(path: Path) -> str:
 @functools.lru_cache(maxsize=8)
 def _load(path: str, size: int, mtime_ns: int, plain_specials: bool) -> Tokenizer:
     try:
-        tok = Tokenizer.from_file(path)
+        tok = Tokenizer.from_str(location(path).read_text(encoding="utf-8"))  # a path or an s3:// URI
     except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
         raise CurateError(f"{path}: not a HF tokenizers file: {exc}") from None
     tok.encode_special_tokens = plain_specials
