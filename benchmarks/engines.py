@@ -15,7 +15,7 @@ for Ray, the raylet, GCS and worker processes it starts). Also checked: every co
 the same shards (sha256).
 
     python benchmarks/engines.py [--copies 4] [--workers 2] [--engines local,ray] [--also-1x]
-    python benchmarks/engines.py --s3-endpoint http://127.0.0.1:PORT   # Ray + S3, when curate has s3://
+    python benchmarks/engines.py --s3        # also Ray reading from and writing to a local S3 server
 """
 
 from __future__ import annotations
@@ -139,11 +139,31 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
             "output_tail": output.strip().splitlines()[-4:]}
 
 
-def shard_digest(out: Path) -> str:
+def shard_digest(out: str) -> str:
+    """sha256 over the shards' names and contents, of a local dir or an s3://curate-bench/ prefix.
+    The ``input_file`` lineage column is left out: it names the input as the recipe gave it (a local
+    path or an s3:// URI), so it differs by design between local and S3 inputs; every other column
+    and the row order must be identical."""
     h = hashlib.sha256()
-    for p in sorted((out / "shards").glob("*.parquet")):
-        h.update(p.name.encode())
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+    if out.startswith("s3://"):
+        import boto3
+
+        s3, prefix = boto3.client("s3"), out.removeprefix("s3://curate-bench/") + "/shards/"
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="curate-bench", Prefix=prefix).get("Contents", [])
+                      if o["Key"].endswith(".parquet"))
+        files = [(k.rsplit("/", 1)[1], s3.get_object(Bucket="curate-bench", Key=k)["Body"].read()) for k in keys]
+    else:
+        files = [(p.name, p.read_bytes()) for p in sorted((Path(out) / "shards").glob("*.parquet"))]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for name, data in files:
+        table = pq.read_table(pa.BufferReader(data))
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.drop_columns(["input_file"]).schema) as writer:
+            writer.write_table(table.drop_columns(["input_file"]))
+        h.update(name.encode())
+        h.update(hashlib.sha256(sink.getvalue().to_pybytes()).digest())
     return h.hexdigest()[:16]
 
 
@@ -213,12 +233,37 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=None, help="use the corpus's first DOCS documents (smoke runs)")
     ap.add_argument("--engines", default="local,ray")
     ap.add_argument("--also-1x", action="store_true", help="also run 1 copy (driver RSS flatness)")
-    ap.add_argument("--s3-endpoint", default=None,
-                    help="also run Ray reading from and writing to s3://curate-bench/ at this endpoint "
-                         "(needs s3:// support in curate and the bucket; AWS_* variables for credentials)")
+    ap.add_argument("--s3", action="store_true",
+                    help="also run Ray reading from and writing to s3://curate-bench/ on a local S3 server "
+                         "(moto's ThreadedMotoServer on 127.0.0.1, in this process; tests/s3_server.py)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--model", type=Path, default=None, help="print the 10 TB scale model of a --json file")
     args = ap.parse_args()
+    if args.s3:
+        import contextlib
+
+        sys.path.insert(0, str(REPO))
+        from tests.s3_server import local_s3_server
+
+        with contextlib.ExitStack() as stack:
+            args.s3_endpoint = stack.enter_context(local_s3_server())
+            return run(args)
+    args.s3_endpoint = None
+    return run(args)
+
+
+def upload(inputs: Path, prefix: str) -> None:
+    """Put every input file under s3://curate-bench/PREFIX/ (bucket created if missing)."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    if "curate-bench" not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket="curate-bench")
+    for path in sorted(inputs.iterdir()):
+        s3.upload_file(str(path), "curate-bench", f"{prefix}/{path.name}")
+
+
+def run(args) -> None:
     if args.model:
         for name, value in scale_model(json.loads(args.model.read_text())):
             print(f"| {name} | {value} |")
@@ -239,7 +284,8 @@ def main() -> None:
         mb = sum(p.stat().st_size for p in inputs.iterdir()) / 1e6
         configs = [(e, f"{inputs}/*.jsonl", str(work / f"out-{e}-{copies}")) for e in args.engines.split(",")]
         if args.s3_endpoint:
-            configs.append(("ray+s3", "s3://curate-bench/in/*.jsonl", "s3://curate-bench/out"))
+            upload(inputs, f"in{copies}")
+            configs.append(("ray+s3", f"s3://curate-bench/in{copies}/*.jsonl", f"s3://curate-bench/out{copies}"))
         for engine, src, out in configs:
             recipe = work / f"{engine}-{copies}.toml"
             write_recipe(recipe, src, out, tok)
@@ -247,15 +293,13 @@ def main() -> None:
                    "--no-progress", "--overwrite", "--engine", engine.split("+")[0]]
             timings = work / f"timings-{engine}-{copies}.jsonl"
             run_env = dict(env, CURATE_TIMINGS=str(timings))
-            if engine == "ray+s3":
-                run_env["AWS_ENDPOINT_URL"] = args.s3_endpoint
             r = run_measured(cmd, run_env)
             r["phases"] = [json.loads(line) for line in timings.read_text().splitlines()] if timings.exists() else []
             stats = json.loads((Path(out) / "stats.json").read_text()) if not out.startswith("s3://") else {}
             minhash = next((v for k, v in stats.get("global_steps", {}).items() if "minhash" in k), {})
             r.update(engine=engine, copies=copies, docs=docs, input_mb=round(mb, 1), cpus=args.workers,
                      largest=minhash.get("largest_cluster", 0), rounds=minhash.get("cc_rounds", 0),
-                     shards=shard_digest(Path(out)) if not out.startswith("s3://") else "(s3)")
+                     shards=shard_digest(out))
             results.append(r)
             print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()
                               if k != "phases"}), flush=True)
