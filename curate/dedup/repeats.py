@@ -11,7 +11,7 @@ keep-the-first-copy for ``max_count = 1``); otherwise every occurrence of a repe
 (boilerplate seen in many documents leaves all of them).
 
 - **exact**: (key, occurrence) entries (16 bytes each) are spilled to ``2^bits`` partition files by
-  the key's top bits (this module's :class:`BandKeySpill`, ~4 Mi entries each);
+  the key's top bits (a file shuffle, ``curate/engines/shuffle.py``, ~4 Mi entries each);
   each partition is sorted alone (stable: occurrences stay in input order within a key) in
   ``num_workers`` processes, and its runs longer than ``max_count`` give the removals. RAM: one
   partition per worker (~230 MB); the result does not depend on how partitions are scheduled.
@@ -26,15 +26,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import shutil
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numba
 import numpy as np
+import pyarrow as pa
 
 from curate import pool
 from curate.dedup import bloom
 from curate.dedup.cluster import partition_bits
+from curate.dedup.resolve import ENTRIES
+from curate.engines import shuffle
 
 KeyBatches = Callable[[], Iterator[np.ndarray]]  # yields uint64 key arrays in input order, anew per call
 
@@ -80,62 +84,21 @@ def run_removals(keys, max_count, keep_first, out):
     return repeated
 
 
-ENTRY = np.dtype([("key", "<u8"), ("doc", "<i8")])
-
-
-class BandKeySpill:
-    """Append-only partition files of (uint64 key, int64 occurrence) entries under ``scratch_dir``,
-    chosen by the key's top ``bits`` (one process; partitions are then reduced in a pool)."""
-
-    def __init__(self, scratch_dir: Path, bits: int):
-        self.bits = bits
-        self.dir = scratch_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._files = [open(self.path(p), "wb") for p in range(2**bits)]
-        self.num_entries = 0
-
-    def path(self, partition: int) -> Path:
-        return self.dir / f"p{partition:04d}.entries"
-
-    def add(self, keys: np.ndarray, valid: np.ndarray, first_doc: int) -> None:
-        """Spill ``keys`` ``[n, num_bands]`` of documents ``first_doc..first_doc+n-1`` (rows where
-        ``valid`` is False have no signature and are skipped)."""
-        rows = np.flatnonzero(valid)
-        entries = np.empty(len(rows) * keys.shape[1], ENTRY)
-        entries["key"] = keys[rows].reshape(-1)
-        entries["doc"] = np.repeat(rows.astype(np.int64) + first_doc, keys.shape[1])
-        self.num_entries += len(entries)
-        if self.num_partitions == 1:
-            self._files[0].write(entries.tobytes())
-            return
-        which = (entries["key"] >> np.uint64(64 - self.bits)).astype(np.int64)
-        order = np.argsort(which, kind="stable")
-        bounds = np.searchsorted(which[order], np.arange(self.num_partitions + 1))
-        for p in range(self.num_partitions):
-            if bounds[p + 1] > bounds[p]:
-                self._files[p].write(entries[order[bounds[p]:bounds[p + 1]]].tobytes())
-
-    @property
-    def num_partitions(self) -> int:
-        return 2**self.bits
-
-    def close(self) -> list[Path]:
-        for f in self._files:
-            f.close()
-        return [self.path(p) for p in range(self.num_partitions)]
-
-
-def _partition_removals(path: Path, *, max_count: int, keep_first: bool) -> tuple[Path, int, int]:
-    """Write the removed occurrences of one spilled partition to ``path.removed``; returns
+def _partition_removals(spill_dir: Path, partition: int, *, max_count: int,
+                        keep_first: bool) -> tuple[Path, int, int]:
+    """Write the removed occurrences of one shuffle partition to ``p{partition}.removed``; returns
     (that file, number of removals, number of repeated keys)."""
-    entries = np.fromfile(path, dtype=ENTRY)
-    path.unlink()
-    order = np.argsort(entries["key"], kind="stable")
-    keys, occurrences = entries["key"][order], entries["doc"][order]
-    del entries, order
+    table = shuffle.read_partition(spill_dir, partition, ENTRIES)
+    shutil.rmtree(spill_dir / f"p{partition:05d}", ignore_errors=True)
+    keys, occurrences = table.column("key").to_numpy(), table.column("doc").to_numpy()
+    del table
+    order = np.argsort(keys, kind="stable")
+    keys, occurrences = keys[order], occurrences[order]
+    del order
     out = np.zeros(len(keys), bool)
     repeated = run_removals(keys, max_count, keep_first, out)
-    done = path.with_suffix(".removed")
+    done = spill_dir / f"p{partition:05d}.removed"
+    spill_dir.mkdir(parents=True, exist_ok=True)  # a corpus without candidates spilled nothing
     occurrences[out].tofile(done)
     return done, int(out.sum()), int(repeated)
 
@@ -144,13 +107,18 @@ def exact_removals(key_batches: KeyBatches, scratch: Path, *, num_segments: int,
                    max_count: int, keep_first: bool, num_workers: int) -> Removals:
     """The removals by the exact method (module docstring); ``num_segments`` / ``num_candidates``
     are the totals of ``key_batches`` (all keys / non-zero keys)."""
-    spill = BandKeySpill(scratch / "segments", partition_bits(num_candidates))
+    bits, spill_dir = partition_bits(num_candidates), scratch / "segments"
+    spill = shuffle.PartitionWriter(spill_dir, "spill", ENTRIES, 2**bits)
     offset = 0
     for keys in key_batches():
-        spill.add(keys.reshape(-1, 1), keys != 0, offset)
+        rows = np.flatnonzero(keys != 0)
+        key = keys[rows].astype(np.uint64)
+        which = (key >> np.uint64(64 - bits)).astype(np.int64) if bits else np.zeros(len(key), np.int64)
+        spill.write(pa.table({"key": key, "doc": rows.astype(np.int64) + offset}, schema=ENTRIES), which)
         offset += len(keys)
-    work = functools.partial(_partition_removals, max_count=max_count, keep_first=keep_first)
-    results = pool.run_pool(work, spill.close(), num_workers, label=lambda p: f"segment partition {p.name}")
+    spill.close()
+    work = functools.partial(_partition_removals, spill_dir, max_count=max_count, keep_first=keep_first)
+    results = pool.run_pool(work, list(range(2**bits)), num_workers, label=lambda p: f"segment partition {p}")
     path = scratch / "removed.u8"
     removed = _removed_file(path, num_segments)
     for done, _, _ in results:
