@@ -23,7 +23,6 @@ Run: python benchmarks/decon.py [--mb 3] [--items 300] [--plant 50] [--data PATH
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import sys
 import tempfile
@@ -33,24 +32,14 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pyarrow as pa
-import zstandard
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from benchmarks.corpus import read_texts  # noqa: E402
+
 DATA = REPO.parent / "shared" / "data" / "bench_corpus.jsonl.zst"
 BATCH_ROWS = 1024
 N = 13
-
-
-def read_texts(path: Path, mb: float) -> list[str]:
-    texts, total = [], 0
-    with open(path, "rb") as f:
-        for line in io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8"):
-            texts.append(orjson.loads(line)["text"])
-            total += len(texts[-1].encode())
-            if total >= mb * 1e6:
-                break
-    return texts
 
 
 def make_data(texts: list[str], items: int, plant: int, seed: int = 0):

@@ -13,31 +13,19 @@ Run: python benchmarks/pii.py [--mb 5] [--data PATH] [--presidio-docs 500]
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import sys
 import time
 from pathlib import Path
 
-import orjson
 import pyarrow as pa
-import zstandard
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from benchmarks.corpus import read_texts  # noqa: E402
+
 DATA = REPO.parent / "shared" / "data" / "bench_corpus.jsonl.zst"
 BATCH_ROWS = 1024
-
-
-def read_texts(path: Path, mb: float) -> list[str]:
-    texts, total = [], 0
-    with open(path, "rb") as f:
-        for line in io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(f), encoding="utf-8"):
-            texts.append(orjson.loads(line)["text"])
-            total += len(texts[-1].encode())
-            if total >= mb * 1e6:
-                break
-    return texts
 
 
 def ours(texts: list[str], kinds: tuple[str, ...]) -> tuple[list[str], float]:
