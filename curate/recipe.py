@@ -88,7 +88,12 @@ class SourceSpec:
     fields: FieldMap = param(default_factory=FieldMap, doc="field mapping")
     fragment_rows: int = param(
         1_000_000, doc="Parquet files are split at row-group boundaries into fragments of about this "
-        "many rows, so --workers parallelises within a file (JSONL and WARC files are one fragment)"
+        "many rows, so --workers parallelises within a file"
+    )
+    fragment_bytes: int = param(
+        64 * 2**20, doc="plain (uncompressed, local) JSONL files are split at line starts into fragments "
+        "of about this many bytes, so --workers parallelises within a file (.gz/.zst JSONL, remote "
+        "and WARC files are one fragment: their streams cannot seek)"
     )
     extractor: Literal["trafilatura", "resiliparse"] = param(
         "trafilatura", doc="WARC files: HTML main-text extractor (resiliparse: DCLM's, ~10x faster)"
@@ -96,6 +101,7 @@ class SourceSpec:
 
     def __post_init__(self) -> None:
         check_range("fragment_rows", self.fragment_rows, 1)
+        check_range("fragment_bytes", self.fragment_bytes, 1)
         if not self.name or "/" in self.name:
             raise ValueError(f"name={self.name!r} is not allowed; use a non-empty name without '/'")
         if not self.paths:
