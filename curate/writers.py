@@ -21,7 +21,6 @@ from curate.storage import publish, staging_path
 
 
 MAX_ROW_GROUP_BYTES = 64 * 2**20  # a row group is also flushed at this much Arrow data (bounded memory)
-FREE_TEXT_COLUMNS = ("id", "text", "url", "meta")  # nearly unique values: no dictionary encoding
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +66,7 @@ def _abandon(writer: pq.ParquetWriter | None, tmp: Path) -> None:
 class ShardWriter:
     def __init__(self, out_dir: Path, prefix: str, *, max_shard_rows: int, max_shard_bytes: int,
                  row_group_rows: int, compression: str = "zstd", compression_level: int | None = None,
-                 dictionary_text: bool = False):
+                 use_dictionary: bool | list[str] = True):
         self.out_dir = out_dir
         self.prefix = prefix
         self.max_shard_rows = max_shard_rows
@@ -75,7 +74,7 @@ class ShardWriter:
         self.row_group_rows = row_group_rows
         self.compression = _codec(compression)
         self.compression_level = compression_level
-        self.dictionary_text = dictionary_text
+        self.use_dictionary = use_dictionary  # pyarrow's: True (every column) or the columns to encode
         self.shards: list[ShardInfo] = []
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.RecordBatch] = []
@@ -119,11 +118,9 @@ class ShardWriter:
         table = pa.Table.from_batches(self._pending)
         if self._writer is None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            dictionary = True if self.dictionary_text else [
-                n for n in table.schema.names if n not in FREE_TEXT_COLUMNS]
             self._writer = pq.ParquetWriter(
                 staging_path(self._final_path()), table.schema, compression=self.compression,
-                compression_level=self.compression_level, use_dictionary=dictionary,
+                compression_level=self.compression_level, use_dictionary=self.use_dictionary,
             )
         self._writer.write_table(table, row_group_size=self.row_group_rows)
         self._rows += self._pending_rows
