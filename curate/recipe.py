@@ -119,7 +119,9 @@ class OutputSpec:
     compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = param(
         "zstd", doc="Parquet compression codec"
     )
-    compression_level: int | None = param(None, doc="codec level (zstd: 1-22); default: the codec's (zstd: 1; see benchmarks/README.md)")
+    compression_level: int | None = param(
+        None, doc="codec level (zstd: 1-22); default: the codec's (zstd: 1, see benchmarks/README.md)"
+    )
     rejected: Literal["ids", "full", "none"] = param(
         "ids", doc="dropped documents in rejected/: id+step+reason, also text+url+timestamp+meta, or nothing"
     )
