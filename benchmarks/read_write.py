@@ -67,7 +67,8 @@ def ratio(name: str, a: list[tuple[float, float]], b: list[tuple[float, float]],
     parts = []
     for i, what in ((0, "wall"), (1, "CPU"))[:2 if cpu else 1]:
         x, y = [r[i] for r in a], [r[i] for r in b]
-        parts.append(f"{what} min {min(x) / min(y):.2f}x median {statistics.median(x) / statistics.median(y):.2f}x")
+        med = statistics.median(x) / statistics.median(y)
+        parts.append(f"{what} min {min(x) / min(y):.2f}x median {med:.2f}x")
     return f"{name}: " + ", ".join(parts)
 
 
@@ -85,15 +86,17 @@ def main() -> None:
         print(f"input: {jsonl.stat().st_size / 1e6:.1f} MB of JSONL")
         ours = [py, "-m", "curate", "build", str(recipe(tmp, "one")), "--overwrite", "--workers", "1"]
         peer = [py, "-c", POLARS, str(jsonl), str(tmp / "polars.parquet")]
-        times: dict[str, list] = {"curate build, no steps, 1 core": [], "polars read_ndjson + write_parquet, 1 core": []}
+        ours_name, peer_name = "curate build, no steps, 1 core", "polars read_ndjson + write_parquet, 1 core"
+        times: dict[str, list] = {ours_name: [], peer_name: []}
         for _ in range(args.repeats):
-            times["curate build, no steps, 1 core"].append(timed(ours, "0"))
-            times["polars read_ndjson + write_parquet, 1 core"].append(timed(peer, "0"))
+            times[ours_name].append(timed(ours, "0"))
+            times[peer_name].append(timed(peer, "0"))
         for name, t in times.items():
             print(summary(name, t))
         print(ratio("curate / polars (target <= 1.3x)", *times.values()))
         sizes = sum(p.stat().st_size for p in (tmp / "one" / "shards").glob("*.parquet"))
-        print(f"output: curate {sizes / 1e6:.1f} MB of shards, polars {(tmp / 'polars.parquet').stat().st_size / 1e6:.1f} MB")
+        peer_mb = (tmp / "polars.parquet").stat().st_size / 1e6
+        print(f"output: curate {sizes / 1e6:.1f} MB of shards, polars {peer_mb:.1f} MB")
 
         builds = {w: [py, "-m", "curate", "build", str(recipe(tmp, f"w{w}")), "--overwrite", "--workers", str(w)]
                   for w in (1, 2)}

@@ -113,8 +113,9 @@ _COUNT_BYTES = 16 * 2**20  # newline-counting read size of the planning pass
 def line_ranges(path: Path, fragment_bytes: int) -> list[tuple[int, int, int]]:
     """(start, stop, first_line) byte ranges of a plain text file, each about ``fragment_bytes``
     long and starting at a line start: a range that starts at ``start`` ends just after the first
-    newline at or past byte ``start + fragment_bytes - 1`` (or at the end of the file). One pass over the file counts the newlines before each cut
-    (bytes.count, ~GB/s). [] when the file fits in one range."""
+    newline at or past byte ``start + fragment_bytes - 1`` (or at the end of the file). One pass
+    over the file counts the newlines before each cut (bytes.count, ~GB/s). [] when the file fits
+    in one range."""
     size = path.stat().st_size
     if size <= fragment_bytes:
         return []
