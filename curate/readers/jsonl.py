@@ -14,11 +14,11 @@ the lines are handed out in windows of at most the rows the current batch still 
 parsed with one orjson call per line in a list comprehension and mapped to columns in bulk
 (``_map_records``); a window where any line fails (bad JSON, a non-object, a missing or non-string
 text, a blank line) is parsed again line by line (``_line_path``), which quarantines with the exact
-line and offset. Both paths use the same parser, so they give the same documents. Measured on the
-127 MB bench corpus on one core (benchmarks/README.md, "Reading JSONL"): orjson per line 0.26 s,
-``pyarrow.json`` 0.24 s, Polars ``read_ndjson`` 0.37 s; the native parsers are no faster on one
-core and cannot rebuild ``meta`` exactly (they infer one column type per field, turning ``1`` into
-``1.0`` beside a float, and cannot tell a missing key from a null one).
+line and offset. Both paths use the same parser, so they give the same documents. Parse only, on
+the 127 MB bench corpus, one core (benchmarks/README.md, "Reading and writing"): orjson per line
+0.26 s, ``pyarrow.json`` 0.24 s, Polars ``read_ndjson`` 0.18-0.37 s. The native parsers are not
+clearly faster on one core and cannot rebuild ``meta`` exactly (they infer one column type per
+field, turning ``1`` into ``1.0`` beside a float, and cannot tell a missing key from a null one).
 
 A plain file can be read in a byte range ``[start, stop)`` that begins at a line start
 (``byte_range``, see ``curate/plan.py``); ``first_row`` is then the index of its first line, so
