@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
@@ -110,37 +110,44 @@ def _row_group_ranges(path: Path, fragment_rows: int) -> list[tuple[int, int, in
 _COUNT_BYTES = 16 * 2**20  # newline-counting read size of the planning pass
 
 
+def _count_newlines(f: BinaryIO, start: int, stop: int, buf: bytearray) -> int:
+    """Newlines in bytes ``[start, stop)`` of ``f`` (read into ``buf``, counted by numpy)."""
+    import numpy as np
+
+    f.seek(start)
+    lines, left = 0, stop - start
+    view = memoryview(buf)
+    while left > 0 and (n := f.readinto(view[:min(len(buf), left)])):
+        lines += int(np.count_nonzero(np.frombuffer(buf, np.uint8, n) == 10))
+        left -= n
+    return lines
+
+
 def line_ranges(path: Path, fragment_bytes: int) -> list[tuple[int, int, int]]:
     """(start, stop, first_line) byte ranges of a plain text file, each about ``fragment_bytes``
     long and starting at a line start: a range that starts at ``start`` ends just after the first
     newline at or past byte ``start + fragment_bytes - 1`` (or at the end of the file). One pass
-    over the file counts the newlines before each cut (bytes.count, ~GB/s). [] when the file fits
-    in one range."""
+    over the file counts the newlines before each cut (~0.3 s of CPU per GB from the page cache).
+    [] when the file fits in one range."""
     size = path.stat().st_size
     if size <= fragment_bytes:
         return []
     ranges: list[tuple[int, int, int]] = []
     start = first = 0
-    with path.open("rb") as f:
+    buf, probe = bytearray(_COUNT_BYTES), bytearray(1 << 16)
+    with path.open("rb", buffering=0) as f:
         while start < size:
-            f.seek(start + fragment_bytes - 1)
-            lines = 0
-            pos = f.tell()
+            pos = start + fragment_bytes - 1
+            f.seek(pos)
             stop = size
-            while block := f.read(_COUNT_BYTES):
-                cut = block.find(b"\n")
+            while n := f.readinto(probe):  # the next newline is usually a line away
+                cut = probe.find(b"\n", 0, n)
                 if cut >= 0:
                     stop = pos + cut + 1
                     break
-                pos += len(block)
-            f.seek(start)
-            left = stop - start
-            while left > 0:
-                block = f.read(min(_COUNT_BYTES, left))
-                left -= len(block)
-                lines += block.count(b"\n")
+                pos += n
             ranges.append((start, stop, first))
-            start, first = stop, first + lines
+            start, first = stop, first + _count_newlines(f, start, stop, buf)
     return ranges if len(ranges) > 1 else []
 
 
