@@ -35,9 +35,9 @@ POLARS = ("import sys, polars as pl; "
           "pl.read_ndjson(sys.argv[1]).write_parquet(sys.argv[2], compression='zstd')")
 
 
-def recipe(tmp: Path, name: str) -> Path:
+def recipe(tmp: Path, name: str, data: str = "bench.jsonl") -> Path:
     path = tmp / f"{name}.toml"
-    path.write_text(f'[recipe]\nname = "{name}"\n[[sources]]\nname = "bench"\npaths = ["bench.jsonl"]\n'
+    path.write_text(f'[recipe]\nname = "{name}"\n[[sources]]\nname = "bench"\npaths = ["{data}"]\n'
                     f'[output]\ndir = "{name}"\n', encoding="utf-8")
     return path
 
@@ -86,14 +86,24 @@ def main() -> None:
         print(f"input: {jsonl.stat().st_size / 1e6:.1f} MB of JSONL")
         ours = [py, "-m", "curate", "build", str(recipe(tmp, "one")), "--overwrite", "--workers", "1"]
         peer = [py, "-c", POLARS, str(jsonl), str(tmp / "polars.parquet")]
+        with open(jsonl, "rb") as f:
+            (tmp / "tiny.jsonl").write_bytes(f.readline() + f.readline())
+        ours_start = [py, "-m", "curate", "build", str(recipe(tmp, "tiny", "tiny.jsonl")), "--overwrite"]
+        peer_start = [py, "-c", "import polars"]
         ours_name, peer_name = "curate build, no steps, 1 core", "polars read_ndjson + write_parquet, 1 core"
-        times: dict[str, list] = {ours_name: [], peer_name: []}
+        cmds = {ours_name: ours, peer_name: peer, "curate start-up (2-line file)": ours_start,
+                "polars start-up (import polars)": peer_start}
+        times: dict[str, list] = {name: [] for name in cmds}
         for _ in range(args.repeats):
-            times[ours_name].append(timed(ours, "0"))
-            times[peer_name].append(timed(peer, "0"))
+            for name, cmd in cmds.items():
+                times[name].append(timed(cmd, "0"))
         for name, t in times.items():
             print(summary(name, t))
-        print(ratio("curate / polars (target <= 1.3x)", *times.values()))
+        print(ratio("curate / polars (target <= 1.3x)", times[ours_name], times[peer_name]))
+        above = {name: [(w - ws, c - cs) for (w, c), (ws, cs) in zip(times[name], times[start])]
+                 for name, start in ((ours_name, "curate start-up (2-line file)"),
+                                     (peer_name, "polars start-up (import polars)"))}
+        print(ratio("above start-up: curate / polars (read + write only)", above[ours_name], above[peer_name]))
         sizes = sum(p.stat().st_size for p in (tmp / "one" / "shards").glob("*.parquet"))
         peer_mb = (tmp / "polars.parquet").stat().st_size / 1e6
         print(f"output: curate {sizes / 1e6:.1f} MB of shards, polars {peer_mb:.1f} MB")
