@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from curate import schema
 from curate.plan import line_ranges
-from curate.readers import jsonl
-from curate.readers import read_file
+from curate.readers import jsonl, read_file
 from curate.recipe import SourceSpec
 from tests.conftest import read_sample
 

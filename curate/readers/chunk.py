@@ -75,8 +75,8 @@ class DocBuilder:
         self.rows.extend(rows)
         self.texts.extend(texts)
         self.text_bytes += sum(map(len, texts))
-        self.ids.extend(i if i is None or type(i) is str else str(i) for i in ids)
-        self.urls.extend(u if type(u) is str else None for u in urls)
+        self.ids.extend(i if i is None or isinstance(i, str) else str(i) for i in ids)
+        self.urls.extend(u if isinstance(u, str) else None for u in urls)
         self.times.extend(times)
         self.metas.extend(metas)
 
@@ -102,7 +102,8 @@ class DocBuilder:
             del values[:k]
         self.text_bytes -= sum(map(len, cols["texts"]))
         n = len(cols["texts"])
-        ids = [i if i is not None else f"{self.source}/{self.rel_path}/{r}" for i, r in zip(cols["ids"], cols["rows"])]
+        prefix = f"{self.source}/{self.rel_path}/"
+        ids = [i if i is not None else f"{prefix}{r}" for i, r in zip(cols["ids"], cols["rows"])]
         times, bad = _timestamps(cols["times"])
         batch = pa.RecordBatch.from_arrays(
             [
