@@ -20,16 +20,21 @@ from curate.steps.fasttext_score import FasttextScore
 from curate.steps.fineweb_quality import FineWebQuality
 from curate.steps.gopher_quality import GopherQuality
 from curate.steps.gopher_repetition import GopherRepetition
+from curate.steps.instruction_pair import InstructionPair
+from curate.steps.knn_distance import KnnDistance
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
 from curate.steps.lm_score import LmScore
 from curate.steps.minhash_dedup import MinHashDedup
+from curate.steps.mtld import Mtld
+from curate.steps.pair_length import PairLength
 from curate.steps.pii import Pii
 from curate.steps.prefix import Prefix
 from curate.steps.score_band import ScoreBand
 from curate.steps.segment_dedup import LineDedup, ParagraphDedup
 from curate.steps.score_filter import ScoreFilter
 from curate.steps.score_percentile import ScorePercentile
+from curate.steps.score_rule import ScoreRule
 from curate.steps.skill_cluster import SkillCluster
 from curate.steps.skill_fasttext import SkillFastText
 from curate.steps.skill_rules import SkillRules
@@ -61,6 +66,11 @@ STEPS: dict[str, type] = {
     "score_percentile": ScorePercentile,
     "score_band": ScoreBand,
     "lm_score": LmScore,
+    "instruction_pair": InstructionPair,
+    "pair_length": PairLength,
+    "mtld": Mtld,
+    "knn_distance": KnnDistance,
+    "score_rule": ScoreRule,
     "word_list_score": WordListScore,
     "year": Year,
     "date_range": DateRange,
