@@ -10,8 +10,8 @@ forward pass and the same pass over the reversed words. This is ``lexicalrichnes
 
 Words: the text lower-cased and split on runs of characters that are not letters, marks, digits or
 ``_`` (Unicode classes, so any script), empty pieces dropped (lexicalrichness also deletes digits;
-here numbers are words). A script without spaces (Chinese, Japanese) is one word per run. Per batch the words are dictionary-encoded once (pyarrow), so the kernel only
-compares integer ids: O(words) time and one int64 per distinct word of the batch.
+here numbers are words). A script without spaces (Chinese, Japanese) is one word per run. Per batch
+the words are dictionary-encoded once (pyarrow), so the kernel only compares integer ids: O(words) time and one int64 per distinct word of the batch.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.text.words import NON_WORD_RE
+
 #: The paper's factor threshold (McCarthy & Jarvis 2010 recommend 0.660-0.750).
 MTLD_THRESHOLD = 0.72
 
@@ -28,7 +30,8 @@ MTLD_THRESHOLD = 0.72
 def word_ids(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(word ids, offsets): the lower-cased words of every text as dense ids, row i's words at
     ``ids[offsets[i]:offsets[i + 1]]``; a null text has no words."""
-    lists = pc.split_pattern_regex(pc.utf8_lower(pc.fill_null(texts, "")), r"[^\p{L}\p{M}\p{N}_]+")
+    lists = pc.split_pattern_regex(pc.utf8_lower(pc.fill_null(texts.cast(pa.large_string()), "")),
+                                   NON_WORD_RE)
     flat = pc.list_flatten(lists)
     keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
     parent = pc.list_parent_indices(lists).to_numpy()[keep]

@@ -25,6 +25,11 @@ from curate.text import charclass as cc
 from curate.text import reference_data as ref
 from curate.text.utf8 import decode_into
 
+#: RE2 pattern of a run of non-word characters in any script, for vectorised word splits with
+#: ``pyarrow.compute.split_pattern_regex`` (RE2's ``\\W`` is ASCII-only: Korean or Hindi text would
+#: have no words). Word characters: letters, combining marks, digits and ``_``.
+NON_WORD_RE = r"[^\p{L}\p{M}\p{N}_]+"
+
 EX_TABLE_SIZE = 1 << 13  # open-addressing table for the special cases (load < 0.2)
 MAX_SPECIAL_LEN = 16
 MAX_MERGE_TOKENS = 6  # longest affix split of a special case that real text contains (emoticons)
