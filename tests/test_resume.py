@@ -77,6 +77,13 @@ use = "skill_cluster"
 num_clusters = 3
 num_features = 4096
 """,
+    "knn_distance": """
+[[steps]]
+use = "knn_distance"
+columns = ["text"]
+k = 2
+num_features = 4096
+""",
     "decontaminate": """
 [[steps]]
 use = "decontaminate"
