@@ -134,6 +134,10 @@ def funnel_lines(stats: dict, out_dir: Path | None = None) -> list[str]:
     lines += duplicate_lines(stats)
     if out_dir is not None:
         lines += contamination_table(out_dir)
+    if isinstance(stats.get("profile"), dict):
+        from curate.profile import profile_lines
+
+        lines += profile_lines(stats["profile"])
     lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
     return lines
 
