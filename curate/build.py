@@ -375,12 +375,10 @@ def empty_build_message(root: Path) -> str | None:
 
 
 def warm_up(recipe: Recipe) -> None:
-    """Pay one-time costs once in the parent so forked workers inherit them: pyarrow's lazy pandas
-    import (timestamp handling) and each step's ``warm_up()`` (e.g. numba compilation)."""
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        pass
+    """Pay one-time costs once in the parent so forked workers inherit them: pyarrow's pandas probe
+    at its first conversion (skipped by the CLI, ``curate/startup.py``) and each step's
+    ``warm_up()`` (e.g. numba compilation)."""
+    pa.array([0])
     for step in recipe.steps:
         hook = getattr(step, "warm_up", None)
         if hook is not None:

@@ -9,7 +9,9 @@ input bytes the reader consumed (stats.json's ``input_bytes``) and ``write``'s `
 shard files' bytes. A global step's entry sums its ``prepare`` (stage k) and the reading of its
 decisions in stage k+1 (where its documents leave), plus ``resolve_s``, the driver's wall time of
 its resolve. The task also reports its process id, its peak RSS when it ended and, for the first
-stage, ``first_batch_s``: seconds from its process's start to the end of its first batch.
+stage, ``first_batch_s``: seconds from its process's start to the end of its first batch, and ``first_batch_cpu_s``, the CPU seconds its
+process had used by then (start-up is single-threaded: on a loaded machine this is the wall time a
+quiet one would show).
 
 The driver merges the tasks' profiles (:func:`merge_profiles`) into stats.json's ``profile`` key:
 sums per entry, the peak RSS of every worker process (the max over its tasks) and of the driver.
@@ -63,6 +65,7 @@ class TaskProfile:
         self.stage = stage
         self.entries: dict[str, dict[str, Any]] = {}
         self.first_batch_s: float | None = None
+        self.first_batch_cpu_s: float | None = None
 
     def entry(self, key: str, name: str) -> dict[str, Any]:
         if key not in self.entries:
@@ -87,10 +90,12 @@ class TaskProfile:
     def batch_done(self) -> None:
         if self.first_batch_s is None and self.stage == 0:
             self.first_batch_s = process_age_s()
+            self.first_batch_cpu_s = time.process_time()
 
     def as_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "pid": os.getpid(), "peak_rss_mb": round(peak_rss_mb(), 1),
-                "first_batch_s": self.first_batch_s, "entries": self.entries}
+                "first_batch_s": self.first_batch_s, "first_batch_cpu_s": self.first_batch_cpu_s,
+                "entries": self.entries}
 
 
 def step_key(index: int) -> str:
@@ -104,7 +109,7 @@ def merge_profiles(task_profiles: list[dict[str, Any]], step_names: list[str], *
     names = {"read": "read", "write": "write", **{step_key(i): f"{i}:{n}" for i, n in enumerate(step_names)}}
     merged = {key: _entry(names[key]) for key in order}
     workers_rss: dict[int, float] = {}
-    firsts = []
+    firsts, first_cpus = [], []
     for tp in task_profiles:
         for key, e in tp["entries"].items():
             for f in FIELDS:
@@ -112,6 +117,8 @@ def merge_profiles(task_profiles: list[dict[str, Any]], step_names: list[str], *
         workers_rss[tp["pid"]] = max(workers_rss.get(tp["pid"], 0.0), tp["peak_rss_mb"])
         if tp.get("first_batch_s") is not None:
             firsts.append(tp["first_batch_s"])
+        if tp.get("first_batch_cpu_s") is not None:
+            first_cpus.append(tp["first_batch_cpu_s"])
     for i, seconds in resolve_seconds.items():
         merged[step_key(i)]["resolve_s"] = round(seconds, 4)
     entries = []
@@ -127,6 +134,7 @@ def merge_profiles(task_profiles: list[dict[str, Any]], step_names: list[str], *
         "engine": engine,
         "workers": workers,
         "first_batch_s": round(min(firsts), 3) if firsts else None,
+        "first_batch_cpu_s": round(min(first_cpus), 3) if first_cpus else None,
         "stage_seconds": [round(s, 3) for s in stage_seconds],
         "driver_peak_rss_mb": round(peak_rss_mb(), 1),
         "worker_peak_rss_mb": max((w["peak_rss_mb"] for w in worker_list), default=0.0),
@@ -151,5 +159,6 @@ def profile_lines(profile: dict[str, Any]) -> list[str]:
     lines.append(f"peak RSS: worker {profile['worker_peak_rss_mb']:.0f} MB "
                  f"({len(profile['worker_processes'])} process(es)), driver {profile['driver_peak_rss_mb']:.0f} MB; "
                  f"engine {profile['engine']}, {profile['workers']} worker(s)"
-                 + (f"; first batch done {first:.2f} s after its process started" if first is not None else ""))
+                 + (f"; first batch done {first:.2f} s after its process started "
+                    f"({profile.get('first_batch_cpu_s') or 0:.2f} CPU s)" if first is not None else ""))
     return lines

@@ -216,7 +216,7 @@ def parse_recipe(data: dict[str, Any], path: Path, sections: Sequence[Section] =
     finally:
         BASE_DIR.reset(token)
     try:
-        check_artefacts(steps, producers())
+        check_artefacts(steps, producers)
     except ValueError as exc:
         raise RecipeError(str(exc)) from None
     names = [s.name for s in sources]
