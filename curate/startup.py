@@ -63,4 +63,4 @@ def announce_compiles(stream=None) -> None:
         def on_end(self, ev) -> None:
             pass
 
-    event.install_listener("numba:compile", CompileNotice())
+    event.register("numba:compile", CompileNotice())
