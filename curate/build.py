@@ -41,6 +41,7 @@ from curate.engines.base import Engine, record_timing, report
 from curate.errors import FatalError, InputError, OutputError, StorageError
 from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
+from curate.memory import batch_bytes, split_batch
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
 from curate.profile import TaskProfile, merge_profiles, step_key, text_bytes
 from curate.plan import Fragment, Stage, input_change, plan_fragments, plan_stages, unique_files
@@ -189,6 +190,14 @@ def _profiled_input(task: Task, counts: dict[str, Any], quarantined: list[dict],
         yield batch, rejected
 
 
+def _budgeted(batches, max_bytes: int):
+    """The batches cut into slices of at most ``max_bytes`` of text (the memory budget,
+    ``curate/memory.py``); a batch's rejected rows travel with its first slice."""
+    for batch, rejected in batches:
+        for i, piece in enumerate(split_batch(batch, max_bytes)):
+            yield piece, rejected if i == 0 else []
+
+
 def _shard_writer(task: Task) -> ShardWriter:
     out = task.recipe.output
     return ShardWriter(task.layout.shards, f"part-{task.fragment.index:05d}",
@@ -216,7 +225,7 @@ def run_task(task: Task) -> dict[str, Any]:
     part = None if shards else PartWriter(layout.part(stage.index, frag.index), compression="lz4")
     prof = TaskProfile(stage.index) if task.profile else None
     try:
-        for batch, rejected in _profiled_input(task, counts, quarantined, prof):
+        for batch, rejected in _budgeted(_profiled_input(task, counts, quarantined, prof), batch_bytes(out.memory_mb)):
             batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full",
                                     profile=prof)
             started = prof.start() if prof else None
