@@ -13,8 +13,10 @@ so the runner cuts every batch into slices of at most :func:`batch_bytes` of tex
 103 MiB at the default 2048, 25 MiB at the minimum 1024. The bound holds for every document up to
 that size. A longer document is a slice of its own and costs ~``SCRATCH_PER_BYTE`` x its size
 while it is processed (measured 4-12x per step: a 50 MB document ~600 MB), and nothing after.
-Slicing is zero-copy, by document, and depends only on the data, so outputs are identical for any
-``--workers`` and any budget: steps are batch-invariant (``tests/test_step_batching.py``).
+Slicing is zero-copy, by document, and depends only on the data and the budget, so outputs are
+identical for any ``--workers``. Steps are batch-invariant (``tests/test_step_batching.py``), so
+another budget keeps the same rows in the same order and the same stats; only the shards'
+row-group boundaries, which follow batches, can move.
 """
 
 from __future__ import annotations
