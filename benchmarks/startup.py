@@ -13,8 +13,10 @@ files, numba's kernel cache, curate's character-table cache; the warm-up is not 
 
 curate's builds run with ``--profile``: ``first_batch_s`` (process start to the end of its first
 batch) and ``first_batch_cpu_s`` (CPU seconds by then; on a loaded machine, the wall time a quiet
-one would show) come from stats.json. Prints min and median of each figure and the whole-process
-ratio datatrove / curate for the four-filter chain.
+one would show) come from stats.json. Each command's whole-process CPU seconds (user + system of
+it and its children) are measured too, and a floor: a process that imports pyarrow and numba and
+loads one cached kernel. Prints min and median of each figure and the whole-process ratios
+datatrove / curate (wall and CPU) for the four-filter chain.
 
 Run: python benchmarks/startup.py [--mb 5] [--runs 3]
 """
@@ -25,6 +27,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -94,19 +97,31 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str]) -> dict[str, float]:
+    """Whole-process wall seconds and CPU seconds (user + system, the process and its children)."""
+    t0, c0 = time.perf_counter(), _children_cpu()
     done = subprocess.run(cmd, cwd=REPO, env=child_env(), capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
-    return time.perf_counter() - t0
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": _children_cpu() - c0}
 
 
 def curate_run(recipe: Path, out: Path) -> dict[str, float]:
-    wall = timed([sys.executable, "-m", "curate", "build", str(recipe), "--out", str(out), "--overwrite",
-                  "--no-progress", "--profile"])
+    run = timed([sys.executable, "-m", "curate", "build", str(recipe), "--out", str(out), "--overwrite",
+                 "--no-progress", "--profile"])
     prof = json.loads((out / "stats.json").read_text())["profile"]
-    return {"wall_s": wall, "first_batch_s": prof["first_batch_s"], "first_batch_cpu_s": prof["first_batch_cpu_s"]}
+    return {**run, "first_batch_s": prof["first_batch_s"], "first_batch_cpu_s": prof["first_batch_cpu_s"]}
+
+
+#: The floor under any build whose steps have numba kernels: import pyarrow and numba and load one
+#: cached kernel (numba initialises its CPU target on the first load: ~0.5 s of CPU).
+FLOOR = ("import pyarrow as pa; from curate.text.hashing import hash_strings; "
+         "hash_strings(pa.array(['x']))")
 
 
 def summary(values: list[float]) -> str:
@@ -126,22 +141,27 @@ def main() -> None:
         four.write_text(FOUR_FILTERS.format(path=tmp / "slice.jsonl", out=tmp / "four-out"))
         (tmp / "dt.py").write_text(DATATROVE)
         dt_cmd = [sys.executable, str(tmp / "dt.py"), str(tmp), "slice.jsonl", str(tmp / "dt-out"), str(tmp / "dt-logs")]
-        runs: dict[str, list[dict[str, float]]] = {"quickstart": [], "four": [], "datatrove": []}
+        runs: dict[str, list[dict[str, float]]] = {"quickstart": [], "four": [], "datatrove": [], "floor": []}
         for i in range(args.runs + 1):  # run 0 warms every cache and is not counted
             q = curate_run(REPO / "recipes" / "quickstart.toml", tmp / "q-out")
             f = curate_run(four, tmp / "four-out")
-            d = {"wall_s": timed(dt_cmd)}
+            d = timed(dt_cmd)
             subprocess.run(["rm", "-rf", str(tmp / "dt-out"), str(tmp / "dt-logs")], check=True)
+            floor = timed([sys.executable, "-c", FLOOR])
             if i:
-                runs["quickstart"].append(q), runs["four"].append(f), runs["datatrove"].append(d)
+                for name, run in (("quickstart", q), ("four", f), ("datatrove", d), ("floor", floor)):
+                    runs[name].append(run)
         print(f"four-filter slice: {mb:.2f} MB of text ({args.data.name}); {args.runs} runs each after a warm-up")
         for name, label in (("quickstart", "curate quickstart"), ("four", "curate four-filter chain")):
-            for key in ("first_batch_s", "first_batch_cpu_s", "wall_s"):
+            for key in ("first_batch_s", "first_batch_cpu_s", "wall_s", "cpu_s"):
                 print(f"{label:28} {key:18} {summary([r[key] for r in runs[name]])}")
-        print(f"{'datatrove four-filter chain':28} {'wall_s':18} {summary([r['wall_s'] for r in runs['datatrove']])}")
-        ours, theirs = [r["wall_s"] for r in runs["four"]], [r["wall_s"] for r in runs["datatrove"]]
-        print(f"whole process, datatrove / curate: {min(theirs) / min(ours):.2f}x (min), "
-              f"{statistics.median(theirs) / statistics.median(ours):.2f}x (median)")
+        for name, label in (("datatrove", "datatrove four-filter chain"), ("floor", "pyarrow+numba+1 kernel")):
+            for key in ("wall_s", "cpu_s"):
+                print(f"{label:28} {key:18} {summary([r[key] for r in runs[name]])}")
+        for key in ("wall_s", "cpu_s"):
+            ours, theirs = [r[key] for r in runs["four"]], [r[key] for r in runs["datatrove"]]
+            print(f"whole process {key}, datatrove / curate: {min(theirs) / min(ours):.2f}x (min), "
+                  f"{statistics.median(theirs) / statistics.median(ours):.2f}x (median)")
 
 
 if __name__ == "__main__":

@@ -143,6 +143,25 @@ def merge_profiles(task_profiles: list[dict[str, Any]], step_names: list[str], *
     }
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def profile_problem(profile: Any) -> str | None:
+    """What keeps :func:`profile_lines` from printing ``profile`` (stats.json's key), or None."""
+    if not isinstance(profile, dict) or not isinstance(profile.get("steps"), list):
+        return "profile is not an object with a list of steps"
+    for key in ("worker_peak_rss_mb", "driver_peak_rss_mb", "workers"):
+        if not _number(profile.get(key)):
+            return f"profile.{key} is missing or not a number"
+    if not isinstance(profile.get("worker_processes"), list):
+        return "profile.worker_processes is not a list"
+    for i, e in enumerate(profile["steps"]):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not all(_number(e.get(f)) for f in FIELDS):
+            return f"profile.steps[{i}] needs a name and the numbers {', '.join(FIELDS)}"
+    return None
+
+
 def profile_lines(profile: dict[str, Any]) -> list[str]:
     """The profile table ``curate stats`` prints."""
     head = (f"{'profile':32} {'cpu s':>9} {'wall s':>9} {'docs in':>10} {'docs out':>10} "

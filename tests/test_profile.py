@@ -141,3 +141,14 @@ memory_mb = {memory_mb}
     prof = check_profile(stats)
     assert stats["total"]["read"] == len(docs) and stats["total"]["input_bytes"] > 40 * 10**6
     assert 0 < prof["worker_peak_rss_mb"] < memory_mb, prof["worker_processes"]
+
+
+def test_a_damaged_profile_is_one_line(tmp_path):
+    make_inputs(tmp_path, num_files=1, per_file=10)
+    root = curate.build(load_recipe(make_recipe(tmp_path)), profile=True).root
+    stats = json.loads((root / "stats.json").read_text())
+    stats["profile"]["steps"][0]["cpu_s"] = "fast"
+    (root / "stats.json").write_text(json.dumps(stats))
+    shown = run_cli("stats", str(root))
+    assert shown.returncode == 2 and "profile.steps[0] needs a name" in shown.stderr
+    assert len(shown.stderr.strip().splitlines()) == 1

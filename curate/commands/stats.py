@@ -104,6 +104,10 @@ def shape_problem(stats) -> str | None:
     for key in ("seconds", "input_mb_per_s"):
         if isinstance(stats.get(key), bool) or not isinstance(stats.get(key), (int, float)):
             return f"{key} is missing or not a number"
+    if "profile" in stats:
+        from curate.profile import profile_problem
+
+        return profile_problem(stats["profile"])
     return None
 
 
@@ -134,7 +138,7 @@ def funnel_lines(stats: dict, out_dir: Path | None = None) -> list[str]:
     lines += duplicate_lines(stats)
     if out_dir is not None:
         lines += contamination_table(out_dir)
-    if isinstance(stats.get("profile"), dict):
+    if "profile" in stats:
         from curate.profile import profile_lines
 
         lines += profile_lines(stats["profile"])
