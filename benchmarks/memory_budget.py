@@ -1,11 +1,10 @@
 """The memory budget (``[output] memory_mb``): peak RSS of ``curate build`` workers on a corpus with
-long documents, from the build's own ``--profile`` figures, and what one long document costs each
-quality step (bytes of peak RSS per text byte).
+long documents, from the build's own ``--profile`` figures (worker peak, and how much each step
+raised it).
 
 Corpus: three documents of 10, 20 and 30 MB, each real bench_corpus documents concatenated, among
 the first 2,000 bench_corpus documents (96 MB of JSONL). Built with gopher_repetition,
 gopher_quality, c4, fineweb_quality and exact_dedup under each ``--budgets`` value, one worker.
-Then, per step, one 10 MB document alone through the step in a fresh process: RSS growth / size.
 
 Run: python benchmarks/memory_budget.py [--budgets 1024 2048] [--data PATH]
 """
@@ -38,31 +37,6 @@ paths = ["{path}"]
 dir = "{out}"
 memory_mb = {memory_mb}
 """
-
-ONE_DOC = """
-import resource, sys, orjson, pyarrow as pa
-from curate.pipeline import run_steps
-from curate.steps.registry import step_class
-
-name, path = sys.argv[1:3]
-text = orjson.loads(open(path, "rb").readline())["text"]
-def batch(t):
-    return pa.RecordBatch.from_pydict({"id": pa.array(["d"]), "text": pa.array([t], pa.large_string()),
-        "source": pa.array(["b"]), "input_file": pa.array(["x"]), "input_row": pa.array([0], pa.int64())})
-step = step_class(name)()
-def run(b):
-    if hasattr(step, "prepare"):
-        step.prepare(b)
-    else:
-        run_steps(b, [(0, step)], [{"in": 0, "kept": 0, "dropped": {}, "counts": {}}], full_rejected=False)
-run(batch("warm up the kernels. " * 50))
-big = batch(text)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-run(big)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"step": name, "mb": len(text.encode()) / 1e6, "rss_added_mb": after - before}))
-""".replace("print(json", "import json; print(json")
-
 
 def write_corpus(src: Path, dest: Path) -> list[str]:
     texts, total = [], 0
@@ -115,14 +89,6 @@ def main() -> None:
             growth = ", ".join(f"{e['name']} +{e['maxrss_added_mb']:.0f}" for e in prof["steps"] if e["maxrss_added_mb"] >= 1)
             print(f"memory_mb = {budget}: worker peak RSS {prof['worker_peak_rss_mb']:.0f} MB "
                   f"(peak growth by entry, MB: {growth})")
-        (tmp / "one.jsonl").write_bytes(orjson.dumps({"text": longs[0]}) + b"\n")
-        (tmp / "one.py").write_text(ONE_DOC)
-        for name in STEPS:
-            done = subprocess.run([sys.executable, str(tmp / "one.py"), name, str(tmp / "one.jsonl")], check=True,
-                                  env=env(), cwd=REPO, capture_output=True, text=True)
-            r = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"one {r['mb']:.0f} MB document through {name:18} peak RSS +{r['rss_added_mb']:.0f} MB "
-                  f"({r['rss_added_mb'] / r['mb']:.1f} bytes per text byte)")
 
 
 if __name__ == "__main__":
