@@ -32,8 +32,9 @@ from curate.schema import TEXT
 BASELINE_MB = 384
 #: A reader chunk: at most 64 MiB of text (``readers/jsonl.py``) as Python objects and Arrow arrays.
 READER_MB = 320
-#: The most a step's working set takes per text byte of a batch (upper bounds: ru_maxrss growth of a process
-#: running one 10 MB document of real text: gopher_repetition 11.6, gopher_quality 6.7, c4 4.7, fineweb_quality 3.9).
+#: The most a step's working set takes per text byte of a batch. Upper bounds, from the ru_maxrss
+#: growth of a process running one 10 MB document of real text: gopher_repetition 11.6,
+#: gopher_quality 6.7, c4 4.7, fineweb_quality 3.9.
 SCRATCH_PER_BYTE = 12
 #: The smallest budget: the baseline, a reader chunk and a useful slice.
 MIN_MEMORY_MB = 1024
