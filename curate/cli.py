@@ -27,6 +27,7 @@ COMMANDS = {
     "train": "curate.commands.train",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
+    "sft-toy": "curate.commands.sft_toy",
 }
 
 

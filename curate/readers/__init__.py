@@ -44,7 +44,7 @@ def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *,
     """Stream ``path`` as :class:`ReadChunk` batches (lazy: nothing is read until iterated).
     ``row_groups`` (Parquet only) restricts reading to that range, whose first row is ``first_row``."""
     fmt = source.format or detect_format(path)
-    if fmt == "jsonl":
+    if fmt in ("jsonl", "chat"):
         from curate.readers.jsonl import read_jsonl
 
         return read_jsonl(source, path, rel_path, batch_rows)
