@@ -1,6 +1,6 @@
 """One resumable checkpoint file: ``torch.save`` of tensors and plain data only.
 
-Contents (``FORMAT`` 2): the run :class:`~train.plan.Position`, the number of log lines written,
+Contents (``FORMAT`` 3): the run :class:`~train.plan.Position`, the number of log lines written,
 model and optimizer state dicts, the model's RoPE base frequency (``rope_theta``, not
 in the state dict: a phase may change it), the packer's carry, seq_len and packing, the sampler's (and its mixer's) state as a
 JSON string ("" between segments), and the torch RNG state. Loaded with
@@ -24,7 +24,7 @@ from train.packing import Packer
 from train.plan import Position
 from train.state import TrainState, new_model, new_optimizer
 
-FORMAT = 2
+FORMAT = 3
 
 
 def save(path: Path, state: dict[str, Any]) -> None:

@@ -180,7 +180,7 @@ def ul2_transform(run: Run, seg: Segment, state: TrainState):
 
     def transform(ref, example):
         rng = ul2.example_rng(run.seed, state.position.global_step, ref.shard, ref.row)
-        return ul2.denoise(example[0][example[1]], rng, seg.ul2, tokens)
+        return ul2.denoise_document(example[0][example[1]], rng, seg.ul2, tokens, seg.seq_len)
     return transform
 
 

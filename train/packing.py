@@ -21,7 +21,8 @@ How a document that does not fit is placed (``[train] packing``, per phase too):
   ``seq_len`` tokens; the cut tokens are counted in ``truncated_tokens`` (checkpointed, logged at
   phase end), never silently lost.
 
-State for exact resume is the unplaced rest of a document and the truncation count. Rows are
+State for exact resume is the unplaced rest of a document (or of its UL2 chunks) and the
+truncation count. Rows are
 filled in stream order (no row shuffle buffer), so a document longer than ``seq_len`` fills
 consecutive rows of a batch: with small batches, prefer documents not much longer than a batch.
 """
@@ -68,29 +69,37 @@ class Packer:
             raise ValueError(f"packing={packing!r} is not allowed; allowed: {', '.join(PACKINGS)}")
         self.seq_len = seq_len
         self.packing = packing
-        self.carry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # placed before drawing more
         self.truncated_tokens = 0
 
-    def row(self, next_example: Callable[[], Example | None], pad: bool = False) -> Row | None:
+    def _next(self, next_example: Callable[[], Example | list[Example] | None]):
+        if not self.pending:
+            ex = next_example()
+            if ex is None:
+                return None
+            self.pending = [_full(e) for e in ex] if isinstance(ex, list) else [_full(ex)]
+        return self.pending.pop(0)
+
+    def row(self, next_example: Callable[[], Example | list[Example] | None], pad: bool = False) -> Row | None:
         """The next full row; at the end of the examples, None (or the padded last row with
-        ``pad=True``; padding has label -100 and its own segment)."""
+        ``pad=True``; padding has label -100 and its own segment). ``next_example`` may return a
+        list of examples (one document's UL2 chunks): they are placed in order, each a segment."""
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         used = 0
         while used < self.seq_len:
-            ex = self.carry if self.carry is not None else next_example()
-            self.carry = None
+            ex = self._next(next_example)
             if ex is None:
                 if not parts or not pad:
                     return None
                 parts.append(_pad(self.seq_len - used))
                 break
-            tokens, targets, bidir = _full(ex)
+            tokens, targets, bidir = ex
             if len(tokens) == 0:
                 continue
             room = self.seq_len - used
             if self.packing != "split" and len(tokens) > room:
                 if used:  # does not fit the rest of this row: pad it, the document opens the next
-                    self.carry = (tokens, targets, bidir)
+                    self.pending.insert(0, ex)
                     parts.append(_pad(room))
                     break
                 if self.packing == "truncate":
@@ -99,27 +108,21 @@ class Packer:
             take = min(len(tokens), room)
             parts.append((tokens[:take], targets[:take], bidir[:take]))
             if take < len(tokens):
-                self.carry = (tokens[take:], targets[take:], bidir[take:])
+                self.pending.insert(0, (tokens[take:], targets[take:], bidir[take:]))
             used += take
         return assemble(parts)
 
     def state_dict(self) -> dict:
-        state = {"seq_len": self.seq_len, "packing": self.packing, "truncated_tokens": self.truncated_tokens,
-                 "tokens": [], "targets": [], "bidir": [], "has_carry": self.carry is not None}
-        if self.carry is not None:
-            state.update(tokens=self.carry[0].tolist(), targets=self.carry[1].tolist(),
-                         bidir=self.carry[2].tolist())
-        return state
+        return {"seq_len": self.seq_len, "packing": self.packing, "truncated_tokens": self.truncated_tokens,
+                "pending": [{"tokens": t.tolist(), "targets": m.tolist(), "bidir": b.tolist()}
+                            for t, m, b in self.pending]}
 
     def load_state_dict(self, state: dict) -> None:
-        self.carry = None
-        self.seq_len = state.get("seq_len", self.seq_len)
-        self.packing = state.get("packing", self.packing)
-        self.truncated_tokens = state.get("truncated_tokens", 0)
-        if state["has_carry"]:
-            tokens = np.asarray(state["tokens"], np.int64)
-            bidir = state.get("bidir") or [False] * len(tokens)
-            self.carry = (tokens, np.asarray(state["targets"], bool), np.asarray(bidir, bool))
+        self.seq_len = state["seq_len"]
+        self.packing = state["packing"]
+        self.truncated_tokens = state["truncated_tokens"]
+        self.pending = [(np.asarray(p["tokens"], np.int64), np.asarray(p["targets"], bool),
+                         np.asarray(p["bidir"], bool)) for p in state["pending"]]
 
 
 def assemble(parts: list[Example]) -> Row:

@@ -22,7 +22,10 @@ loss. Packed documents still never see each other. A document's trailing EOS mov
 its targets. Mode and sentinel tokens are the tokenizer's special tokens (``mode_tokens``, and
 ``sentinel_format`` with i = 0, 1, ...): add them to ``train_tokenizer.special_tokens``. A document
 that would need more spans than there are sentinels gets one span per sentinel (longer spans, the
-same rate).
+same rate). In training, a document longer than a row is cut into chunks whose examples fit one row
+each (:func:`denoise_document`: R and X chunks of ``seq_len - 2 - 2 x (number of sentinels)``
+tokens, S chunks of ``seq_len - 2``), with a denoiser drawn per chunk; with ``packing = "whole"``
+an example then never spans two rows.
 
 The draw for a document is seeded by (run seed, global step, shard, row): the same run gives the
 same examples, and a resumed run the same as an uninterrupted one. Validation stays plain next-token
@@ -157,27 +160,48 @@ def layout(mode_id: int, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.nd
     return ids, ~is_input, is_input
 
 
-def denoise(tokens: np.ndarray, rng: np.random.Generator, cfg: UL2Config, ids: UL2Tokens
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One denoising example (ids, target mask, bidir mask) of a document's ``tokens``."""
-    tokens = np.asarray(tokens, np.int64)
-    eos = tokens[-1:] if ids.eos is not None and len(tokens) and tokens[-1] == ids.eos else tokens[:0]
-    body = tokens[:len(tokens) - len(eos)]
+def _draw_family(rng: np.random.Generator, cfg: UL2Config) -> str:
     families = [f for f in FAMILIES if cfg.weights.get(f, 0) > 0]
     w = np.array([cfg.weights[f] for f in families], np.float64)
-    family = families[int(rng.choice(len(families), p=w / w.sum()))]
-    if len(body) < 2:  # nothing to corrupt: a plain prefix LM on what there is
-        family = "s" if "s" in ids.mode else family
+    return families[int(rng.choice(len(families), p=w / w.sum()))]
+
+
+def denoise(body: np.ndarray, eos: np.ndarray, family: str, rng: np.random.Generator, cfg: UL2Config,
+            ids: UL2Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One denoising example (ids, target mask, bidir mask) of ``body`` by a ``family`` denoiser;
+    ``eos`` (empty or the EOS token) ends the targets."""
     if family == "s" or len(body) < 2:
         hi = max(2, int(round(2 * cfg.s_rate * len(body))))
         n = min(int(rng.integers(1, hi)), max(len(body) - 1, 0))
         split = len(body) - n
-        return layout(ids.mode[family], body[:split], np.concatenate([body[split:], eos]))
+        mode = ids.mode.get(family, next(iter(ids.mode.values())))
+        return layout(mode, body[:split], np.concatenate([body[split:], eos]))
     settings = getattr(cfg, family)
     s = settings[int(rng.integers(len(settings)))]
     mask = noise_mask(rng, len(body), s.mean_span, s.rate, len(ids.sentinels))
     inputs, targets = span_corrupt(body, mask, np.asarray(ids.sentinels, np.int64))
     return layout(ids.mode[family], inputs, np.concatenate([targets, eos]))
+
+
+def denoise_document(tokens: np.ndarray, rng: np.random.Generator, cfg: UL2Config, ids: UL2Tokens,
+                     max_len: int | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """A document's denoising examples. Without ``max_len``, one. With ``max_len`` (the row
+    length), the document is cut into consecutive chunks whose examples each fit one row, a
+    denoiser drawn per chunk: R/X chunks of ``max_len - 2 - 2 x sentinels`` tokens, S chunks of
+    ``max_len - 2``; the document's EOS ends the last chunk's targets."""
+    tokens = np.asarray(tokens, np.int64)
+    eos = tokens[-1:] if ids.eos is not None and len(tokens) and tokens[-1] == ids.eos else tokens[:0]
+    body = tokens[:len(tokens) - len(eos)]
+    out, start = [], 0
+    while True:
+        family = _draw_family(rng, cfg)
+        size = len(body) if max_len is None else max(max_len - 2 - (0 if family == "s" else 2 * len(ids.sentinels)), 2)
+        chunk = body[start:start + size]
+        start += size
+        last = start >= len(body)
+        out.append(denoise(chunk, eos if last else eos[:0], family, rng, cfg, ids))
+        if last:
+            return out
 
 
 def example_rng(seed: int, global_step: int, shard: int, row: int) -> np.random.Generator:
