@@ -99,8 +99,9 @@ class TrainConfig:
     batch_rows: int = param(8, doc="rows per micro-batch")
     grad_accum: int = param(1, doc="micro-batches per optimizer step")
     packing: Literal["split", "whole", "truncate"] = param(
-        "split", doc="split: documents end to end, split at row ends; whole: a document that fits a row "
-        "is never split (rows padded); truncate: whole, and longer documents cut to seq_len")
+        "whole", doc="whole: a document that fits a row is never split (rows padded), longer ones cut "
+        "into row-long pieces; truncate: whole, longer documents cut to seq_len; split: documents end "
+        "to end, split at row ends (no padding)")
     ul2: UL2Config | None = param(None, doc="UL2 mixture of denoisers (train/ul2.py); default: plain LM")
     # optimiser
     lr: float = param(1e-3, doc="peak learning rate of phases that do not set peak_lr")

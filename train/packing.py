@@ -11,9 +11,10 @@ a document (prefix, control tokens, chat turns other than the assistant's) have 
 
 How a document that does not fit is placed (``[train] packing``, per phase too):
 
-- ``"split"`` (default): documents end to end; one that does not fit the rest of the row is split
-  and its rest opens the next row (as a new segment). No padding.
-- ``"whole"``: a document is never split across rows when it fits in one: if it does not fit the
+- ``"split"`` (the :class:`Packer` default; recipes ask for it): documents end to end; one that
+  does not fit the rest of the row is split and its rest opens the next row (as a new segment).
+  No padding.
+- ``"whole"`` (the ``[train]`` default): a document is never split across rows when it fits in one: if it does not fit the
   rest of the current row, the row is padded (label -100, its own segment) and the document opens
   the next row. A document longer than ``seq_len`` is cut into ``seq_len`` pieces, each opening a
   row (the only split, and the position restarts at 0 on each piece).

@@ -27,6 +27,8 @@ each (:func:`denoise_document`: R and X chunks of ``seq_len - 2 - 2 x (number of
 tokens, S chunks of ``seq_len - 2``), with a denoiser drawn per chunk; with ``packing = "whole"``
 an example then never spans two rows.
 
+UL2 rewrites a document's target tokens: in a conditioned phase its prefix and control tokens are
+left out (UL2 is meant for plain pretraining documents, not chat documents with a ``loss_mask``).
 The draw for a document is seeded by (run seed, global step, shard, row): the same run gives the
 same examples, and a resumed run the same as an uninterrupted one. Validation stays plain next-token
 loss; exports never carry UL2 (shards hold the documents; denoising happens only in ``curate train``).
