@@ -15,7 +15,12 @@ warmup_frac = 0.05
 
 [train.phases.cooldown]
 schedule = "continue"      # MeCo: keep optimizer + schedule of the previous phase
+seq_len = 1024             # long context: rows of 1024 tokens from this phase on ...
+rope_theta = 500000.0      # ... and RoPE ABF (Xiong et al.)
 ```
+
+``packing`` (``whole`` default, ``truncate``, ``split``: train/packing.py) and ``ul2`` (the UL2
+mixture of denoisers, train/ul2.py) are set in ``[train]`` and may be overridden per phase.
 
 Defaults follow METHODS.md: AdamW beta2 0.95 and weight decay 0.033 (MeCo config), cosine with a
 floor of 0.1 x peak (MeCo ``min_lr_ratio``), gradient clipping at 1.0. Schedule formulas live in
