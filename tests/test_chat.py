@@ -167,3 +167,14 @@ def test_trainer_targets_are_the_loss_mask(tmp_path):
     ids, targets = TokenStore(M()).example(0, 0, conditioning=False)
     assert ids.tolist() == [5, 6, 7, 8] and targets.tolist() == [False, False, True, True]
     assert np.array_equal(TokenStore(M()).example(0, 0, conditioning=True)[1], targets)
+
+
+def test_export_refuses_a_chat_shard_rather_than_drop_its_loss_mask(tmp_path):
+    import pyarrow.parquet as pq
+
+    from curate.export.sequences import read_shard
+
+    pq.write_table(pa.table({"id": ["a"], "tokens": pa.array([[1, 2]], pa.list_(pa.uint16())),
+                             "loss_mask": pa.array([[0, 1]], pa.list_(pa.uint8()))}), tmp_path / "s.parquet")
+    with pytest.raises(CurateError, match="no per-token loss mask"):
+        read_shard(tmp_path / "s.parquet", with_prefix=False)
