@@ -178,3 +178,12 @@ def test_export_refuses_a_chat_shard_rather_than_drop_its_loss_mask(tmp_path):
                              "loss_mask": pa.array([[0, 1]], pa.list_(pa.uint8()))}), tmp_path / "s.parquet")
     with pytest.raises(CurateError, match="no per-token loss mask"):
         read_shard(tmp_path / "s.parquet", with_prefix=False)
+
+
+def test_unknown_chat_template_fails_at_parse_time_with_the_key():
+    from curate.config import from_table
+    from curate.errors import RecipeError
+    from curate.steps.tokenize import Tokenize
+
+    with pytest.raises(RecipeError, match="chat_template='chatm' is not known; allowed: 'chatml', 'tokenizer'"):
+        from_table(Tokenize, {"chat_template": "chatm"}, "steps[1] (tokenize)")

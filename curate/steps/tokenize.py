@@ -40,7 +40,8 @@ from curate.schema import ID, TEXT
 from curate.readers.chat import parse_messages
 from curate.steps.prefix import PREFIX_TEXT
 from curate.steps.step import with_columns
-from curate.tokens.chat import BUILTIN_SPECIALS, compile_template, encode_chats, template_source
+from curate.tokens.chat import (BUILTIN_SPECIALS, BUILTINS, FROM_TOKENIZER, compile_template, encode_chats,
+                                 template_source)
 from curate.tokens.control import ControlSpec, doc_keys, kept, line_keys, line_starts
 from curate.tokens.encode import encode_unique, ids_array, list_array
 from curate.tokens.tokenizer import (
@@ -75,6 +76,9 @@ class Tokenize:
     def __post_init__(self) -> None:
         if self.chat_template is not None and self.line_control is not None:
             raise ValueError("chat_template and line_control: give one of them (chat turns carry no line scores)")
+        if self.chat_template is not None and self.chat_template not in (*BUILTINS, FROM_TOKENIZER):
+            raise ValueError(f"chat_template={self.chat_template!r} is not known; allowed: "
+                             f"{', '.join(repr(n) for n in (*BUILTINS, FROM_TOKENIZER))}")
         if self.tokenizer is not None:
             try:
                 resolve_path(self.tokenizer)
