@@ -34,7 +34,7 @@ BAD = [
     ({"messages": [{"role": "assistant", "content": "x"}]}, "where 'user' is expected"),
     ({"messages": [{"role": "user", "content": "only a question"}]}, "no assistant turn"),
     ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": 7}]}, "content is not a string"),
-    ({"conversations": [{"from": "human", "value": "x"}, {"from": "bot", "value": "y"}]}, "from is not one of"),
+    ({"conversations": [{"from": "human", "value": "x"}, {"from": ["gpt"], "value": "y"}]}, "from is not one of"),
     ({"instruction": "x", "output": None}, "must be strings"),
     ({"text": "plain document"}, "not a chat record"),
 ]

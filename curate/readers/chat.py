@@ -46,7 +46,8 @@ def _turns(record: dict[str, Any]) -> tuple[list[dict[str, str]] | None, str | N
             return None, "conversations is not a list"
         out = []
         for i, m in enumerate(conv):
-            role = SHAREGPT_ROLES.get(m.get("from")) if isinstance(m, dict) else None
+            who = m.get("from") if isinstance(m, dict) else None
+            role = SHAREGPT_ROLES.get(who) if isinstance(who, str) else None
             if role is None:
                 return None, f"conversations[{i}]: from is not one of {', '.join(SHAREGPT_ROLES)}"
             out.append({"role": role, "content": m.get("value")})
