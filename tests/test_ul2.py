@@ -133,3 +133,14 @@ def test_bad_ul2_settings_fail_with_the_key():
         from_table(UL2Config, {"weights": {"q": 1}}, "train.ul2")
     with pytest.raises(RecipeError, match="rate"):
         from_table(UL2Config, {"r": [{"mean_span": 3, "rate": 1.5}]}, "train.ul2")
+
+
+def test_mixture_weights_in_train_or_per_phase():
+    from tests.train_support import phase
+    from train.config import TrainConfig
+    from train.plan import plan
+
+    cfg = from_table(TrainConfig, {"seq_len": 16, "batch_rows": 2, "ul2": {"weights": {"r": 1, "x": 1}},
+                                   "phases": {"b": {"ul2": {"weights": {"s": 1}}}, "c": {"no_ul2": True}}}, "train")
+    segs = plan([phase("a", 64), phase("b", 64), phase("c", 64)], cfg)
+    assert segs[0].ul2.weights == {"r": 1.0, "x": 1.0} and segs[1].ul2.weights == {"s": 1.0} and segs[2].ul2 is None
