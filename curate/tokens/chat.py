@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import orjson
 from jinja2.exceptions import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from curate.errors import CurateError
 
@@ -69,6 +68,8 @@ def _raise(message: str):
 
 
 def compile_template(source: str):
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     env.globals["raise_exception"] = _raise
     try:
