@@ -83,8 +83,9 @@ class SourceSpec:
     name: str = param(doc="source name: the `source` column and the unit of mixing")
     paths: tuple[str, ...] = param(
         doc="glob patterns, relative to the recipe file, or URIs (s3://bucket/prefix/*.jsonl.zst)")
-    format: Literal["jsonl", "parquet", "warc"] | None = param(
-        None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz])"
+    format: Literal["jsonl", "parquet", "warc", "chat"] | None = param(
+        None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz]); "
+        "chat: JSONL conversations (messages, Alpaca or ShareGPT shape; curate/readers/chat.py)"
     )
     fields: FieldMap = param(default_factory=FieldMap, doc="field mapping")
     fragment_rows: int = param(

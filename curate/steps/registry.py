@@ -15,6 +15,7 @@ from curate.errors import RecipeError
 
 STEPS: dict[str, str] = {
     "length": "curate.steps.length:Length",
+    "length_bucket": "curate.steps.length_bucket:LengthBucket",
     "url_blocklist": "curate.steps.url_blocklist:UrlBlocklist",
     "exact_dedup": "curate.steps.exact_dedup:ExactDedup",
     "minhash_dedup": "curate.steps.minhash_dedup:MinHashDedup",
