@@ -49,7 +49,7 @@ def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *,
     ``row_groups`` (Parquet) or ``byte_range`` (plain JSONL, starting at a line start) restricts
     reading to that range, whose first row (line) is ``first_row``."""
     fmt = source.format or detect_format(path)
-    if fmt == "jsonl":
+    if fmt in ("jsonl", "chat"):
         from curate.readers.jsonl import read_jsonl
 
         return read_jsonl(source, path, rel_path, batch_rows, byte_range=byte_range, first_row=first_row)

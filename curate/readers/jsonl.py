@@ -6,7 +6,8 @@ Lineage: ``input_row`` (and a quarantined record's ``line``) is the 0-based phys
 (blank lines count as lines, so ``sed -n "$((input_row + 1))p"`` prints the record), ``byte_offset``
 the record's offset in the decompressed stream. Lines that are not valid JSON or not valid UTF-8,
 records that are not objects, and records whose text field is missing or not a string are
-quarantined. A compressed stream that ends early is quarantined once (``line`` = the line it broke
+quarantined. ``format = "chat"``: records are conversations (``curate/readers/chat.py``), read by
+the line path only, and invalid ones are quarantined too. A compressed stream that ends early is quarantined once (``line`` = the line it broke
 in, ``byte_offset`` = where that line starts); the records before it are kept.
 
 The method: the decompressed stream is cut into complete lines block by block (1 MiB reads), and
@@ -35,6 +36,7 @@ from typing import IO, Iterator
 import orjson
 import zstandard
 
+from curate.readers.chat import CHAT_KEYS, chat_text
 from curate.readers.chunk import DocBuilder, ReadChunk, meta_json, quarantine_record
 from curate.recipe import FieldMap, SourceSpec
 
@@ -148,8 +150,9 @@ class _Lines:
         return window
 
 
-def _parse(line: bytes, text_field: str) -> tuple[dict | None, str | None]:
-    """(record, None) for a good line, (None, error) for a bad one."""
+def _parse(line: bytes, text_field: str, chat: bool = False) -> tuple[dict | None, str | None]:
+    """(record, None) for a good line, (None, error) for a bad one. ``chat``: the record is a
+    conversation (``curate/readers/chat.py``) and its canonical JSON becomes ``record[text_field]``."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -157,6 +160,12 @@ def _parse(line: bytes, text_field: str) -> tuple[dict | None, str | None]:
         return None, f"{kind}: {exc}"
     if not isinstance(record, dict):
         return None, f"record is a JSON {type(record).__name__}, not an object"
+    if chat:
+        text, error = chat_text(record)
+        if error is not None:
+            return None, f"chat record: {error}"
+        record = {k: v for k, v in record.items() if k not in CHAT_KEYS}
+        record[text_field] = text
     text = record.get(text_field)
     if not isinstance(text, str):
         what = "missing" if text is None else f"a {type(text).__name__}, not a string"
@@ -211,7 +220,7 @@ def _line_path(source: SourceSpec, rel_path: str, window: tuple[int, int, list[b
         if not line.strip():
             continue
         records += 1
-        record, error = _parse(line, source.fields.text)
+        record, error = _parse(line, source.fields.text, source.format == "chat")
         if error:
             excerpt = line + b"\n" if terminated or i < len(lines) - 1 else line
             bad.append(quarantine_record(source.name, rel_path, number + i, start, error, excerpt))
@@ -238,7 +247,7 @@ def read_jsonl(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *
         if bom:
             chunk = [chunk[0][len(_BOM):], *chunk[1:]]
             window = (number, offset, chunk, window_bytes)
-        parsed = _fast_path(chunk, fields.text)
+        parsed = None if source.format == "chat" else _fast_path(chunk, fields.text)
         if parsed is None:
             records += _line_path(source, rel_path, window, bom, builder, bad)
         else:
