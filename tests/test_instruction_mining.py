@@ -19,9 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from curate.build import build
 from curate.cli import main
 from curate.errors import CurateError, RecipeError
 from curate.manifest import Manifest
+from curate.recipe import load_recipe
 from curate.steps.instruction_pair import InstructionPair
 from curate.steps.knn_distance import KnnDistance, kth_neighbour_distance
 from curate.steps.pair_length import PairLength
@@ -210,8 +212,8 @@ def test_pair_fixture_file_is_the_generator_output() -> None:
 def test_shipped_recipe_builds_and_keeps_the_best_half(tmp_path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from tests.lm_helpers import tiny_model_dir
     from curate.steps.lm_score import LmScore
+    from tests.lm_helpers import tiny_model_dir
 
     model = tiny_model_dir(tmp_path / "model")
     out = tmp_path / "out"
@@ -237,3 +239,20 @@ def test_shipped_recipe_builds_and_keeps_the_best_half(tmp_path) -> None:
     texts = [by_id[i]["output"] for i in kept.column("id").to_pylist()]
     ref = LmScore(model=model, max_tokens=64).scores(pa.RecordBatch.from_pydict({"text": texts}))
     np.testing.assert_allclose(kept.column("response_loss").to_numpy(), ref, rtol=1e-4)
+
+
+def test_chat_source_pairs_equal_meta_pairs(tmp_path) -> None:
+    """The same Alpaca file read as a chat source (``pairs_from = "messages"``) and as plain JSONL
+    (``pairs_from = "meta"``) gives the same instruction and response columns."""
+    def run_build(name: str, source: str, pair: str) -> pa.Table:
+        recipe = tmp_path / f"{name}.toml"
+        recipe.write_text(f'[recipe]\nname = "{name}"\n[[sources]]\nname = "pairs"\npaths = ["{PAIRS}"]\n{source}\n'
+                          f'[[steps]]\nuse = "instruction_pair"\n{pair}\n[output]\ndir = "{tmp_path / name}"\n')
+        manifest = build(load_recipe(recipe))
+        return pa.concat_tables([pq.read_table(p) for p in manifest.shard_paths()]).sort_by("id")
+
+    chat = run_build("chat", 'format = "chat"', 'pairs_from = "messages"')
+    meta = run_build("meta", '[sources.fields]\ntext = "output"\nmeta = ["instruction", "input", "output"]', "")
+    assert chat.num_rows == meta.num_rows == len(make_pairs())
+    for column in ("id", "instruction", "response"):
+        assert chat.column(column).to_pylist() == meta.column(column).to_pylist()
