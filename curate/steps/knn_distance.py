@@ -13,8 +13,8 @@ every other one. Larger sets compare each document with a seeded sample of ``max
 reference documents (itself excluded where sampled), an estimate of the same distance.
 Global step; resolve runs as one engine task. Time: O(n x references x words per pair); memory:
 the hashed features (4 bytes per word), the TF-IDF matrices (12 bytes per entry) and one block of
-``block_rows x references`` float32 similarities (``block_rows`` chosen so a block is <= 64 MiB,
-~4x that while the sparse product forms it). Time is n x references: 10,000 bench-corpus texts
+``block_rows x references`` float64 similarities (``block_rows`` chosen so a block is <= 64 MiB,
+~2x that while the sparse product forms it). Time is n x references: 10,000 bench-corpus texts
 (first 2,000 characters) take ~31 s exact, 0.76 GB peak RSS, on the loaded 2-core machine; a million
 pairs against 20,000 references ~100 min.
 """
@@ -36,8 +36,8 @@ from curate.steps.skill_cluster import hashed_features, tfidf
 from curate.steps.step import ResolveContext, resolve_in_one_task, with_columns
 
 FEATURES = "_knn_features"
-#: Bytes of float32 similarities one block of rows may hold (the sparse product that forms them
-#: takes up to ~4x that while it is converted).
+#: Bytes of float64 similarities one block of rows may hold (the sparse product that forms them
+#: takes up to ~2x that while it is converted).
 BLOCK_BYTES = 64 * 2**20
 
 
@@ -49,18 +49,18 @@ def kth_neighbour_distance(x: Any, ref: Any, ref_rows: np.ndarray, k: int) -> np
     out = np.full(n, np.nan)
     is_ref = np.full(n, -1, np.int64)
     is_ref[ref_rows] = np.arange(m)
-    block = max(1, BLOCK_BYTES // (4 * max(m, 1)))
-    ref_t = ref.T.tocsc()
+    block = max(1, BLOCK_BYTES // (8 * max(m, 1)))
+    ref_t = ref.T.tocsr()
     for start in range(0, n, block):
         stop = min(n, start + block)
-        sims = np.asarray((x[start:stop] @ ref_t).todense(), dtype=np.float32)
+        sims = (x[start:stop] @ ref_t).toarray()
         own = is_ref[start:stop]
         rows = np.flatnonzero(own >= 0)
         sims[rows, own[rows]] = -np.inf  # not its own neighbour
         others = m - (own >= 0)
         if m >= k:
-            kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1]
-            out[start:stop] = np.where(others >= k, 1.0 - kth.astype(np.float64), np.nan)
+            kth = np.partition(sims, m - k, axis=1)[:, m - k]  # the k-th largest similarity
+            out[start:stop] = np.where(others >= k, 1.0 - kth, np.nan)
     return np.clip(out, 0.0, 2.0)
 
 
