@@ -256,3 +256,29 @@ def test_chat_source_pairs_equal_meta_pairs(tmp_path) -> None:
     assert chat.num_rows == meta.num_rows == len(make_pairs())
     for column in ("id", "instruction", "response"):
         assert chat.column(column).to_pylist() == meta.column(column).to_pylist()
+
+
+def test_indicator_build_is_the_same_bytes_for_any_workers(tmp_path) -> None:
+    from tests.test_resume import tree_bytes
+
+    pairs = make_pairs(120)
+    paths = []
+    for i in range(3):  # three input files, so two workers split the work
+        path = tmp_path / f"pairs{i}.jsonl"
+        path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in pairs[i::3]))
+        paths.append(str(path))
+    recipe = tmp_path / "r.toml"
+
+    def run_build(workers: int) -> dict[str, str]:
+        out = tmp_path / f"out{workers}"
+        recipe.write_text(f'[recipe]\nname = "w"\n[[sources]]\nname = "pairs"\npaths = {json.dumps(paths)}\n'
+                          '[sources.fields]\ntext = "output"\nmeta = ["instruction", "input", "output"]\n'
+                          '[[steps]]\nuse = "instruction_pair"\n[[steps]]\nuse = "mtld"\n'
+                          '[[steps]]\nuse = "knn_distance"\nnum_features = 4096\n'
+                          '[[steps]]\nuse = "score_rule"\ncoefficients = { response_mtld = -0.01, knn6_distance = 1.0 }\n'
+                          '[[steps]]\nuse = "score_percentile"\ncolumn = "rule_score"\nkeep_frac = 0.5\n'
+                          f'keep = "bottom"\ngroup_by = "all"\n[output]\ndir = "{out}"\nmax_shard_rows = 20\n')
+        return tree_bytes(build(load_recipe(recipe), workers=workers).root)
+
+    one = run_build(1)
+    assert len(one) > 2 and run_build(2) == one
