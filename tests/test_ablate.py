@@ -1,7 +1,8 @@
 """``curate ablate`` end to end on tiny recipes with 2 seeds (the token build of train_support and
 a variant that keeps only longer documents, so it really builds a second time): every (arm, seed)
 is trained and evaluated on the same items, the report has its tables and plots; a rerun after
-deleting one seed's run re-runs only that seed and writes the same report bytes; report.html in
+deleting one seed's run and killing the rerun resumes only that seed from its checkpoint and
+writes the same report bytes; report.html in
 headless Chromium renders, loads all its images and requests nothing (tests/browser.py)."""
 
 from __future__ import annotations
@@ -65,18 +66,31 @@ def test_every_arm_and_seed_is_scored_on_the_same_items(ablation):
         assert (out / "plots" / png).stat().st_size > 5000
 
 
-def test_rerun_reruns_only_the_deleted_seed_and_writes_the_same_report(ablation, token_build, capsys):
+def test_a_killed_seed_resumes_alone_and_the_report_is_unchanged(ablation, token_build, capsys):
+    """Delete one seed's run, kill the rerun (SIGKILL after step 6, checkpoint written), run again:
+    only that seed trains (from its checkpoint), the others are reused untouched, same report bytes."""
+    import os
     import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
 
     root, out = ablation
     before = {p: p.read_bytes() for p in [out / "report.md", out / "report.html", *sorted((out / "plots").rglob("*.png"))]}
-    kept = out / "runs" / "train-tests" / "seed0" / "eval.json"
+    kept = out / "runs" / "long" / "seed0" / "eval.json"
     kept_mtime = kept.stat().st_mtime_ns
-    shutil.rmtree(out / "runs" / "long" / "seed1")
+    run = out / "runs" / "train-tests" / "seed1"
+    shutil.rmtree(run)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CURATE_FAULT": "train_step:6"}
+    proc = subprocess.run([sys.executable, "-m", "curate", *ablate_args(token_build, root / "evals.toml", out)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert (run / "ckpt" / "latest.pt").is_file() and not (run / "eval.json").exists()
     capsys.readouterr()
     assert main(ablate_args(token_build, root / "evals.toml", out)) == 0
     said = capsys.readouterr().out
-    assert said.count("finished, reused") == 3 and "long seed 1: train" in said
+    assert said.count("finished, reused") == 3 and "train-tests seed 1: resume" in said
     assert kept.stat().st_mtime_ns == kept_mtime
     assert {p: p.read_bytes() for p in before} == before
 
