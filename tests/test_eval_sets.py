@@ -112,3 +112,11 @@ def test_paths_resolve_against_the_evals_file_and_max_items_keeps_the_first(tmp_
                                              'text_field = "body"\nmax_items = 3\n')
     (spec,) = load_evals(tmp_path / "sub" / "e.toml")
     assert load_set(spec).items == ("doc 0", "doc 1", "doc 2")
+
+
+def test_the_shipped_evals_file_loads():
+    from tests.conftest import REPO
+
+    (spec,) = load_evals(REPO / "recipes" / "evals" / "wiki.toml")
+    evalset = load_set(spec)
+    assert spec.kind == "lm" and len(evalset.items) == 64 and all(len(t) > 100 for t in evalset.items)
