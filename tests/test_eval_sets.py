@@ -70,6 +70,27 @@ def test_uniform_model_scores_exactly(uniform_model, tmp_path):
     assert sets["task"]["acc_norm"] == pytest.approx(2 / 3)       # items 1 and 2: gold is the longest
 
 
+def test_a_prefix_is_read_but_not_scored(uniform_model, tmp_path):
+    from train.eval_model import evaluate_model
+
+    rows = [{"url": "URL: example.com\n\n" * k, "text": "abc " * (10 * k + 1)} for k in range(4)]
+    write_jsonl(tmp_path / "p.jsonl", rows)
+    (tmp_path / "e.toml").write_text('[[eval]]\nname = "p"\npaths = ["p.jsonl"]\nprefix_field = "url"\n')
+    (spec,) = load_evals(tmp_path / "e.toml")
+    m = evaluate_model(uniform_model, [load_set(spec)], max_len=16)["sets"]["p"]
+    assert m["tokens"] == m["bytes"] == sum(len(r["text"]) for r in rows)   # prefixes not counted
+    assert m["bits_per_byte"] == pytest.approx(math.log2(V), rel=1e-6)
+
+
+def test_conditioned_windows_score_each_document_token_once_after_its_prefix():
+    from train.likelihood import conditioned_requests
+
+    reqs = conditioned_requests([7, 8, 9], [1, 2, 3, 4, 5], prefix=0, max_len=4)
+    assert len(reqs) == 2 and sum(n for _, n in reqs) == 5
+    assert reqs[0] == ([0, 7, 8, 9, 1], 1)          # the first document token read after the prefix
+    assert reqs[1] == ([9, 1, 2, 3, 4, 5][-5:], 4)  # then windows of max_len inputs
+
+
 def test_mc_metrics_by_hand():
     assert mc_correct([-3.0, -4.0], ["a", "abcd"], 0) == (True, False)   # -4/4 = -1 > -3/1
     assert mc_correct([-3.0, -4.0], ["a", "abcd"], 1) == (False, True)
