@@ -106,8 +106,13 @@ def data_sections(arm_runs, data, out: Path) -> list[Section]:
             (out / "plots" / a).mkdir(parents=True, exist_ok=True)
             plot_funnel(st, out / "plots" / a)
             images.append((f"plots/{a}/funnel.png", f"data funnel of {a}"))
-    funnel = Section("Data funnel and tokens", ["Documents read and kept by each arm's build, the tokens in its "
-                     "shards and the tokens trained on (mean over seeds; equal planned tokens for every arm)."],
+    notes = ["Documents read and kept by each arm's build, the tokens in its shards and the tokens trained "
+             "on (mean over seeds; equal planned tokens for every arm)."]
+    trained_all = {t for a in names for t in data[a]["trained"].values()}
+    if len(trained_all) > 1:
+        notes.append(f"WARNING: the runs trained on different token counts ({min(trained_all):,} to "
+                     f"{max(trained_all):,}): a phase's data ran out early (see the runs' log.jsonl notes).")
+    funnel = Section("Data funnel and tokens", notes,
                      [("", (["arm", "docs read", "docs kept", "kept share", "tokens in build",
                              "tokens trained"], rows))], images)
     mix = {a: data[a]["mix"] for a in names}
