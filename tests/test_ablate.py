@@ -77,7 +77,8 @@ def test_a_killed_seed_resumes_alone_and_the_report_is_unchanged(ablation, token
     from tests.conftest import REPO
 
     root, out = ablation
-    before = {p: p.read_bytes() for p in [out / "report.md", out / "report.html", *sorted((out / "plots").rglob("*.png"))]}
+    files = [out / "report.md", out / "report.html", *sorted((out / "plots").rglob("*.png"))]
+    before = {p: p.read_bytes() for p in files}
     kept = out / "runs" / "long" / "seed0" / "eval.json"
     kept_mtime = kept.stat().st_mtime_ns
     run = out / "runs" / "train-tests" / "seed1"

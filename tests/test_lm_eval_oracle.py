@@ -59,7 +59,8 @@ model_dir, task_dir, out = sys.argv[1:]
 r = lm_eval.simple_evaluate(model="hf", model_args=f"pretrained={model_dir},dtype=float32,max_length=%d",
                             tasks=["curate_mc", "curate_lm"], task_manager=TaskManager(include_path=task_dir),
                             batch_size=4, device="cpu", log_samples=True)
-lls = [[float(x[0]) for x in s["filtered_resps"]] for s in sorted(r["samples"]["curate_mc"], key=lambda s: s["doc_id"])]
+samples = sorted(r["samples"]["curate_mc"], key=lambda s: s["doc_id"])
+lls = [[float(x[0]) for x in s["filtered_resps"]] for s in samples]
 json.dump({"results": r["results"], "mc_lls": lls}, open(out, "w"), default=str)
 """ % MAX_LEN
 
