@@ -60,7 +60,7 @@ def results_sections(arm_runs, data, baseline: str, out: Path) -> list[Section]:
     names = [ar.arm.name for ar in arm_runs]
     first = data[names[0]]["evals"]
     sets = first[min(first)]["sets"]
-    panels, tables = [], []
+    panels, tables, verdicts = [], [], {a: [] for a in names if a != baseline}
     for set_name, m in sets.items():
         rows = []
         for metric in METRICS[m["kind"]]:
@@ -76,6 +76,10 @@ def results_sections(arm_runs, data, baseline: str, out: Path) -> list[Section]:
                              "baseline" if a == baseline else d.verdict])
             if metric == METRICS[m["kind"]][0]:
                 panels.append((set_name, metric, values))
+                for a in verdicts:
+                    d = difference(summarise(values[a]), base)
+                    noise = {"yes": "beyond seed noise", "no": "within seed noise"}.get(d.verdict, "noise n/a")
+                    verdicts[a].append(f"{set_name} {metric} {d.diff:+.4f} ({noise})")
         what = (f"{m['items']} documents, {m['bytes']:,} bytes" if m["kind"] == "lm" else f"{m['items']} items")
         tables.append((f"{set_name} ({m['kind']}: {what}; items sha256 {m['items_sha256'][:12]})",
                        (["arm", "metric", "mean ± std", "per seed", f"diff vs {baseline}", "2·SE",
@@ -84,6 +88,7 @@ def results_sections(arm_runs, data, baseline: str, out: Path) -> list[Section]:
     text = [f"Each arm is scored on the same items of every set (the sha256 of the items is shown). "
             f"Lower is better for {', '.join(sorted(LOWER_IS_BETTER))}; higher for acc and acc_norm. "
             f"A difference is beyond seed noise when {NOISE_RULE}."]
+    text += [f"{a} vs {baseline}: " + "; ".join(v) + "." for a, v in verdicts.items()]
     return [Section("Results", text, tables, [("plots/metrics.png", "metrics per eval set, mean ± std over seeds")])]
 
 
