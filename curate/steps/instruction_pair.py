@@ -13,8 +13,9 @@ step derives them, vectorised (one ``pyarrow.json`` parse per batch, no per-row 
   ``{"role", "content"}`` turns (what the chat reader writes): the instruction is the system and
   user turns, the response the assistant turns, each joined by a blank line in order.
 
-A missing field (or a conversation without a turn of that side) gives a null column value; a value
-that is not a string is a one-line error naming the field.
+A missing field (or a conversation without a turn of that side) gives a null column value, so the
+indicators of that row are null and a later ``score_percentile`` drops it as ``<column>_missing``
+(counted, never silent); a value that is not a string is a one-line error naming the field.
 """
 
 from __future__ import annotations
@@ -100,12 +101,7 @@ class InstructionPair:
             joined = pc.binary_join_element_wise(instruction, pc.fill_null(extra, ""),
                                                  pa.scalar(TURN_SEPARATOR, pa.large_string()))
             instruction = pc.if_else(has_extra, joined, instruction)
-        response = table.column(self.response_field).combine_chunks()
-        if len(response) and response.null_count == len(response):
-            raise CurateError(f"instruction_pair: no row has meta field {self.response_field!r}; set "
-                              "response_field, or list it in the source's fields.meta (a field mapped to "
-                              "text leaves meta unless listed)")
-        return instruction, response
+        return instruction, table.column(self.response_field).combine_chunks()
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         instruction, response = self.pair(batch)
