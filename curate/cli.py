@@ -27,6 +27,8 @@ COMMANDS = {
     "train": "curate.commands.train",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
+    "bios": "curate.commands.bios",
+    "serve": "curate.commands.serve",
 }
 
 
