@@ -123,4 +123,5 @@ def serve(folder: Path, host: str, port: int, **kwargs) -> ThreadingHTTPServer:
     load(model.backend.folder)  # fail before binding when the folder is not a model
     httpd = ThreadingHTTPServer((host, port), make_handler(model))
     httpd.daemon_threads = True
+    httpd.model_server = model  # the test hooks (fail_left, delay_s) stay reachable
     return httpd
