@@ -8,7 +8,7 @@ reads (``conditioning``: MeCo metadata conditioning on in pretraining, off in th
 name = "pretrain"
 num_tokens = 90_000_000
 conditioning = true              # prefix_tokens / control tokens included, masked from the loss
-group_by = "source"              # or "skill" (a `skill` column written by a skill_* step)
+group_by = "source"              # or "skill" (a skill_* step's column), "style" (rephrase: original vs each style)
 [phases.mixture]
 strategy = "temperature"         # static | temperature | budget | skill_it | skill_ordered
 temperature = 2.0
@@ -83,7 +83,8 @@ class PhaseSpec:
     num_tokens: int = param(doc="token budget of the phase")
     conditioning: bool = param(
         False, doc="include prefix/control tokens (masked from the loss): MeCo stage 1 true, cooldown false")
-    group_by: Literal["source", "skill"] = param("source", doc="mixing groups: the source or skill column")
+    group_by: Literal["source", "skill", "style"] = param(
+        "source", doc="mixing groups: the source, skill or style column (style: rephrase's original / easy / ...)")
     mixture: MixtureSpec = param(default_factory=MixtureSpec, doc="the mixture ([phases.mixture])")
     description: str = param("", doc="free text")
 
