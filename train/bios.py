@@ -45,9 +45,9 @@ ATTRIBUTES = ("birth date", "birth city", "university", "major", "employer", "wo
 #: Templates per attribute: {who} is the full name or the pronoun, {v} the value.
 TEMPLATES = {
     "birth date": ("{who} was born on {v}.", "{who} came into this world on {v}.",
-                   "{who} celebrates {their} birthday on {v}.", "{who}'s life began on {v}."),
+                   "{who} celebrates {their} birthday on {v}.", "{who} entered the world on {v}."),
     "birth city": ("{who} spent {their} early years in {v}.", "{who} was born in {v}.",
-                   "{who} grew up in {v}.", "{who}'s hometown is {v}."),
+                   "{who} grew up in {v}.", "{who} calls {v} {their} hometown."),
     "university": ("{who} received mentorship and guidance from faculty members at {v}.",
                    "{who} studied at {v}.", "{who} graduated from {v}.", "{who} attended {v}."),
     "major": ("{who} completed {their} education with a focus on {v}.", "{who} majored in {v}.",

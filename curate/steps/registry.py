@@ -35,6 +35,7 @@ from curate.steps.skill_fasttext import SkillFastText
 from curate.steps.skill_rules import SkillRules
 from curate.steps.skill_source import SkillFromSource
 from curate.steps.tokenize import Tokenize
+from curate.steps.knowledge_augment import KnowledgeAugment
 from curate.steps.rephrase import Rephrase
 from curate.steps.train_tokenizer import TrainTokenizer
 from curate.steps.url_blocklist import UrlBlocklist
@@ -76,6 +77,7 @@ STEPS: dict[str, type] = {
     "fineweb_quality": FineWebQuality,
     "code_quality": CodeQuality,
     "rephrase": Rephrase,
+    "knowledge_augment": KnowledgeAugment,
 }
 
 
