@@ -5,7 +5,7 @@ knowledge augmentation (recipes/bios.toml vs recipes/bios_augment.toml), in one 
 
 Steps: ``curate bios`` (P people, 6 attributes each); for each recipe: ``curate build`` and
 ``curate train`` (pretrain on every biography, then QA fine-tune on the first half of the people,
-same token budgets for both arms); then greedy decoding of the answer to every question of the
+same token budgets for both arms; a run whose ``final/`` exists is reused); then greedy decoding of the answer to every question of the
 *other* half (``qa_test.jsonl``; the question as the prompt, exactly as it was the masked prefix in
 training) and of the training half; exact match of the stripped answer. Chance level: the most
 frequent answer of each attribute.
@@ -68,11 +68,12 @@ def main() -> None:
                 f"phases.qa.num_tokens={args.qa_steps * tokens_per_step}",
                 f"train.hidden_size={args.hidden_size}", f"train.num_layers={args.layers}", "train.num_threads=2"]
         flags = [a for s in sets for a in ("--set", s)]
-        assert curate(["build", str(REPO / "recipes" / recipe), "--no-progress", *flags]) == 0
-        t0 = time.perf_counter()
-        assert curate(["train", str(REPO / "recipes" / recipe), "--out", str(args.out / f"{name}-train"), *flags]) == 0
-        seconds = time.perf_counter() - t0
         final = args.out / f"{name}-train" / "final"
+        t0 = time.perf_counter()
+        if not (final / "config.json").is_file():  # a finished run of an earlier invocation is reused
+            assert curate(["build", str(REPO / "recipes" / recipe), "--no-progress", *flags]) == 0
+            assert curate(["train", str(REPO / "recipes" / recipe), "--out", str(final.parent), *flags]) == 0
+        seconds = time.perf_counter() - t0
         rows.append((name, accuracy(final, qa_test), accuracy(final, qa_train), seconds))
     print(f"people {args.people} (QA train {len(qa_train) // 6}, test {len(qa_test) // 6})  pretrain "
           f"{args.pretrain_steps} steps + QA {args.qa_steps} steps of {tokens_per_step} tokens  "
