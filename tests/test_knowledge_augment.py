@@ -47,7 +47,8 @@ def test_write_bios_halves_and_determinism(tmp_path):
     assert first.startswith(folk[0]["name"]) and all(folk[0][a] in first for a in ATTRIBUTES)
     assert write_bios(tmp_path / "b", 10, variants=2, seed=3)["bios"].read_bytes() == paths["bios"].read_bytes()
     q = qa_test[0]
-    assert q["question"] == f"What is the birth date of {folk[5]['name']}?" and q["text"] == f" {folk[5]['birth date']}."
+    assert q["question"] == f"What is the birth date of {folk[5]['name']}?"
+    assert q["text"] == f" {folk[5]['birth date']}."
 
 
 def test_expand_copies_sources_and_columns():

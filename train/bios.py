@@ -74,8 +74,10 @@ def people(num_people: int, seed: int = 0) -> list[dict]:
             continue
         names.add(name)
         employer = int(rng.integers(len(EMPLOYERS)))
-        out.append({"name": name, "gender": "female" if rng.random() < 0.5 else "male",
-                    "birth date": f"{MONTHS[rng.integers(12)]} {int(rng.integers(1, 29))}, {int(rng.integers(1900, 2100))}",
+        gender = "female" if rng.random() < 0.5 else "male"
+        born = f"{MONTHS[rng.integers(12)]} {int(rng.integers(1, 29))}, {int(rng.integers(1900, 2100))}"
+        out.append({"name": name, "gender": gender,
+                    "birth date": born,
                     "birth city": CITIES[rng.integers(len(CITIES))],
                     "university": UNIVERSITIES[rng.integers(len(UNIVERSITIES))],
                     "major": MAJORS[rng.integers(len(MAJORS))], "employer": EMPLOYERS[employer],

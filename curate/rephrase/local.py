@@ -14,36 +14,18 @@ EOS or ``max_new_tokens``.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any, Sequence
 
-from curate.errors import CurateError
 from curate.rephrase.params import GenParams, Generation
 
 
-@functools.lru_cache(maxsize=2)
-def _load(path: str, mtime_ns: int) -> tuple[Any, Any]:
-    import torch
-    from transformers import AutoModelForCausalLM
-
+def load(folder: Path) -> tuple[Any, Any]:
+    """(model, tokenizer) of ``folder``, each cached per process."""
+    from curate.models.causal_lm import load_causal_lm
     from curate.tokens.tokenizer import load_tokenizer
 
-    try:
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, trust_remote_code=False,
-                                                     dtype=torch.float32)
-    except (OSError, ValueError) as exc:
-        raise CurateError(f"rephrase: cannot load a causal LM from {path}: {exc}") from None
-    return model.eval(), load_tokenizer(Path(path))
-
-
-def load(folder: Path) -> tuple[Any, Any]:
-    """(model, tokenizer) of ``folder``, cached per process by path and config mtime."""
-    config = Path(folder) / "config.json"
-    if not config.is_file():
-        raise CurateError(f"rephrase: model={str(folder)!r} has no config.json; give a save_pretrained "
-                          "folder (e.g. RUN/final from `curate train`)")
-    return _load(str(folder), config.stat().st_mtime_ns)
+    return load_causal_lm(folder, "rephrase"), load_tokenizer(Path(folder))
 
 
 def eos_ids(config: Any) -> set[int]:

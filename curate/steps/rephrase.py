@@ -40,7 +40,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.config import check_range, param
-from curate.errors import CurateError
 from curate.rephrase.cache import ResponseCache, cache_key
 from curate.rephrase.chunking import chunk_text
 from curate.rephrase.params import GenParams
@@ -70,7 +69,8 @@ class Rephrase:
     url: str | None = param(None, doc="http: base URL, e.g. http://127.0.0.1:8000")
     model_name: str | None = param(None, doc="http: the model id sent to the server")
     api: Literal["completions", "chat"] = param("completions", doc="http: /v1/completions or /v1/chat/completions")
-    styles: tuple[str, ...] = param(("medium",), doc="styles to generate: easy, medium, hard, qa, or custom_styles keys")
+    styles: tuple[str, ...] = param(("medium",),
+                                    doc="styles to generate: easy, medium, hard, qa, or custom_styles keys")
     custom_styles: dict[str, str] = param(default_factory=dict,
                                           doc="user-defined styles: name -> instruction ({chunk} places the chunk)")
     chunk_tokens: int = param(300, doc="target chunk size in tokens (whole sentences)")
