@@ -1,7 +1,7 @@
 """Physics of LMs 3.1 at small scale: QA accuracy on held-out people, bioS with vs without
 knowledge augmentation (recipes/bios.toml vs recipes/bios_augment.toml), in one run.
 
-    python benchmarks/bios_qa.py [--people 200] [--pretrain-steps 400] [--qa-steps 100] [--out out/bios-qa]
+    python benchmarks/bios_qa.py [--people 20] [--pretrain-steps 150] [--qa-steps 40] [--out out/bios-qa]
 
 Steps: ``curate bios`` (P people, 6 attributes each); for each recipe: ``curate build`` and
 ``curate train`` (pretrain on every biography, then QA fine-tune on the first half of the people,
@@ -48,11 +48,11 @@ def chance(qa_train: list[dict], qa_test: list[dict]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--people", type=int, default=200)
-    ap.add_argument("--pretrain-steps", type=int, default=400)
-    ap.add_argument("--qa-steps", type=int, default=100)
-    ap.add_argument("--hidden-size", type=int, default=128)
-    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--people", type=int, default=20)
+    ap.add_argument("--pretrain-steps", type=int, default=150)
+    ap.add_argument("--qa-steps", type=int, default=40)
+    ap.add_argument("--hidden-size", type=int, default=64)
+    ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=REPO / "out" / "bios-qa")
     args = ap.parse_args()
     data = args.out / "data"

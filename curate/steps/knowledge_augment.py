@@ -86,13 +86,13 @@ class KnowledgeAugment:
                              "enable one or set copies = 0")
         if self.rephrase_styles and not self.rephrase:
             raise ValueError("rephrase_styles needs rephrase = { model = PATH } (or an http backend)")
-        if self.rephrase_styles:
-            self.rephraser  # validate the nested settings now, with the step's one-line errors
+        if self.rephrase_styles:  # parsed now: one-line errors, paths relative to the recipe file
+            object.__setattr__(self, "_rephraser", from_table(
+                Rephrase, {**self.rephrase, "styles": list(self.rephrase_styles)}, "knowledge_augment.rephrase"))
 
     @property
     def rephraser(self) -> Rephrase:
-        return from_table(Rephrase, {**self.rephrase, "styles": list(self.rephrase_styles)},
-                          "knowledge_augment.rephrase")
+        return self._rephraser
 
     @property
     def variant(self) -> str:
