@@ -26,6 +26,7 @@ COMMANDS = {
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",
     "eval": "curate.commands.eval",
+    "ablate": "curate.commands.ablate",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
     "bios": "curate.commands.bios",
