@@ -6,6 +6,10 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
 - **Filter**: ``reject(batch) -> pa.Array`` of strings, one per row: null keeps the row, a string
   drops it and is the recorded reason (e.g. ``"gopher_min_words"``). A step may be both: the runner
   calls ``annotate`` first, then ``reject`` on the annotated batch.
+- **Expander**: ``expand(batch) -> batch`` returns the batch's rows plus new rows derived from
+  them (``rephrase``, ``knowledge_augment``: synthetic documents). The runner counts the added rows
+  as the step's ``generated`` (stats.json), so ``in + generated = kept + dropped``. An expander is
+  usually also a Filter: ``reject`` then drops failed or unwanted rows with a reason.
 - **GlobalStep**: needs to see the whole corpus (dedup). ``prepare(batch) -> batch`` runs in the
   parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once in the driver, as
   engine phases (:meth:`ResolveContext.phase`: map / shuffle / reduce tasks, or one task via
@@ -52,6 +56,13 @@ class Filter(Protocol):
     name: ClassVar[str]
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array: ...
+
+
+@runtime_checkable
+class Expander(Protocol):
+    name: ClassVar[str]
+
+    def expand(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,3 +203,21 @@ def with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array]) -> pa.Reco
             arrays.append(arr)
             fields.append(pa.field(name, arr.type))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def interleave(batch: pa.RecordBatch, source_rows: np.ndarray,
+               columns: dict[str, tuple[pa.Array | None, pa.Array]]) -> pa.RecordBatch:
+    """An expander's output: every row of ``batch``, each followed by the new rows derived from it
+    (new row ``j`` derives from row ``source_rows[j]``; new rows of one source keep their order).
+    New rows copy their source row's columns except those in ``columns``: ``name -> (values for
+    the batch's rows, values for the new rows)``, where None keeps the batch's column as it is."""
+    n, m = batch.num_rows, len(source_rows)
+    keys = np.concatenate([np.arange(n), np.asarray(source_rows, np.int64)])
+    sub = np.concatenate([np.full(n, -1), np.arange(m)])
+    order = pa.array(np.lexsort((sub, keys)))
+    out = batch.take(pa.array(keys).take(order))
+    replaced = {}
+    for name, (old, new) in columns.items():
+        old = batch.column(name) if old is None else old
+        replaced[name] = pa.concat_arrays([old, new.cast(old.type)]).take(order)
+    return with_columns(out, replaced)
