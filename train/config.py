@@ -89,7 +89,8 @@ class TrainConfig:
     beta1: float = param(0.9, doc="AdamW beta1")
     beta2: float = param(0.95, doc="AdamW beta2")
     grad_clip: float = param(1.0, doc="max global gradient norm (0 = off)")
-    precision: Literal["fp32", "bf16"] = param("fp32", doc="fp32, or bf16 autocast on CPU")
+    precision: Literal["auto", "fp32", "bf16"] = param("auto", doc="bf16 autocast, fp32, or auto: bf16 "
+                                                          "on CUDA, fp32 on CPU")
     num_threads: int | None = param(None, doc="torch CPU threads; default: torch's choice")
     seed: int | None = param(None, doc="model init and data-order seed; default [recipe].seed")
     # evaluation and checkpoints
