@@ -73,6 +73,9 @@ class PhaseTrainConfig:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     # model (a transformers LlamaConfig; vocab size comes from the manifest's tokenizer)
+    model: str | None = param(None, doc="a named shape of the DCLM/OLMo ablation ladders (dclm-79m, dclm-154m, "
+                              "dclm-411m, olmo-60m, olmo-150m, olmo-300m; train/presets.py); it sets "
+                              "hidden_size, num_layers, num_heads, intermediate_size and tie_embeddings")
     hidden_size: int = param(128, doc="model width")
     num_layers: int = param(4, doc="transformer blocks")
     num_heads: int = param(4, doc="attention heads (hidden_size must be a multiple)")
@@ -106,6 +109,8 @@ class TrainConfig:
                                                 doc="per-phase settings, by [[phases]] name")
 
     def __post_init__(self) -> None:
+        if self.model is not None:
+            self._apply_preset()
         check_range("hidden_size", self.hidden_size, 8, 8192)
         check_range("num_layers", self.num_layers, 1, 128)
         check_range("num_heads", self.num_heads, 1, 256)
@@ -124,6 +129,18 @@ class TrainConfig:
         check_range("eval_docs_per_group", self.eval_docs_per_group, 1)
         check_range("log_every", self.log_every, 1)
         check_range("checkpoint_every", self.checkpoint_every, 1)
+
+    def _apply_preset(self) -> None:
+        """Set the shape fields from the preset; a shape field also set to another value is an error."""
+        from train.presets import shape
+
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, value in shape(self.model).items():
+            mine = getattr(self, name)
+            if mine != defaults[name] and mine != value:
+                raise ValueError(f"{name}={mine!r} conflicts with model={self.model!r} ({name}={value!r}); "
+                                 f"remove {name} or model")
+            object.__setattr__(self, name, value)
 
     @property
     def tokens_per_step(self) -> int:

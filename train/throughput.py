@@ -4,11 +4,13 @@ Training FLOPs per token (PaLM, Chowdhery et al. 2022, appendix B; as nanoGPT's 
 
     flops_per_token = 6 * N + 12 * L * d * T
 
-with N the parameters that do matmuls (all parameters, less the input embedding when it is not tied
-to the output projection: a lookup is no FLOPs, the tied matrix is used once as the LM head), L
-layers, d = ``hidden_size`` (= heads x head dim) and T = ``seq_len``; the attention term counts the
-full T x T score and value products of a causal layer as PaLM does (document masking does less
-work, so MFU is a slight overestimate with many short documents). Forward is 1/3 of it, backward 2/3.
+with N the parameters that do matmuls (:func:`matmul_params`: the weight matrices, less the input
+embedding when it is not tied to the output projection, since a lookup is no FLOPs; norm gains are
+left out), L layers, d = ``hidden_size`` (= heads x head dim) and T = ``seq_len``. The attention term
+counts the full T x T score and value products of every layer as PaLM does (document masking skips
+some of that work, so MFU is a slight overestimate with many short documents). Forward is 1/3 of
+it, backward 2/3; ``torch.utils.flop_counter`` on an eager-attention model gives exactly this
+(tests/test_train_throughput.py).
 
     MFU = flops_per_token * tokens_per_s / (peak_bf16_flops(device) * world_size)
 
@@ -33,11 +35,17 @@ PEAK_BF16_FLOPS: tuple[tuple[str, float], ...] = (
 )
 
 
-def flops_per_token(num_params: int, num_layers: int, hidden_size: int, seq_len: int,
-                    vocab_size: int = 0, tied: bool = True) -> int:
-    """Training FLOPs per token: ``6 N + 12 L d T``; ``vocab_size * hidden_size`` input-embedding
-    parameters are left out of N when the embeddings are not tied."""
-    matmul_params = num_params - (0 if tied else vocab_size * hidden_size)
+def matmul_params(model) -> int:
+    """Parameters of a transformers causal LM that do matmuls: its matrices, less the input
+    embedding unless it is the (tied) output projection too."""
+    matrices = sum(p.numel() for p in model.parameters() if p.dim() >= 2)
+    if model.config.tie_word_embeddings:
+        return matrices
+    return matrices - model.get_input_embeddings().weight.numel()
+
+
+def flops_per_token(matmul_params: int, num_layers: int, hidden_size: int, seq_len: int) -> int:
+    """Training FLOPs per token: ``6 N + 12 L d T``."""
     return 6 * matmul_params + 12 * num_layers * hidden_size * seq_len
 
 
@@ -71,10 +79,9 @@ class Throughput:
         seconds, tokens = times.step_s - self.last_s, times.tokens - self.last_tokens
         self.last_s, self.last_tokens = times.step_s, times.tokens
         rate = tokens / seconds if seconds > 0 else 0.0
-        cfg, mcfg = self.cfg, model.config
-        per_token = flops_per_token(sum(p.numel() for p in model.parameters()), mcfg.num_hidden_layers,
-                                    mcfg.hidden_size, cfg.seq_len, mcfg.vocab_size,
-                                    bool(mcfg.tie_word_embeddings))
+        mcfg = model.config
+        per_token = flops_per_token(matmul_params(model), mcfg.num_hidden_layers, mcfg.hidden_size,
+                                    self.cfg.seq_len)
         record = {"global_step": position.global_step, "tokens_per_s": round(rate, 1),
                   "mfu": mfu(per_token, rate, self.peak, self.dist.world_size)}
         with open(self.path, "ab") as f:
