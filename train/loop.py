@@ -30,6 +30,7 @@ from train.checkpoint import load_checkpoint, save_checkpoint
 from train.data import TokenStore
 from train.dist import Dist
 from train.evaluate import Evaluator
+from train.hf_export import write_tokenizer_config
 from train.log import RunLog
 from train.packing import Packer
 from train.plan import Position, Segment, plan
@@ -250,10 +251,12 @@ def finish(run: Run, state: TrainState, times: StepTimes) -> dict[str, Any]:
 
 
 def save_model(run: Run, model, path: Path) -> None:
-    """``save_pretrained`` weights and config, with the build's tokenizer.json beside them (rank 0)."""
+    """``save_pretrained`` weights and config, with the build's tokenizer.json and a
+    tokenizer_config.json beside them (an HF folder, :mod:`train.hf_export`); rank 0 only."""
     if not run.dist.is_main:
         return
     model.save_pretrained(path)
     tok_path = run.manifest.root / run.tokenizer.path
     if tok_path.is_file():
         shutil.copyfile(tok_path, path / "tokenizer.json")
+        write_tokenizer_config(path, run.tokenizer)
