@@ -14,20 +14,25 @@ scoring pass stays short. Files (JSONL.zst, fields id/text/url/source):
 - ``anneal/general``: man pages, kernel docs, handbook, Wikipedia, news, Shakespeare; ``anneal/python``:
   the Python docs; ``eval/python`` and ``eval/general``: their held-out rows.
 - ``meco/web`` is the web sample itself (URLs present); ``eval/web_urls``: its held-out rows.
+- ``eval/lego_skill<k>.jsonl``: 100 LEGO problems of skill k (seed 1; ``curate lego`` trains on seed 0)
+  as multiple choice: context = the question, choices = the asked variable ``=+1`` / ``=-1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import sys
 from pathlib import Path
 
+import orjson
 import polars as pl
 import zstandard
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-EVAL_CHARS = 3000
-EVAL_DOCS = 120
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / ".." / "shared" / "data"
+EVAL_CHARS = 2000
+EVAL_DOCS = 60
 HANDBOOK_LANGS = ["en", "de", "fr", "es", "it", "ja", "zh", "pt-BR"]
 GENERAL = ["debian/manpages", "debian/linux_docs", "debian/debian_handbook", "pypi/gensim-test-data/lee",
            "karpathy/tinyshakespeare"]
@@ -79,7 +84,7 @@ def main() -> None:
     web_train, web_held = split(read("web_sample.jsonl.zst"))
     write(web_train, out / "quality" / "web.jsonl.zst")
     write(web_train, out / "meco" / "web.jsonl.zst")
-    write(eval_set(web_held, 90), out / "eval" / "web_urls.jsonl.zst")
+    write(eval_set(web_held, 60), out / "eval" / "web_urls.jsonl.zst")
     write(eval_set(src(held, "pypi/gensim-test-data/wikipedia", "pypi/gensim-test-data/lee")),
           out / "eval" / "clean.jsonl.zst")
 
@@ -88,7 +93,22 @@ def main() -> None:
     write(src(train, "debian/python_docs"), out / "anneal" / "python.jsonl.zst")
     write(eval_set(src(held, "debian/python_docs")), out / "eval" / "python.jsonl.zst")
     write(eval_set(src(held, *GENERAL)), out / "eval" / "general.jsonl.zst")
+    write_lego_mc(out / "eval")
+
+
+def write_lego_mc(out: Path, num_items: int = 100, num_vars: int = 5) -> None:
+    from train.lego import lego_documents
+
+    for k in range(1, num_vars + 1):
+        rows = []
+        for doc in lego_documents(k, num_items, num_vars, seed=1):
+            var, value = doc["text"].strip().split("=")
+            rows.append({"context": doc["question"], "choices": [f"{var}=+1", f"{var}=-1"],
+                         "gold": 0 if value == "+1" else 1})
+        (out / f"lego_skill{k}.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    print(f"{out}/lego_skill1..{num_vars}.jsonl: {num_items} problems each")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
     main()

@@ -1,11 +1,12 @@
 """Run one recipes/ablate/<name>/ experiment with the existing commands, until `curate ablate` lands:
 for each arm (every *.toml but evals.toml) `curate build` once, then per seed `curate train
---set train.seed=S` and `curate eval RUN/final --evals evals.toml`; prints mean ± std over seeds of
+--set train.seed=S` and `curate eval RUN/final --evals evals.toml --max-len SEQ_LEN`
+(windows of the trained length); prints mean ± std over seeds of
 every eval set's bits per byte (and the difference from the first arm, with the seed std).
 
     python benchmarks/ablate_run.py recipes/ablate/dedup --seeds 3 [--arms full.toml minhash.toml]
 
-Runs go to <arm's output.dir>-seed<S>; finished builds, runs and evals are reused.
+Runs go to <arm's output.dir>/../<arm>-seed<S> (arms may share one build); finished builds, runs and evals are reused.
 """
 
 from __future__ import annotations
@@ -36,16 +37,18 @@ def run_arm(recipe: Path, evals: Path, seeds: list[int], extra: list[str]) -> di
     spec = tomllib.loads(recipe.read_text())
     out = (recipe.parent / spec["output"]["dir"]).resolve()
     sets = [a for x in extra for a in ("--set", x)]
+    seq_len = spec["train"]["seq_len"]          # score in windows of the trained length
     if not (out / "manifest.json").is_file():
         curate("build", str(recipe), "--no-progress", *sets)
     scores: dict[str, list[float]] = {}
     for seed in seeds:
-        run = Path(f"{out}-seed{seed}")
+        run = out.parent / f"{recipe.stem}-seed{seed}"
         if not (run / "final" / "config.json").is_file():
             curate("train", str(recipe), "--out", str(run), "--set", f"train.seed={seed}", *sets)
         result = run / "eval.json"
         if not result.is_file():
-            curate("eval", str(run / "final"), "--evals", str(evals), "--out", str(result))
+            curate("eval", str(run / "final"), "--evals", str(evals), "--out", str(result),
+                   "--max-len", str(seq_len))
         for name, m in orjson.loads(result.read_bytes())["sets"].items():
             scores.setdefault(name, []).append(m["bits_per_byte"] if m["kind"] == "lm" else m["acc_norm"])
     return scores
