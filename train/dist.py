@@ -87,6 +87,9 @@ def init() -> Dist:
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     device = torch.device("cpu")
     if cuda:
+        if local_rank >= torch.cuda.device_count():
+            raise CurateError(f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible); "
+                              "run at most one process per GPU (--nproc / --nproc_per_node)")
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     if not torch_dist.is_initialized():
