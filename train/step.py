@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -32,11 +33,16 @@ class StepTimes:
     tokens: int = 0
 
 
-def next_rows(state: TrainState, store: TokenStore, cfg, conditioning: bool) -> list[Row] | None:
-    """The next step's rows (all ranks'), or None when the sampler runs dry first."""
+def next_rows(state: TrainState, store: TokenStore, cfg, conditioning: bool,
+              transform: Callable | None = None) -> list[Row] | None:
+    """The next step's rows (all ranks'), or None when the sampler runs dry first. ``transform(ref,
+    example)`` rewrites each document's example before packing (UL2: :func:`train.ul2.denoise`)."""
     def next_example():
         ref = next(state.sampler, None)
-        return None if ref is None else store.example(ref.shard, ref.row, conditioning)
+        if ref is None:
+            return None
+        example = store.example(ref.shard, ref.row, conditioning)
+        return example if transform is None else transform(ref, example)
 
     rows = []
     for _ in range(cfg.batch_rows * cfg.grad_accum):
@@ -73,15 +79,15 @@ def optimizer_step(state: TrainState, rows: list[Row], lr: float, cfg, dist: Dis
 
 
 def train_step(state: TrainState, store: TokenStore, cfg, conditioning: bool, lr: float,
-               times: StepTimes, dist: Dist | None = None) -> float | None:
+               times: StepTimes, dist: Dist | None = None, transform: Callable | None = None) -> float | None:
     """Draw, pack and train one step; None (nothing trained) when the data runs out."""
     t0 = time.perf_counter()
-    rows = next_rows(state, store, cfg, conditioning)
+    rows = next_rows(state, store, cfg, conditioning, transform)
     if rows is None:
         return None
     t1 = time.perf_counter()
     loss = optimizer_step(state, rows, lr, cfg, dist)
     times.data_s += t1 - t0
     times.step_s += time.perf_counter() - t0
-    times.tokens += cfg.tokens_per_step
+    times.tokens += len(rows) * len(rows[0].input_ids)
     return loss

@@ -66,8 +66,8 @@ def mfu(flops_token: int, tokens_per_s: float, peak_flops: float | None, world_s
 class Throughput:
     """Writes ``throughput.jsonl`` lines from the trainer's :class:`~train.step.StepTimes`."""
 
-    def __init__(self, path: Path, dist, cfg) -> None:
-        self.path, self.dist, self.cfg = path, dist, cfg
+    def __init__(self, path: Path, dist) -> None:
+        self.path, self.dist = path, dist
         self.last_tokens, self.last_s = 0, 0.0
         self.peak = None
         if dist.device.type == "cuda":
@@ -75,13 +75,13 @@ class Throughput:
 
             self.peak = peak_bf16_flops(torch.cuda.get_device_name(dist.device))
 
-    def write(self, model, position, times) -> dict:
+    def write(self, model, position, times, seq_len: int) -> dict:
         seconds, tokens = times.step_s - self.last_s, times.tokens - self.last_tokens
         self.last_s, self.last_tokens = times.step_s, times.tokens
         rate = tokens / seconds if seconds > 0 else 0.0
         mcfg = model.config
         per_token = flops_per_token(matmul_params(model), mcfg.num_hidden_layers, mcfg.hidden_size,
-                                    self.cfg.seq_len)
+                                    seq_len)
         record = {"global_step": position.global_step, "tokens_per_s": round(rate, 1),
                   "mfu": mfu(per_token, rate, self.peak, self.dist.world_size)}
         with open(self.path, "ab") as f:
