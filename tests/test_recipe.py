@@ -83,6 +83,17 @@ def test_fingerprint_ignores_formatting_but_not_values(tmp_path):
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
 
 
+def test_fingerprint_hashes_the_content_of_step_files(tmp_path):
+    """A blocklist edited in place (same path) is another build; touching it without a change is not."""
+    (tmp_path / "block.txt").write_text("spam.example\n")
+    text = recipe_text(tmp_path, '[[steps]]\nuse = "url_blocklist"\npath = "block.txt"')
+    before = load_recipe(write_recipe(tmp_path / "r.toml", text)).fingerprint()
+    (tmp_path / "block.txt").write_text("spam.example\n")  # same bytes, new mtime
+    assert load_recipe(tmp_path / "r.toml").fingerprint() == before
+    (tmp_path / "block.txt").write_text("spam.example\nham.example\n")
+    assert load_recipe(tmp_path / "r.toml").fingerprint() != before
+
+
 def test_cli_reports_user_errors_as_one_line_without_traceback(tmp_path):
     path = write_recipe(tmp_path / "r.toml", recipe_text(tmp_path, '[[steps]]\nuse = "length"\nmax_words = "x"'))
     res = run_cli("build", str(path))

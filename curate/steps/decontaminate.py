@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -42,6 +43,7 @@ from curate.decon.evalsets import EvalSet, load_items
 from curate.decon.report import REPORT_NAME, build_report, item_report, write_report
 from curate.errors import RecipeError
 from curate.schema import ID, TEXT
+from curate.step_files import step_file_digests
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, with_columns
 
 ITEMS_COLUMN = "_decon_items"
@@ -59,9 +61,15 @@ class EvalIndex:
     sets: list[tuple[str, int]]
 
 
-@lru_cache(maxsize=4)
 def eval_index(eval_sets: tuple[EvalSet, ...], n: int, max_ngrams: int) -> EvalIndex:
-    """Load every eval set and index it (cached: once per process and configuration)."""
+    """Load every eval set and index it (cached: once per process, configuration and file contents,
+    so an edited eval file is re-read; the same digests are in the recipe fingerprint)."""
+    digests = orjson.dumps(step_file_digests(eval_sets), option=orjson.OPT_SORT_KEYS)
+    return _eval_index(eval_sets, n, max_ngrams, digests)
+
+
+@lru_cache(maxsize=4)
+def _eval_index(eval_sets: tuple[EvalSet, ...], n: int, max_ngrams: int, digests: bytes) -> EvalIndex:
     ids, texts, sets = [], [], []
     for es in eval_sets:
         set_ids, set_texts = load_items(es)

@@ -14,7 +14,6 @@ tokens on purpose) are encoded with special tokens recognised.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import orjson
 from tokenizers import Tokenizer
 
 from curate.errors import CurateError
+from curate.step_files import file_sha256  # noqa: F401  (re-exported for the steps)
 from curate.storage import location
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -37,14 +37,6 @@ def resolve_path(path: Path) -> Path:
     if not path.is_file():
         raise CurateError(f"tokenizer file not found: {path} (give a tokenizer.json or a folder holding one)")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=8)
