@@ -10,8 +10,8 @@ import pytest
 
 from curate.engines.local import LocalEngine
 from curate.recipe import load_recipe
-from engine_helpers import (RECIPES, SMALL_PARTITIONS, build_digests, digests, planted_corpus, run_curate,
-                            shipped_recipe)
+from engine_helpers import (RECIPES, SMALL_PARTITIONS, build_digests, digests, phased_steps_recipe, planted_corpus,
+                            run_curate, shipped_recipe)
 
 ray = pytest.importorskip("ray")
 
@@ -44,6 +44,26 @@ def test_shipped_recipe_gives_the_same_bytes_on_ray_and_on_the_local_pool(name, 
     on_ray = build_digests(recipe, ray_engine)
     assert any(k.startswith("out/shards/") for k in local)
     assert on_ray == local
+
+
+def test_issue15_global_steps_give_the_same_bytes_on_ray_and_on_the_local_pool(ray_engine, tmp_path, monkeypatch):
+    """decontaminate, line_dedup, paragraph_dedup (bloom) and url_dedup resolve as engine phases:
+    Ray gives the local pool's bytes, contamination.json included, and each step decided something."""
+    import json
+
+    import curate.dedup.cluster as cluster
+    import curate.dedup.exact as exact
+
+    monkeypatch.setattr(cluster, "PARTITION_ENTRIES", 500)  # several key partitions (the driver plans them)
+    monkeypatch.setattr(exact, "PARTITION_ROWS", 100)
+    recipe = load_recipe(phased_steps_recipe(planted_corpus(tmp_path / "data", num_files=4, num_bases=60)))
+    local = build_digests(recipe, LocalEngine(2))
+    stats = json.loads((recipe.output.dir / "stats.json").read_text())["global_steps"]
+    assert stats["0:decontaminate"]["documents_contaminated"] > 0 and stats["1:line_dedup"]["num_removed"] > 0
+    assert stats["2:paragraph_dedup"]["num_removed"] > 0 and stats["3:url_dedup"]["num_duplicates"] > 0
+    assert stats["1:line_dedup"]["num_partitions"] > 1
+    on_ray = build_digests(recipe, ray_engine)
+    assert "phased-out/contamination.json" in local and on_ray == local
 
 
 def test_ray_workers_killed_mid_task_are_retried_to_identical_bytes(ray_engine, tmp_path):
