@@ -9,7 +9,8 @@
 - Ray reuses worker processes, so per-process caches (fastText models, tokenizers and ``lm_score``
   models are ``lru_cache``d by path) load once per worker, not once per task.
 - A task's progress reports travel back with its result and reach the bar when it finishes.
-- The output directory must be visible to every node at the same path (shared filesystem).
+- The output directory must be reachable from every node: an ``s3://`` URI (every file of a build,
+  global steps' scratch included, goes through ``curate/storage``) or a shared filesystem.
 
 Ray is an optional extra: ``pip install -e .[ray]``.
 """
