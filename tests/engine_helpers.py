@@ -149,3 +149,4 @@ def phased_steps_recipe(planted: Path) -> Path:
         '[[steps]]\nuse = "url_dedup"\nrule = "longest"\n'
         '[output]\ndir = "phased-out"\n')
     return path
+

@@ -100,6 +100,34 @@ def test_ray_driver_killed_mid_clustering_resumes_to_identical_bytes(tmp_path):
     assert digests(planted.parent / "out", planted.parent / "index") == expected
 
 
+def test_progress_reports_reach_the_driver_while_ray_tasks_run(ray_engine, tmp_path):
+    """Each task reports a batch and then blocks until the driver's progress callback has run: it
+    can only finish if reports arrive before tasks complete. Totals are exact at the end."""
+    flag = tmp_path / "driver-saw-a-report"
+    got = []
+
+    def report_then_wait(args):  # local: pickled by value to the workers
+        import time
+
+        from curate.engines.base import report
+
+        path, i = args
+        report(10 + i, 1000)
+        for _ in range(600):  # up to 60 s, then give up (the assertion below fails)
+            if os.path.exists(path):
+                return "seen"
+            time.sleep(0.1)
+        return "not seen"
+
+    def progress(docs, num_bytes):
+        got.append((docs, num_bytes))
+        flag.touch()
+
+    results = ray_engine.map(report_then_wait, [(str(flag), i) for i in range(3)], progress=progress)
+    assert results == ["seen"] * 3
+    assert sum(d for d, _ in got) == 10 + 11 + 12 and sum(b for _, b in got) == 3000
+
+
 def test_a_recipe_error_inside_a_ray_task_is_raised_as_itself(ray_engine, tmp_path):
     from curate.build import build
     from curate.errors import RecipeError

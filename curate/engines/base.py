@@ -13,7 +13,7 @@ picklable argument; it writes its files atomically and may be run twice (a retri
 rewrites identical bytes); its result is small.
 
 Progress: a task calls :func:`report` as it reads input. The local engine forwards reports to the
-driver while the task runs; the Ray engine returns them with the task's result.
+driver while the task runs; the Ray engine sends them to a progress actor the driver polls.
 """
 
 from __future__ import annotations
