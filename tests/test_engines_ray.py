@@ -25,14 +25,15 @@ def ray_engine(tmp_path_factory):
     from curate.engines.ray import RayEngine
 
     fault_dir = tmp_path_factory.mktemp("faults")
-    saved = {k: os.environ.get(k) for k in ("CURATE_FAULT", "CURATE_FAULT_DIR")}
-    os.environ.update(CURATE_FAULT=WORKER_FAULTS, CURATE_FAULT_DIR=str(fault_dir))
+    loads = tmp_path_factory.mktemp("loads") / "loads.log"  # workers log real model loads here
+    saved = {k: os.environ.get(k) for k in ("CURATE_FAULT", "CURATE_FAULT_DIR", "CURATE_LOADS")}
+    os.environ.update(CURATE_FAULT=WORKER_FAULTS, CURATE_FAULT_DIR=str(fault_dir), CURATE_LOADS=str(loads))
     try:
         engine = RayEngine(2)
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    engine.fault_dir = fault_dir
+    engine.fault_dir, engine.loads = fault_dir, loads
     yield engine
     engine.close()
 
@@ -126,6 +127,36 @@ def test_progress_reports_reach_the_driver_while_ray_tasks_run(ray_engine, tmp_p
     results = ray_engine.map(report_then_wait, [(str(flag), i) for i in range(3)], progress=progress)
     assert results == ["seen"] * 3
     assert sum(d for d, _ in got) == 10 + 11 + 12 and sum(b for _, b in got) == 3000
+
+
+def test_models_and_tokenizers_load_once_per_ray_worker_not_once_per_task(ray_engine, tmp_path):
+    """lang_id and fasttext_score (one fastText model, copied to a path no earlier test used) and
+    tokenize (the tokenizer train_tokenizer made) on 5 fragments x 2 stages, 2 worker CPUs: each
+    worker process loads each file at most once (its cache), so loads < tasks."""
+    import shutil
+    from collections import Counter
+
+    from curate.build import build
+    from curate.models.fasttext_model import lid176_path
+    from tests.conftest import read_sample, write_jsonl
+
+    shutil.copy(lid176_path(), tmp_path / "lid.ftz")
+    docs = read_sample(100)
+    for i in range(5):  # fragments 0-4 (the module's worker fault is armed for fragment 5)
+        write_jsonl(tmp_path / f"in{i}.jsonl", docs[i::5])
+    (tmp_path / "r.toml").write_text(
+        '[recipe]\nname = "loads"\n[[sources]]\nname = "a"\npaths = ["in*.jsonl"]\n'
+        '[[steps]]\nuse = "lang_id"\nmodel_path = "lid.ftz"\nmin_score = 0.0\nlanguages = []\n'
+        '[[steps]]\nuse = "fasttext_score"\nmodel_path = "lid.ftz"\nlabel = "en"\n'
+        '[[steps]]\nuse = "train_tokenizer"\nvocab_size = 300\n[[steps]]\nuse = "tokenize"\n'
+        '[output]\ndir = "out"\n')
+    ray_engine.loads.write_text("")
+    build(load_recipe(tmp_path / "r.toml"), engine=ray_engine)
+    loads = Counter(tuple(line.split(" ", 1)) for line in ray_engine.loads.read_text().splitlines())
+    by_file = Counter(what.split(" ", 1)[1] for _, what in loads)
+    assert max(loads.values()) == 1  # no worker process loaded a file twice
+    assert set(by_file) == {str(tmp_path / "lid.ftz"), str(tmp_path / "out" / "tokenizer.json")}
+    assert all(n <= 3 for n in by_file.values())  # <= the worker processes, < the 5 tasks that used it
 
 
 def test_a_recipe_error_inside_a_ray_task_is_raised_as_itself(ray_engine, tmp_path):

@@ -52,6 +52,18 @@ def record_timing(name: str, tasks: int, seconds: float, num_bytes: int = 0) -> 
                                  "bytes": num_bytes}) + b"\n")
 
 
+def record_load(what: str) -> None:
+    """Append ``"{pid} {what}"`` to the file ``$CURATE_LOADS`` when it is set: a loader of an
+    expensive model (fastText, tokenizer, LM) calls it when it really loads (a cache miss), so tests
+    can prove a model loads once per worker process, not once per task."""
+    import os
+
+    path = os.environ.get("CURATE_LOADS")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{os.getpid()} {what}\n")
+
+
 def set_sink(sink: Any) -> Any:
     """Route this process's reports to ``sink``; returns the previous sink."""
     global _SINK

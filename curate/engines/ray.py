@@ -7,7 +7,8 @@
 - A task whose worker process dies (killed, OOM) is retried up to ``MAX_RETRIES`` times by Ray.
   Tasks are idempotent (atomic files, rewritten identically), so a retry never changes a byte.
 - Ray reuses worker processes, so per-process caches (fastText models, tokenizers and ``lm_score``
-  models are ``lru_cache``d by path) load once per worker, not once per task.
+  models are ``lru_cache``d by path) load once per worker, not once per task (``$CURATE_LOADS``
+  logs each real load: tests/test_engines_ray.py proves it with more tasks than workers).
 - Progress while a task runs: when ``map`` is given a ``progress`` callback, a task's
   :func:`~curate.engines.base.report` calls are sent (fire-and-forget) to a small progress actor
   (``_Progress``, 0 CPUs); the driver collects them every ``POLL_S`` while it waits, so the bar

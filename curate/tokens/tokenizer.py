@@ -40,9 +40,18 @@ def resolve_path(path: Path) -> Path:
 
 
 @functools.lru_cache(maxsize=8)
+def _read(path: str, size: int, mtime_ns: int) -> str:
+    """The tokenizer file's text, read once per process (a path or an s3:// URI)."""
+    from curate.engines.base import record_load
+
+    record_load(f"tokenizer {path}")
+    return location(path).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=8)
 def _load(path: str, size: int, mtime_ns: int, plain_specials: bool) -> Tokenizer:
     try:
-        tok = Tokenizer.from_str(location(path).read_text(encoding="utf-8"))  # a path or an s3:// URI
+        tok = Tokenizer.from_str(_read(path, size, mtime_ns))
     except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
         raise CurateError(f"{path}: not a HF tokenizers file: {exc}") from None
     tok.encode_special_tokens = plain_specials
