@@ -29,7 +29,7 @@ tested against datatrove). Fallback: where datatrove uses Stanza, IndicNLP, jieb
 pythainlp, the blank spaCy tokenizer of that language (or ``xx``) stands in; its sentencizer
 still ends sentences at 。！？ and the other scripts' marks. Words stay whitespace-separated (C4's
 and datatrove's ``line.split()``, for ``min_words_per_line`` and ``max_word_length``): for scripts
-written without spaces (zh, ja, th) a line is one "word", so set ``min_words_per_line = none``
+written without spaces (zh, ja, th) a line is one "word", so set ``min_words_per_line = 0``
 there. FineWeb-2 did not use the C4 filter, so there are no published per-language C4 values
 (no ``thresholds`` option). ``remove_lines = false``
 keeps the text unchanged and only drops documents. datatrove's ``split_paragraph = False`` (rules over
