@@ -25,6 +25,7 @@ COMMANDS = {
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",
+    "eval": "curate.commands.eval",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
 }

@@ -29,6 +29,7 @@ from train import soup
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.data import TokenStore
 from train.evaluate import Evaluator
+from train.hf_export import write_tokenizer_config
 from train.log import RunLog
 from train.packing import Packer
 from train.plan import Position, Segment, plan
@@ -226,8 +227,10 @@ def finish(run: Run, state: TrainState, times: StepTimes) -> dict[str, Any]:
 
 
 def save_model(run: Run, model, path: Path) -> None:
-    """``save_pretrained`` weights and config, with the build's tokenizer.json beside them."""
+    """``save_pretrained`` weights and config, with the build's tokenizer.json and a
+    tokenizer_config.json beside them (an HF folder, :mod:`train.hf_export`)."""
     model.save_pretrained(path)
     tok_path = run.manifest.root / run.tokenizer.path
     if tok_path.is_file():
         shutil.copyfile(tok_path, path / "tokenizer.json")
+        write_tokenizer_config(path, run.tokenizer)
