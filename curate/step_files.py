@@ -1,13 +1,17 @@
 """The files a recipe's steps read, by content: part of the recipe fingerprint.
 
 A step parameter that is a path (a blocklist, a word list, a fastText model, a tokenizer, a
-decontamination eval set, a MinHash index directory) names data the build's decisions depend on, so
+decontamination eval set, an earlier build's MinHash index in ``against``) names data the build's
+decisions depend on, so
 the fingerprint hashes what is *in* it, not just its name: editing such a file gives another
 fingerprint, so a resume of an unfinished build is refused and a finished build is not reused
 (``curate/build.py``), exactly as for changed inputs. A file is hashed by sha256 of its bytes; a
 directory by the sha256 of each file under it (relative name -> hash); a missing path by
 ``None`` (the step reports it when it runs). Hashes are cached per process by (path, size, mtime),
 so a 126 MB fastText model costs one read (~0.3 s) per build however often the fingerprint is asked.
+A step lists the path parameters it *writes* in ``output_params`` (``minhash_dedup``'s
+``save_index``); those are not inputs and are left out, so a finished build's own output never
+changes its fingerprint.
 """
 
 from __future__ import annotations
@@ -57,7 +61,9 @@ def step_paths(value: Any) -> list[Any]:
     if isinstance(value, os.PathLike):
         return [value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [p for f in dataclasses.fields(value) if f.init for p in step_paths(getattr(value, f.name))]
+        outputs = getattr(value, "output_params", ())  # paths the step writes (save_index) are not inputs
+        return [p for f in dataclasses.fields(value) if f.init and f.name not in outputs
+                for p in step_paths(getattr(value, f.name))]
     if isinstance(value, (list, tuple)):
         return [p for v in value for p in step_paths(v)]
     if isinstance(value, dict):

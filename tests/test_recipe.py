@@ -110,3 +110,18 @@ def test_source_glob_that_matches_nothing_names_the_pattern(tmp_path):
     res = run_cli("explain", str(write_recipe(tmp_path / "r.toml", text)))
     assert res.returncode == 2
     assert "sources[0].paths[0]: no file matches 'nothing/*.jsonl'" in res.stderr
+
+
+def test_a_steps_output_path_is_not_in_the_fingerprint(tmp_path):
+    """minhash_dedup's save_index is written by the build: its appearing must not change the
+    fingerprint (a rerun of the finished build is the same build); an `against` index is read."""
+    text = recipe_text(tmp_path, '[[steps]]\nuse = "minhash_dedup"\nsave_index = "idx"')
+    before = load_recipe(write_recipe(tmp_path / "r.toml", text)).fingerprint()
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "docs.parquet").write_bytes(b"written by the build")
+    assert load_recipe(tmp_path / "r.toml").fingerprint() == before
+    from curate.step_files import step_paths
+
+    recipe = load_recipe(write_recipe(tmp_path / "a.toml", recipe_text(
+        tmp_path, '[[steps]]\nuse = "minhash_dedup"\nagainst = ["idx"]')))
+    assert step_paths(recipe.steps[0]) == [(tmp_path / "idx").resolve()]
