@@ -12,9 +12,9 @@ Deterministic: a fragment's output depends only on that fragment (and the global
 are made in input order), so 1 and N workers give identical shards. Resumable: every fragment-stage
 writes its files atomically and then a ``.done.json`` marker with its counts; a restarted build
 skips marked work and redoes the rest, so a build killed at any point and run again gives exactly
-the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups) is
-recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose inputs
-changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
+the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups or byte
+range) is recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose
+inputs changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
 (``curate/lock.py``); the local pool's mechanics live in ``curate/pool.py``; ``CURATE_FAULT``
 (``curate/faults.py``) kills a build at named points for the resume tests.
 
@@ -123,7 +123,8 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
     frag = task.fragment
     if task.stage == 0:
         chunks = read_file(frag.source, frag.path, frag.rel_path, task.recipe.output.batch_rows,
-                           row_groups=frag.row_groups, first_row=frag.first_row)
+                           row_groups=frag.row_groups, byte_range=frag.byte_range,
+                           first_row=frag.first_row)
         for chunk in chunks:
             if chunk.quarantined and task.strict:
                 q = chunk.quarantined[0]

@@ -28,6 +28,7 @@ COMMANDS = {
     "eval": "curate.commands.eval",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
+    "sft-toy": "curate.commands.sft_toy",
 }
 
 

@@ -22,6 +22,7 @@ from curate.steps.gopher_quality import GopherQuality
 from curate.steps.gopher_repetition import GopherRepetition
 from curate.steps.lang_id import LangId
 from curate.steps.length import Length
+from curate.steps.length_bucket import LengthBucket
 from curate.steps.lm_score import LmScore
 from curate.steps.minhash_dedup import MinHashDedup
 from curate.steps.pii import Pii
@@ -43,6 +44,7 @@ from curate.text.fineweb2 import fineweb2_values
 
 STEPS: dict[str, type] = {
     "length": Length,
+    "length_bucket": LengthBucket,
     "url_blocklist": UrlBlocklist,
     "exact_dedup": ExactDedup,
     "minhash_dedup": MinHashDedup,
