@@ -92,20 +92,34 @@ def take_counts(batch: pa.RecordBatch, counts: dict[str, Any]) -> pa.RecordBatch
 
 
 def run_steps(batch: pa.RecordBatch, steps: list[tuple[int, Any]], step_counts: list[dict[str, Any]],
-              *, full_rejected: bool) -> tuple[pa.RecordBatch, list[pa.Table]]:
-    """Run the (index, step) pairs over ``batch``; returns kept rows and rejected tables."""
+              *, full_rejected: bool, profile: Any = None) -> tuple[pa.RecordBatch, list[pa.Table]]:
+    """Run the (index, step) pairs over ``batch``; returns kept rows and rejected tables.
+    ``profile`` (a ``curate.profile.TaskProfile``, with ``--profile``) times every step."""
     rejected: list[pa.Table] = []
     for index, step in steps:
-        if isinstance(step, Annotator):
-            batch = take_counts(step.annotate(batch), step_counts[index])
-        if isinstance(step, Filter):
-            reasons = step.reject(batch)
-            if len(reasons) != batch.num_rows:
-                raise ValueError(f"step {step.name} returned {len(reasons)} reasons for {batch.num_rows} rows")
-            if reasons.null_count != len(reasons):
-                rejected.append(rejected_rows(batch, reasons, step.name, full=full_rejected))
-            batch = apply_reasons(batch, reasons, step_counts[index])
-        else:
-            step_counts[index]["in"] += batch.num_rows
-            step_counts[index]["kept"] += batch.num_rows
+        if profile is None:
+            batch = _run_step(batch, index, step, step_counts, full_rejected, rejected)
+            continue
+        from curate.profile import step_key, text_bytes
+
+        docs_in, bytes_in, started = batch.num_rows, text_bytes(batch), profile.start()
+        batch = _run_step(batch, index, step, step_counts, full_rejected, rejected)
+        profile.stop(step_key(index), step.name, started, docs_in=docs_in, docs_out=batch.num_rows,
+                     bytes_in=bytes_in, bytes_out=text_bytes(batch))
     return batch, rejected
+
+
+def _run_step(batch: pa.RecordBatch, index: int, step: Any, step_counts: list[dict[str, Any]],
+              full_rejected: bool, rejected: list[pa.Table]) -> pa.RecordBatch:
+    if isinstance(step, Annotator):
+        batch = take_counts(step.annotate(batch), step_counts[index])
+    if isinstance(step, Filter):
+        reasons = step.reject(batch)
+        if len(reasons) != batch.num_rows:
+            raise ValueError(f"step {step.name} returned {len(reasons)} reasons for {batch.num_rows} rows")
+        if reasons.null_count != len(reasons):
+            rejected.append(rejected_rows(batch, reasons, step.name, full=full_rejected))
+        return apply_reasons(batch, reasons, step_counts[index])
+    step_counts[index]["in"] += batch.num_rows
+    step_counts[index]["kept"] += batch.num_rows
+    return batch

@@ -48,6 +48,7 @@ import orjson
 
 from curate.config import BASE_DIR, check_range, check_seed, from_table, param, to_table
 from curate.errors import RecipeError
+from curate.memory import MIN_MEMORY_MB
 from curate.overrides import apply_overrides
 from curate.storage import glob_files, is_uri
 
@@ -127,12 +128,15 @@ class OutputSpec:
         "ids", doc="dropped documents in rejected/: id+step+reason, also text+url+timestamp+meta, or nothing"
     )
     batch_rows: int = param(2048, doc="documents per record batch read from the inputs")
+    memory_mb: int = param(2048, doc="peak RSS budget per worker (MiB): batches are cut by text bytes to fit "
+                                    "(curate/memory.py); a larger document is processed alone")
 
     def __post_init__(self) -> None:
         check_range("max_shard_rows", self.max_shard_rows, 1)
         check_range("max_shard_bytes", self.max_shard_bytes, 1024)
         check_range("row_group_rows", self.row_group_rows, 1)
         check_range("batch_rows", self.batch_rows, 1, 1_000_000)
+        check_range("memory_mb", self.memory_mb, MIN_MEMORY_MB)
         if self.compression_level is not None:
             check_range("compression_level", self.compression_level, -7, 22)
 
@@ -229,7 +233,7 @@ def parse_recipe(data: dict[str, Any], path: Path, sections: Sequence[Section] =
     finally:
         BASE_DIR.reset(token)
     try:
-        check_artefacts(steps, producers())
+        check_artefacts(steps, producers)
     except ValueError as exc:
         raise RecipeError(str(exc)) from None
     names = [s.name for s in sources]

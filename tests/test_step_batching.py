@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from curate import schema
 from curate.config import from_table
 from curate.pipeline import run_steps
-from curate.steps.registry import STEPS
+from curate.steps.registry import STEPS, step_class
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "tests" / "data" / "web_sample.jsonl.zst"
@@ -37,11 +37,11 @@ STEP_ARGS = {
 EXCLUDED = {"score_filter": "needs a score column made by another step (test_score_steps)",
             "tokenize": "needs a tokenizer file (test_tokenize: k batches equal one)",
             "lm_score": "needs a trained model folder (test_lm_score: batch slices equal one pass)"}
-STEP_NAMES = sorted(name for name, cls in STEPS.items() if name not in EXCLUDED and not hasattr(cls, "resolve"))
+STEP_NAMES = sorted(name for name in STEPS if name not in EXCLUDED and not hasattr(step_class(name), "resolve"))
 
 
 def make(name: str):
-    return from_table(STEPS[name], dict(STEP_ARGS.get(name, {})), name)
+    return from_table(step_class(name), dict(STEP_ARGS.get(name, {})), name)
 
 
 def load_docs() -> pa.RecordBatch:

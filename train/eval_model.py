@@ -16,8 +16,9 @@ import orjson
 import torch
 
 from curate.errors import CurateError
-from train.evalsets import EvalSet
-from train.likelihood import bits_per_byte, choice_request, mc_correct, rolling_requests, score_requests
+from train.evalsets import EvalSet, LmItem
+from train.likelihood import (bits_per_byte, choice_request, conditioned_requests, mc_correct, rolling_requests,
+                              score_requests)
 
 
 def load_model(model_dir: Path):
@@ -47,9 +48,13 @@ def score_set(model, encode, prefix: int, evalset: EvalSet, max_len: int, batch_
     spec = evalset.spec
     if spec.kind == "lm":
         requests, num_bytes = [], 0
-        for text in evalset.items:
-            requests += rolling_requests(encode(text), prefix, max_len)
-            num_bytes += len(text.encode("utf-8"))
+        for item in evalset.items:
+            if isinstance(item, LmItem):
+                requests += conditioned_requests(encode(item.prefix), encode(item.text), prefix, max_len)
+                item = item.text
+            else:
+                requests += rolling_requests(encode(item), prefix, max_len)
+            num_bytes += len(item.encode("utf-8"))
         nll = -float(score_requests(model, requests, batch_size).sum())
         tokens = sum(n for _, n in requests)
         return {"kind": "lm", "items": len(evalset.items), "tokens": tokens, "bytes": num_bytes,

@@ -48,6 +48,8 @@ class EvalSetSpec:
     kind: Literal["lm", "mc"] = param("lm", doc="lm: documents scored by bits per byte; mc: multiple "
                                       "choice scored by acc and acc_norm")
     text_field: str = param("text", doc="lm: the column holding the document text")
+    prefix_field: str | None = param(None, doc="lm: a column of text each document is conditioned on "
+                                     "(e.g. a MeCo 'URL: site\\n\\n' prefix), read but not scored")
     context_field: str = param("context", doc="mc: the column holding the question / context")
     choices_field: str = param("choices", doc="mc: the column holding the list of choice strings")
     gold_field: str = param("gold", doc="mc: the column holding the index of the right choice")
@@ -69,8 +71,17 @@ class McItem:
 
 
 @dataclasses.dataclass(frozen=True)
+class LmItem:
+    """A document scored after ``prefix`` (not scored, not counted in its bytes)."""
+
+    prefix: str
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
 class EvalSet:
-    """A set's spec and its items: texts (lm) or :class:`McItem` (mc)."""
+    """A set's spec and its items: texts or :class:`LmItem` (lm, with ``prefix_field``), or
+    :class:`McItem` (mc)."""
 
     spec: EvalSetSpec
     items: tuple
@@ -79,7 +90,7 @@ class EvalSet:
     def items_sha256(self) -> str:
         h = hashlib.sha256()
         for item in self.items:
-            h.update(orjson.dumps(dataclasses.asdict(item) if isinstance(item, McItem) else item) + b"\n")
+            h.update(orjson.dumps(item if isinstance(item, str) else dataclasses.asdict(item)) + b"\n")
         return h.hexdigest()
 
 
@@ -134,8 +145,11 @@ def load_set(spec: EvalSetSpec) -> EvalSet:
     items: list = []
     for path in spec.paths:
         table = read_rows(Path(path))
-        if spec.kind == "lm":
+        if spec.kind == "lm" and spec.prefix_field is None:
             items += [t for t in _column(table, spec.text_field, path) if t]
+        elif spec.kind == "lm":
+            items += [LmItem(prefix=p or "", text=t) for p, t in zip(_column(table, spec.prefix_field, path),
+                                                                    _column(table, spec.text_field, path)) if t]
         else:
             golds = _column(table, spec.gold_field, path)
             for ctx, choices, gold in zip(_column(table, spec.context_field, path),

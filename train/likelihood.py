@@ -6,7 +6,9 @@ causal models), so our numbers equal ``lm_eval``'s for the same model folder and
   conditioned on the prefix token (BOS if the model has one, else EOS), each later one on the
   ``max_len`` tokens before its last target. Reported: **bits per byte** = sum of token NLL (nats) /
   ln 2 / UTF-8 bytes of the documents (tokenizer independent; lm_eval's ``bits_per_byte``) and
-  **loss per token** = sum of NLL / number of predicted tokens.
+  **loss per token** = sum of NLL / number of predicted tokens. With a per-document prefix (a
+  set's ``prefix_field``), the prefix's tokens (encoded apart) come first and are read, not scored;
+  the bytes are the document's only.
 - **Multiple choice** (lm_eval ``multiple_choice``): for each choice, the log-likelihood of
   ``target_delimiter + choice`` after the context. Trailing spaces of the context move into the
   continuation; context+continuation is encoded whole and the continuation is the tokens after the
@@ -43,6 +45,20 @@ def rolling_requests(tokens: list[int], prefix: int, max_len: int) -> list[Reque
         end = done + width
         out.append((tokens[end - max_len - 1:end], width))
         done = end
+    return out
+
+
+def conditioned_requests(prefix_tokens: list[int], tokens: list[int], prefix: int, max_len: int) -> list[Request]:
+    """The rolling windows of ``prefix_tokens + tokens`` with only ``tokens`` scored: windows
+    whose targets are all prefix tokens are dropped, the others score their targets from the
+    first document token on (so the document is read after its prefix, within ``max_len``)."""
+    out: list[Request] = []
+    end = 0
+    for seq, n in rolling_requests(list(prefix_tokens) + list(tokens), prefix, max_len):
+        end += n
+        scored = min(n, end - len(prefix_tokens))
+        if scored > 0:
+            out.append((seq, scored))
     return out
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -120,15 +120,16 @@ class ResolveContext:
 ARTEFACTS_KEY = "artefacts"
 
 
-def check_artefacts(steps: tuple[Any, ...], producers: dict[str, list[str]]) -> None:
+def check_artefacts(steps: tuple[Any, ...], producers: Callable[[], dict[str, list[str]]]) -> None:
     """Raise ``ValueError`` when a step needs an artefact (an ``artefact_params`` field left None)
-    that no earlier step declares in its ``artefacts``; ``producers`` names the steps that can."""
+    that no earlier step declares in its ``artefacts``; ``producers()`` names the steps that can
+    (called only then: it imports every step)."""
     for i, step in enumerate(steps):
         for field, name in (getattr(step, "artefact_params", None) or {}).items():
             made = any(name in getattr(s, "artefacts", ()) for s in steps[:i])
             if getattr(step, field) is None and not made:
                 raise ValueError(f"steps[{i}] ({step.name}): no `{field}` given and no earlier step makes "
-                                 f"{name}; put {' or '.join(producers.get(name, ['a step that does']))} "
+                                 f"{name}; put {' or '.join(producers().get(name, ['a step that does']))} "
                                  f"before it, or set {field} = PATH")
 
 
