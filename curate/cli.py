@@ -29,6 +29,8 @@ COMMANDS = {
     "ablate": "curate.commands.ablate",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
+    "bios": "curate.commands.bios",
+    "serve": "curate.commands.serve",
     "sft-toy": "curate.commands.sft_toy",
     "fit-rule": "curate.commands.fit_rule",
 }

@@ -8,6 +8,9 @@ Step counters: an annotator may add int columns named ``_count:<name>`` (one val
 the ``pii`` step's replacements of each kind); right after ``annotate`` the runner sums each over
 the batch into the step's ``counts`` in stats.json and removes the column. Vectorised, summed
 across batches, fragments and workers like every other count, so a step never counts itself.
+
+Expanders (``rephrase``, ``knowledge_augment``) return more rows than they got: the runner counts
+the difference as the step's ``generated``, so per step ``in + generated = kept + dropped``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate import schema
-from curate.steps.step import Annotator, Filter, GlobalStep
+from curate.steps.step import Annotator, Expander, Filter, GlobalStep
 
 
 def is_global(step: Any) -> bool:
@@ -111,6 +114,12 @@ def run_steps(batch: pa.RecordBatch, steps: list[tuple[int, Any]], step_counts: 
 
 def _run_step(batch: pa.RecordBatch, index: int, step: Any, step_counts: list[dict[str, Any]],
               full_rejected: bool, rejected: list[pa.Table]) -> pa.RecordBatch:
+    if isinstance(step, Expander):
+        before = batch.num_rows
+        batch = take_counts(step.expand(batch), step_counts[index])
+        generated = batch.num_rows - before
+        step_counts[index]["generated"] = step_counts[index].get("generated", 0) + generated
+        step_counts[index]["in"] -= generated  # counted below with the expanded batch
     if isinstance(step, Annotator):
         batch = take_counts(step.annotate(batch), step_counts[index])
     if isinstance(step, Filter):

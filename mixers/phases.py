@@ -8,7 +8,8 @@ reads (``conditioning``: MeCo metadata conditioning on in pretraining, off in th
 name = "pretrain"
 num_tokens = 90_000_000
 conditioning = true              # prefix_tokens / control tokens included, masked from the loss
-group_by = "source"              # or "skill" (a skill_* step), "length_bucket" (length_bucket step)
+group_by = "source"              # or "skill" (a skill_* step), "length_bucket" (length_bucket step),
+                                 # "style" (rephrase / knowledge_augment: original vs each style)
 [phases.mixture]
 strategy = "temperature"         # static | temperature | budget | skill_it | skill_ordered
 temperature = 2.0
@@ -92,8 +93,9 @@ class PhaseSpec:
     num_tokens: int = param(doc="token budget of the phase")
     conditioning: bool = param(
         False, doc="include prefix/control tokens (masked from the loss): MeCo stage 1 true, cooldown false")
-    group_by: Literal["source", "skill", "length_bucket"] = param(
-        "source", doc="mixing groups: the source, skill or length_bucket (length_bucket step) column")
+    group_by: Literal["source", "skill", "length_bucket", "style"] = param(
+        "source", doc="mixing groups: the source, skill, length_bucket (length_bucket step) or style "
+                      "(rephrase / knowledge_augment: original, easy, ...) column")
     mixture: MixtureSpec = param(default_factory=MixtureSpec, doc="the mixture ([phases.mixture])")
     description: str = param("", doc="free text")
 

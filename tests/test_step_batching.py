@@ -39,7 +39,9 @@ STEP_ARGS = {
 #: Steps left out here, and where their batch-split invariance is tested instead.
 EXCLUDED = {"score_filter": "needs a score column made by another step (test_score_steps)",
             "tokenize": "needs a tokenizer file (test_tokenize: k batches equal one)",
-            "lm_score": "needs a trained model folder (test_lm_score: batch slices equal one pass)"}
+            "lm_score": "needs a trained model folder (test_lm_score: batch slices equal one pass)",
+            "rephrase": "needs a model folder (test_rephrase: batched = one by one, --workers 2 = 1)",
+            "length_bucket": "needs the num_tokens column of tokenize (test_long_context: exact buckets)"}
 STEP_NAMES = sorted(name for name in STEPS if name not in EXCLUDED and not hasattr(step_class(name), "resolve"))
 
 

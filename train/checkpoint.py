@@ -3,7 +3,8 @@
 Contents (``FORMAT`` 3): the run :class:`~train.plan.Position`, the number of log lines written,
 model and optimizer state dicts, the model's RoPE base frequency (``rope_theta``, not
 in the state dict: a phase may change it), the packer's carry, seq_len and packing, the sampler's (and its mixer's) state as a
-JSON string ("" between segments), and the torch RNG state. Loaded with
+JSON string ("" between segments), and the torch RNG state. Under torchrun rank 0 writes it (every
+rank holds the same state, :mod:`train.dist`), and any world size that divides the step's rows reads it. Loaded with
 ``torch.load(weights_only=True)``: no object in a checkpoint is ever unpickled. Writes go to a
 temporary file first, then an atomic rename.
 """
@@ -48,7 +49,7 @@ def save_checkpoint(path: Path, state: TrainState, log_lines: int) -> None:
             sampler, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()})
 
 
-def load_checkpoint(path: Path, cfg, tokenizer: TokenizerInfo, seed: int
+def load_checkpoint(path: Path, cfg, tokenizer: TokenizerInfo, seed: int, device: torch.device | None = None
                     ) -> tuple[TrainState, dict[str, Any] | None, int]:
     """(state without its sampler, the sampler's state or None, log lines written); restores
     the torch RNG. The caller rebuilds the segment's sampler and loads the state into it."""
@@ -56,7 +57,7 @@ def load_checkpoint(path: Path, cfg, tokenizer: TokenizerInfo, seed: int
     if ckpt.get("format") != FORMAT:
         raise CurateError(f"{path}: checkpoint format {ckpt.get('format')} is not {FORMAT} (written by "
                           "another version of curate train); start a new run in another directory")
-    model = new_model(cfg, tokenizer, seed)
+    model = new_model(cfg, tokenizer, seed, device)
     model.load_state_dict(ckpt["model"])
     set_rope_theta(model, float(ckpt.get("rope_theta", cfg.rope_theta)))
     optimizer = new_optimizer(model, cfg)

@@ -93,6 +93,9 @@ class PhaseTrainConfig:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     # model (a transformers LlamaConfig; vocab size comes from the manifest's tokenizer)
+    model: str | None = param(None, doc="a named shape of the DCLM/OLMo ablation ladders (dclm-79m, dclm-154m, "
+                              "dclm-411m, olmo-60m, olmo-150m, olmo-300m; train/presets.py); it sets "
+                              "hidden_size, num_layers, num_heads, intermediate_size and tie_embeddings")
     hidden_size: int = param(128, doc="model width")
     num_layers: int = param(4, doc="transformer blocks")
     num_heads: int = param(4, doc="attention heads (hidden_size must be a multiple)")
@@ -114,7 +117,8 @@ class TrainConfig:
     beta1: float = param(0.9, doc="AdamW beta1")
     beta2: float = param(0.95, doc="AdamW beta2")
     grad_clip: float = param(1.0, doc="max global gradient norm (0 = off)")
-    precision: Literal["fp32", "bf16"] = param("fp32", doc="fp32, or bf16 autocast on CPU")
+    precision: Literal["auto", "fp32", "bf16"] = param("auto", doc="bf16 autocast, fp32, or auto: bf16 "
+                                                          "on CUDA, fp32 on CPU")
     num_threads: int | None = param(None, doc="torch CPU threads; default: torch's choice")
     seed: int | None = param(None, doc="model init and data-order seed; default [recipe].seed")
     # evaluation and checkpoints
@@ -130,6 +134,8 @@ class TrainConfig:
                                                 doc="per-phase settings, by [[phases]] name")
 
     def __post_init__(self) -> None:
+        if self.model is not None:
+            self._apply_preset()
         check_range("hidden_size", self.hidden_size, 8, 8192)
         check_range("num_layers", self.num_layers, 1, 128)
         check_range("num_heads", self.num_heads, 1, 256)
@@ -149,6 +155,18 @@ class TrainConfig:
         check_range("log_every", self.log_every, 1)
         check_range("checkpoint_every", self.checkpoint_every, 1)
         check_range("rope_theta", self.rope_theta, 1.0, 1e12)
+
+    def _apply_preset(self) -> None:
+        """Set the shape fields from the preset; a shape field also set to another value is an error."""
+        from train.presets import shape
+
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name, value in shape(self.model).items():
+            mine = getattr(self, name)
+            if mine != defaults[name] and mine != value:
+                raise ValueError(f"{name}={mine!r} conflicts with model={self.model!r} ({name}={value!r}); "
+                                 f"remove {name} or model")
+            object.__setattr__(self, name, value)
 
     @property
     def tokens_per_step(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 import mixers
+from train.dist import use_bf16
 from train.model import num_targets, to_batch, token_losses
 from train.packing import pack_all
 
@@ -42,7 +43,7 @@ class Evaluator:
         """{grouping: {group: mean loss}}; groups without target tokens are left out."""
         was_training = model.training
         model.eval()
-        bf16 = self.cfg.precision == "bf16"
+        bf16 = use_bf16(self.cfg.precision, next(model.parameters()).device)
         out: dict[str, dict[str, float]] = {}
         for group_by, groups in self.batches.items():
             out[group_by] = {}

@@ -13,22 +13,26 @@ import orjson
 
 
 class RunLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, write: bool = True) -> None:
         self.path = path
         self.num_lines = 0
+        self.writes = write         # False on torchrun ranks > 0: count lines, write nothing
 
     def start(self) -> None:
         """An empty log for a new run."""
-        self.path.write_bytes(b"")
+        if self.writes:
+            self.path.write_bytes(b"")
         self.num_lines = 0
 
     def truncate(self, num_lines: int) -> None:
         """Keep the first ``num_lines`` lines (the ones a checkpoint accounts for)."""
-        lines = self.path.read_bytes().splitlines(keepends=True) if self.path.exists() else []
-        self.path.write_bytes(b"".join(lines[:num_lines]))
+        if self.writes:
+            lines = self.path.read_bytes().splitlines(keepends=True) if self.path.exists() else []
+            self.path.write_bytes(b"".join(lines[:num_lines]))
         self.num_lines = num_lines
 
     def write(self, record: dict[str, Any]) -> None:
-        with open(self.path, "ab") as f:
-            f.write(orjson.dumps(record) + b"\n")
+        if self.writes:
+            with open(self.path, "ab") as f:
+                f.write(orjson.dumps(record) + b"\n")
         self.num_lines += 1

@@ -28,6 +28,7 @@ from curate.errors import CurateError
 from train import soup, ul2
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.data import TokenStore
+from train.dist import Dist
 from train.evaluate import Evaluator
 from train.hf_export import write_tokenizer_config
 from train.log import RunLog
@@ -36,6 +37,7 @@ from train.packing import Packer
 from train.plan import Position, Segment, plan
 from train.state import TrainState, new_model, new_optimizer
 from train.step import StepTimes, train_step
+from train.throughput import Throughput
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Run:
     store: TokenStore
     evaluator: Evaluator
     log: RunLog
+    dist: Dist
 
     @property
     def ckpt_dir(self) -> Path:
@@ -60,23 +63,27 @@ class Run:
         return self.manifest.tokenizer
 
 
-def open_run(manifest, phases, cfg, seed: int, out_dir: Path) -> Run:
+def open_run(manifest, phases, cfg, seed: int, out_dir: Path, dist: Dist | None = None) -> Run:
     if not manifest.tokenizer:
         raise CurateError(f"{manifest.root}: the build has no tokenizer; add a tokenize step")
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
+    dist = dist or Dist()
+    dist.check_rows(cfg.batch_rows * cfg.grad_accum)
     store = TokenStore(manifest)
     out_dir = Path(out_dir)
     return Run(manifest=manifest, cfg=cfg, seed=seed, out_dir=out_dir, segments=plan(phases, cfg),
-               store=store, evaluator=Evaluator(manifest, store, cfg, seed), log=RunLog(out_dir / "log.jsonl"))
+               store=store, evaluator=Evaluator(manifest, store, cfg, seed),
+               log=RunLog(out_dir / "log.jsonl", write=dist.is_main), dist=dist)
 
 
 def train(manifest, phases, cfg, seed: int, out_dir: Path, *, resume: bool = False,
-          stop_after_steps: int | None = None) -> dict[str, Any]:
+          stop_after_steps: int | None = None, dist: Dist | None = None) -> dict[str, Any]:
     """Train every segment of the plan in ``out_dir`` and return a summary. ``resume`` continues
     the run there; ``stop_after_steps`` stops after that many steps of this call, checkpoint
-    written (what a kill right after a checkpoint leaves)."""
-    run = open_run(manifest, phases, cfg, seed, out_dir)
+    written (what a kill right after a checkpoint leaves). ``dist``: this process's rank under
+    torchrun (:mod:`train.dist`); default one process."""
+    run = open_run(manifest, phases, cfg, seed, out_dir, dist)
     run.ckpt_dir.mkdir(parents=True, exist_ok=True)
     latest = run.ckpt_dir / "latest.pt"
     state, sampler_state = None, None
@@ -88,6 +95,7 @@ def train(manifest, phases, cfg, seed: int, out_dir: Path, *, resume: bool = Fal
     else:
         run.log.start()
     times = StepTimes()
+    run.dist.barrier()
     state = run_segments(run, state, sampler_state, times, stop_after_steps)
     if state.position.segment < len(run.segments):
         return {"stopped": True, "global_step": state.position.global_step}
@@ -96,7 +104,7 @@ def train(manifest, phases, cfg, seed: int, out_dir: Path, *, resume: bool = Fal
 
 def resume_state(run: Run, path: Path) -> tuple[TrainState, dict | None]:
     """The checkpointed state, the log cut back to it; the sampler state when mid-segment."""
-    state, sampler_state, log_lines = load_checkpoint(path, run.cfg, run.tokenizer, run.seed)
+    state, sampler_state, log_lines = load_checkpoint(path, run.cfg, run.tokenizer, run.seed, run.dist.device)
     run.log.truncate(log_lines)
     pos = state.position
     mid_segment = pos.segment < len(run.segments) and pos.step > 0
@@ -108,6 +116,7 @@ def run_segments(run: Run, state: TrainState | None, sampler_state: dict | None,
     """Train from ``state`` (None: a new run) to the end of the plan, or until ``stop_after_steps``
     steps of this call are done; ``sampler_state`` resumes the current segment's sampler."""
     cfg, steps_this_call = run.cfg, 0
+    meter = Throughput(run.out_dir / "throughput.jsonl", run.dist) if run.dist.is_main else None
     while state is None or state.position.segment < len(run.segments):
         seg = run.segments[0 if state is None else state.position.segment]
         if sampler_state is None:
@@ -121,7 +130,7 @@ def run_segments(run: Run, state: TrainState | None, sampler_state: dict | None,
         transform = ul2_transform(run, seg, state)
         while pos.step < seg.num_steps:
             lr = pos.lr(run.segments)
-            loss = train_step(state, run.store, cfg, seg.phase.conditioning, lr, times, transform)
+            loss = train_step(state, run.store, cfg, seg.phase.conditioning, lr, times, run.dist, transform)
             if loss is None:
                 exhausted = True
                 break
@@ -129,13 +138,15 @@ def run_segments(run: Run, state: TrainState | None, sampler_state: dict | None,
             steps_this_call += 1
             if pos.step % cfg.log_every == 0 or pos.step == 1:
                 run.log.write({"kind": "train", "loss": loss, "lr": lr, **where(seg, pos)})
+                if meter is not None:
+                    meter.write(state.model, pos, times, seg.seq_len)
             if pos.step % cfg.eval_every == 0 and pos.step < seg.num_steps:
                 evaluate(run, state, seg)
             if stop_after_steps is not None and steps_this_call >= stop_after_steps:
-                save_checkpoint(run.ckpt_dir / "latest.pt", state, run.log.num_lines)
+                checkpoint(run, state)
                 return state
             if pos.step % cfg.checkpoint_every == 0:
-                save_checkpoint(run.ckpt_dir / "latest.pt", state, run.log.num_lines)
+                checkpoint(run, state)
             faults.hit("train_step", str(pos.global_step))
         finish_segment(run, state, seg, exhausted)
     return state
@@ -154,15 +165,16 @@ def start_segment(run: Run, state: TrainState | None, seg: Segment) -> TrainStat
         state.position.global_step, state.position.tokens = start["global_step"], start["tokens"]
     else:
         if state is None or init == "scratch":
-            model = new_model(cfg, run.tokenizer, run.seed)
+            model = new_model(cfg, run.tokenizer, run.seed, run.dist.device)
             position = Position() if state is None else state.position
             state = TrainState(position=position, model=model, optimizer=new_optimizer(model, cfg),
                                packer=Packer(seg.seq_len, seg.packing))
         elif not s.keep_optimizer and s.schedule != "continue":
             state.optimizer = new_optimizer(state.model, cfg)
-        if seg.soup:
+        if seg.soup and run.dist.is_main:
             soup.save_start(run.ckpt_dir, seg.phase.name, state.model, state.optimizer,
                             state.position.global_step, state.position.tokens)
+        run.dist.barrier()
         if state.position.segment == 0 and run.evaluator.batches:
             run.log.write({"kind": "eval", "val": run.evaluator.evaluate(state.model),
                            **where(seg, state.position)})
@@ -222,7 +234,9 @@ def finish_segment(run: Run, state: TrainState, seg: Segment, exhausted: bool) -
                        f"{seg.seq_len}", "truncated_tokens": state.packer.truncated_tokens, **where(seg, pos)})
     evaluate(run, state, seg)
     if seg.soup:
-        soup.save_branch(run.ckpt_dir, seg.phase.name, seg.branch_seed, state.model)
+        if run.dist.is_main:
+            soup.save_branch(run.ckpt_dir, seg.phase.name, seg.branch_seed, state.model)
+        run.dist.barrier()
         if seg.last_branch:
             state.model.load_state_dict(soup.average_branches(run.ckpt_dir, seg.phase.name,
                                                               seg.settings.soup_seeds))
@@ -232,7 +246,14 @@ def finish_segment(run: Run, state: TrainState, seg: Segment, exhausted: bool) -
         save_model(run, state.model, run.out_dir / "phases" / seg.phase.name)
     pos.next_segment()
     state.sampler = None
-    save_checkpoint(run.ckpt_dir / "latest.pt", state, run.log.num_lines)
+    checkpoint(run, state)
+
+
+def checkpoint(run: Run, state: TrainState) -> None:
+    """``ckpt/latest.pt``, written by rank 0 (every rank holds the same state); all ranks wait for it."""
+    if run.dist.is_main:
+        save_checkpoint(run.ckpt_dir / "latest.pt", state, run.log.num_lines)
+    run.dist.barrier()
 
 
 def finish(run: Run, state: TrainState, times: StepTimes) -> dict[str, Any]:
@@ -240,16 +261,21 @@ def finish(run: Run, state: TrainState, times: StepTimes) -> dict[str, Any]:
 
     final = run.out_dir / "final"
     save_model(run, state.model, final)
-    plot_eval(run.log.path, run.out_dir / "eval.png")
+    if run.dist.is_main:
+        plot_eval(run.log.path, run.out_dir / "eval.png")
+    run.dist.barrier()
     tokens = state.position.tokens
     return {"stopped": False, "global_step": state.position.global_step, "tokens": tokens,
             "model_dir": str(final), "data_wait_frac": times.data_s / times.step_s if times.step_s else 0.0,
-            "tokens_per_s": tokens / times.step_s if times.step_s else 0.0}
+            "tokens_per_s": times.tokens / times.step_s if times.step_s else 0.0,
+            "world_size": run.dist.world_size}
 
 
 def save_model(run: Run, model, path: Path) -> None:
     """``save_pretrained`` weights and config, with the build's tokenizer.json and a
-    tokenizer_config.json beside them (an HF folder, :mod:`train.hf_export`)."""
+    tokenizer_config.json beside them (an HF folder, :mod:`train.hf_export`); rank 0 only."""
+    if not run.dist.is_main:
+        return
     model.save_pretrained(path)
     tok_path = run.manifest.root / run.tokenizer.path
     if tok_path.is_file():

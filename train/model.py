@@ -78,8 +78,11 @@ def set_rope_theta(model, theta: float) -> None:
 
 
 def token_losses(model, batch: dict[str, torch.Tensor], bf16: bool = False) -> torch.Tensor:
-    """Per-position next-token loss, (batch, L-1); 0 where the label is -100."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    """Per-position next-token loss, (batch, L-1); 0 where the label is -100. The batch moves to
+    the model's device; ``bf16`` autocasts there (CPU or CUDA)."""
+    device = next(model.parameters()).device
+    batch = {k: v.to(device) for k, v in batch.items()}
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(input_ids=batch["input_ids"], attention_mask=document_mask(batch["segment"], batch.get("bidir")),
                        position_ids=batch["position"]).logits
     labels = batch["labels"][:, 1:]

@@ -28,9 +28,11 @@ class TrainState:
     sampler: Any = None         # mixers.MixtureSampler of the current segment
 
 
-def new_model(cfg, tokenizer: TokenizerInfo, seed: int):
-    """A freshly initialised model for a build's tokenizer (manifest ``tokenizer`` entry)."""
-    return build_model(cfg, tokenizer.vocab_size, seed, tokenizer.bos_id, tokenizer.eos_id)
+def new_model(cfg, tokenizer: TokenizerInfo, seed: int, device: torch.device | None = None):
+    """A freshly initialised model for a build's tokenizer (manifest ``tokenizer`` entry), on
+    ``device`` (default CPU); initialised on CPU, so the weights do not depend on the device."""
+    model = build_model(cfg, tokenizer.vocab_size, seed, tokenizer.bos_id, tokenizer.eos_id)
+    return model if device is None else model.to(device)
 
 
 def new_optimizer(model, cfg) -> torch.optim.AdamW:

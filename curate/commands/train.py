@@ -3,10 +3,14 @@
 Reads the recipe's [train] and [[phases]] sections and the build's manifest.json (run
 `curate build` first). With several recipes, trains each in turn. To compare recipes (same eval
 sets, several seeds, a report), use `curate ablate`.
+
+More than one process: ``curate train R.toml --nproc 2`` runs ``torchrun --standalone
+--nproc_per_node 2 -m curate train R.toml`` (DDP; gloo on CPU, NCCL on CUDA; :mod:`train.dist`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from curate.commands.sections import add_set_argument
@@ -19,6 +23,9 @@ def add_arguments(p) -> None:
     p.add_argument("--out", type=Path, default=None, help="run directory (one recipe only); "
                    "default [train].out_dir or <[output].dir>-train")
     p.add_argument("--resume", action="store_true", help="continue the run in the run directory")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="train data-parallel in N processes on this host (runs torchrun; DDP, gloo on "
+                        "CPU, NCCL on CUDA); the global batch and results are those of 1 process")
     p.add_argument("--plot-lr", type=Path, default=None, metavar="PNG",
                    help="plot the LR schedule of every phase to PNG and exit without training")
     p.add_argument("--estimate-graph", choices=("brute", "linear"), default=None,
@@ -56,19 +63,45 @@ def run(args) -> int:
         return plot_lr(args)
     if args.estimate_graph is not None:
         return estimate_graph(args)
+    if args.nproc is not None and args.nproc > 1 and "WORLD_SIZE" not in os.environ:
+        return launch(args)
+    from train import dist as dist_mod
+
+    dist = dist_mod.init()
+    try:
+        return train_all(args, dist)
+    finally:
+        dist_mod.shutdown()
+
+
+def launch(args) -> int:
+    """Run this command again under torchrun in ``args.nproc`` processes; its exit status."""
+    import subprocess
+
+    from train.dist import torchrun_command
+
+    argv = ["train", *map(str, args.recipes)] + (["--out", str(args.out)] if args.out else [])
+    argv += ["--resume"] * args.resume
+    argv += [f"--set={o}" for o in args.overrides]
+    return subprocess.run(torchrun_command(args.nproc, argv)).returncode
+
+
+def train_all(args, dist) -> int:
+    say = print if dist.is_main else (lambda *a, **k: None)
     for path in args.recipes:
         recipe, manifest, phases, cfg, seed, run_dir = load(path, args.out, args.overrides)
-        summary = train_one(manifest, phases, cfg, seed, run_dir, args.resume)
-        print(f"{recipe.name}: {summary['global_step']} steps, {summary['tokens']:,} tokens, "
-              f"{summary['tokens_per_s']:.0f} tokens/s, data wait {100 * summary['data_wait_frac']:.1f}%; "
-              f"model in {summary['model_dir']}, log {run_dir / 'log.jsonl'}, plot {run_dir / 'eval.png'}")
+        summary = train_one(manifest, phases, cfg, seed, run_dir, args.resume, dist)
+        say(f"{recipe.name}: {summary['global_step']} steps, {summary['tokens']:,} tokens, "
+            f"{summary['tokens_per_s']:.0f} tokens/s ({summary['world_size']} processes), "
+            f"data wait {100 * summary['data_wait_frac']:.1f}%; "
+            f"model in {summary['model_dir']}, log {run_dir / 'log.jsonl'}, plot {run_dir / 'eval.png'}")
     return 0
 
 
-def train_one(manifest, phases, cfg, seed, run_dir, resume):
+def train_one(manifest, phases, cfg, seed, run_dir, resume, dist=None):
     from train.loop import train
 
-    return train(manifest, phases, cfg, seed, run_dir, resume=resume)
+    return train(manifest, phases, cfg, seed, run_dir, resume=resume, dist=dist)
 
 
 def plot_lr(args) -> int:

@@ -52,6 +52,8 @@ STEPS: dict[str, str] = {
     "c4": "curate.steps.c4:C4",
     "fineweb_quality": "curate.steps.fineweb_quality:FineWebQuality",
     "code_quality": "curate.steps.code_quality:CodeQuality",
+    "rephrase": "curate.steps.rephrase:Rephrase",
+    "knowledge_augment": "curate.steps.knowledge_augment:KnowledgeAugment",
 }
 
 

@@ -6,6 +6,10 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
 - **Filter**: ``reject(batch) -> pa.Array`` of strings, one per row: null keeps the row, a string
   drops it and is the recorded reason (e.g. ``"gopher_min_words"``). A step may be both: the runner
   calls ``annotate`` first, then ``reject`` on the annotated batch.
+- **Expander**: ``expand(batch) -> batch`` returns the batch's rows plus new rows derived from
+  them (``rephrase``, ``knowledge_augment``: synthetic documents). The runner counts the added rows
+  as the step's ``generated`` (stats.json), so ``in + generated = kept + dropped``. An expander is
+  usually also a Filter: ``reject`` then drops failed or unwanted rows with a reason.
 - **GlobalStep**: needs to see the whole corpus (dedup). ``prepare(batch) -> batch`` runs in the
   parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once in the driver, as
   engine phases (:meth:`ResolveContext.phase`: map / shuffle / reduce tasks, or one task via
@@ -54,11 +58,19 @@ class Filter(Protocol):
     def reject(self, batch: pa.RecordBatch) -> pa.Array: ...
 
 
+@runtime_checkable
+class Expander(Protocol):
+    name: ClassVar[str]
+
+    def expand(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class ResolveContext:
     """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
     order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
-    its shuffles and for artefacts (files named in the result's ``"artefacts"`` list, which the
+    its shuffles and for artefacts (under the output dir: a local path or a ``RemotePath`` on object
+    storage, so every file a resolve writes goes through ``curate/storage``) (files named in the result's ``"artefacts"`` list, which the
     runner publishes), the run's seed and worker count, and the engine that runs its pieces.
 
     A resolve never reads the corpus in the calling process: it runs its work as *phases*
@@ -84,18 +96,18 @@ class ResolveContext:
         (a committed phase returns its recorded results without running). Tasks write their files
         under ``<scratch>/<name>/``, which is emptied before an uncommitted phase runs. Results must
         be JSON values; they are returned as read back from JSON on every run alike."""
-        import shutil
         import time
 
         import orjson
 
         from curate import faults
         from curate.engines.base import record_timing
+        from curate.storage import rmtree, write_atomic
 
         marker = self.scratch_dir / f"{name}.done.json"
         if marker.is_file():
             return orjson.loads(marker.read_bytes())
-        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
+        rmtree(self.scratch_dir / name, missing_ok=True)
         (self.scratch_dir / name).mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         if self.engine is None:
@@ -105,17 +117,15 @@ class ResolveContext:
         written = sum(r.get("bytes", 0) for r in results if isinstance(r, dict))
         record_timing(f"{self.scratch_dir.name}.{name}", len(items), time.perf_counter() - t0, written)
         data = orjson.dumps(results)
-        tmp = marker.with_name(marker.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(marker)
+        write_atomic(marker, data)
         faults.hit("phase", name)
         return orjson.loads(data)
 
     def drop(self, name: str) -> None:
         """Delete a committed phase's files once no later phase reads them (its marker stays)."""
-        import shutil
+        from curate.storage import rmtree
 
-        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
+        rmtree(self.scratch_dir / name, missing_ok=True)
 
 
 ARTEFACTS_KEY = "artefacts"
@@ -192,3 +202,21 @@ def with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array]) -> pa.Reco
             arrays.append(arr)
             fields.append(pa.field(name, arr.type))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def interleave(batch: pa.RecordBatch, source_rows: np.ndarray,
+               columns: dict[str, tuple[pa.Array | None, pa.Array]]) -> pa.RecordBatch:
+    """An expander's output: every row of ``batch``, each followed by the new rows derived from it
+    (new row ``j`` derives from row ``source_rows[j]``; new rows of one source keep their order).
+    New rows copy their source row's columns except those in ``columns``: ``name -> (values for
+    the batch's rows, values for the new rows)``, where None keeps the batch's column as it is."""
+    n, m = batch.num_rows, len(source_rows)
+    keys = np.concatenate([np.arange(n), np.asarray(source_rows, np.int64)])
+    sub = np.concatenate([np.full(n, -1), np.arange(m)])
+    order = pa.array(np.lexsort((sub, keys)))
+    out = batch.take(pa.array(keys).take(order))
+    replaced = {}
+    for name, (old, new) in columns.items():
+        old = batch.column(name) if old is None else old
+        replaced[name] = pa.concat_arrays([old, new.cast(old.type)]).take(order)
+    return with_columns(out, replaced)
