@@ -42,6 +42,8 @@ TURN_TYPE = pa.list_(pa.struct([("role", pa.string()), ("content", pa.large_stri
 def parse_json_lines(values: pa.Array, schema: pa.Schema) -> pa.Table:
     """Parse each string of ``values`` (one JSON object per row; null = ``{}``) into ``schema``'s
     columns with one ``pyarrow.json`` call; fields outside the schema are ignored."""
+    if len(values) == 0:
+        return schema.empty_table()
     big = pa.large_string()
     rows = pc.fill_null(values.cast(big), "{}")
     lines = pc.binary_join_element_wise(rows, pa.scalar("", big), pa.scalar("\n", big))  # row + "\n"
