@@ -3,7 +3,7 @@
 Chain: Gopher quality -> Gopher repetition -> C4 (rewrites text) -> FineWeb quality. Reads the first
 ``--mb`` MB of documents of bench_corpus.jsonl.zst, runs datatrove's filters document by document and
 curate's steps batch by batch (``curate.pipeline.run_steps``, the build runner's own code path), and
-prints MB/s per core for each, the ratio, and how often both chains make the same keep/drop decision
+prints MB per CPU second (``time.process_time``: one thread each, steady on a loaded machine) for each, the ratio, and how often both chains make the same keep/drop decision
 (and drop for the same step and reason). Then a memory check: peak RSS of
 ``python -m curate build --workers 1`` with these four steps on the slice (1x) and on 10 copies of it
 with distinct ids (10x); the ratio must stay <= 1.3.
@@ -65,7 +65,7 @@ def datatrove_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], flo
                                     FineWebQualityFilter()]))
     filters[0][1].filter(Document(text="warm up the spaCy tokenizer.", id="0"))
     out: list[tuple[str, str] | None] = []
-    start = time.perf_counter()
+    start = time.process_time()
     for i, text in enumerate(texts):
         doc, verdict = Document(text=text, id=str(i)), None
         for name, f in filters:
@@ -74,7 +74,7 @@ def datatrove_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], flo
                 verdict = (name, result[1] if isinstance(result, tuple) else "")
                 break
         out.append(verdict)
-    return out, time.perf_counter() - start
+    return out, time.process_time() - start
 
 
 def curate_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], float, float]:
@@ -92,19 +92,19 @@ def curate_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], float,
             "input_row": pa.array(range(first_row, first_row + n), pa.int64())})
         return run_steps(batch, steps, counts, full_rejected=False)
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     run(texts[:64], 0)  # compile / load the numba kernels and the character table
-    warmup = time.perf_counter() - t0
+    warmup = time.process_time() - t0
     counts = [{"in": 0, "kept": 0, "dropped": {}} for _ in steps]
     verdicts: list[tuple[str, str] | None] = [None] * len(texts)
-    start = time.perf_counter()
+    start = time.process_time()
     for lo in range(0, len(texts), BATCH_ROWS):
         _, rejected = run(texts[lo:lo + BATCH_ROWS], lo)
         for table in rejected:
             for row_id, step, reason in zip(table["id"].to_pylist(), table["step"].to_pylist(),
                                             table["reason"].to_pylist()):
                 verdicts[int(row_id)] = (step, reason)
-    return verdicts, time.perf_counter() - start, warmup
+    return verdicts, time.process_time() - start, warmup
 
 
 def peak_rss_mb(cmd: list[str]) -> float:
