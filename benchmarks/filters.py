@@ -79,9 +79,9 @@ def datatrove_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], flo
 
 def curate_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], float, float]:
     from curate.pipeline import run_steps
-    from curate.steps.registry import STEPS
+    from curate.steps.registry import step_class
 
-    steps = [(i, STEPS[name]()) for i, name in enumerate(STEP_NAMES)]
+    steps = [(i, step_class(name)()) for i, name in enumerate(STEP_NAMES)]
     counts = [{"in": 0, "kept": 0, "dropped": {}} for _ in steps]
 
     def run(batch_texts: list[str], first_row: int):

@@ -12,9 +12,9 @@ Deterministic: a fragment's output depends only on that fragment (and the global
 are made in input order), so 1 and N workers give identical shards. Resumable: every fragment-stage
 writes its files atomically and then a ``.done.json`` marker with its counts; a restarted build
 skips marked work and redoes the rest, so a build killed at any point and run again gives exactly
-the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups) is
-recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose inputs
-changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
+the rows of an uninterrupted one. Every fragment's identity (file, size, mtime, row groups or byte
+range) is recorded in ``run.json`` and its markers: a resume, or a rerun of a complete build, whose
+inputs changed is refused (``--overwrite`` rebuilds). One build at a time holds the output dir's lock
 (``curate/lock.py``); the local pool's mechanics live in ``curate/pool.py``; ``CURATE_FAULT``
 (``curate/faults.py``) kills a build at named points for the resume tests.
 
@@ -41,7 +41,9 @@ from curate.engines.base import Engine, record_timing, report
 from curate.errors import FatalError, InputError, OutputError, StorageError
 from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
+from curate.memory import batch_bytes, split_batch
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
+from curate.profile import TaskProfile, merge_profiles, step_key, text_bytes
 from curate.plan import Fragment, Stage, input_change, plan_fragments, plan_stages, unique_files
 from curate.readers import read_file
 from curate.recipe import Recipe
@@ -104,6 +106,7 @@ class Task:
     fragment: Fragment
     layout: Layout
     strict: bool
+    profile: bool = False
 
 
 def _label(task: Task) -> str:
@@ -124,7 +127,8 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
     frag = task.fragment
     if task.stage == 0:
         chunks = read_file(frag.source, frag.path, frag.rel_path, task.recipe.output.batch_rows,
-                           row_groups=frag.row_groups, first_row=frag.first_row)
+                           row_groups=frag.row_groups, byte_range=frag.byte_range,
+                           first_row=frag.first_row)
         for chunk in chunks:
             if chunk.quarantined and task.strict:
                 q = chunk.quarantined[0]
@@ -163,6 +167,38 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
         yield batch, rejected
 
 
+def _profiled_input(task: Task, counts: dict[str, Any], quarantined: list[dict], prof: TaskProfile | None):
+    """``_input_batches``, timed into ``prof`` when profiling: stage 0 as ``read``, a later stage
+    as the global step that ended the previous stage (reading its part and decisions)."""
+    batches = _input_batches(task, counts, quarantined)
+    if prof is None:
+        yield from batches
+        return
+    if task.stage == 0:
+        key, name = "read", "read"
+    else:
+        g_index, g_step = task.stages[task.stage - 1].global_step
+        key, name = step_key(g_index), g_step.name
+    while True:
+        started, read, input_bytes = prof.start(), counts["read"], counts["input_bytes"]
+        try:
+            batch, rejected = next(batches)
+        except StopIteration:
+            prof.stop(key, name, started)
+            return
+        prof.stop(key, name, started, docs_in=counts["read"] - read, docs_out=batch.num_rows,
+                  bytes_in=counts["input_bytes"] - input_bytes, bytes_out=text_bytes(batch))
+        yield batch, rejected
+
+
+def _budgeted(batches, max_bytes: int):
+    """The batches cut into slices of at most ``max_bytes`` of text (the memory budget,
+    ``curate/memory.py``); a batch's rejected rows travel with its first slice."""
+    for batch, rejected in batches:
+        for i, piece in enumerate(split_batch(batch, max_bytes)):
+            yield piece, rejected if i == 0 else []
+
+
 def _shard_writer(task: Task) -> ShardWriter:
     out = task.recipe.output
     return ShardWriter(task.layout.shards, f"part-{task.fragment.index:05d}",
@@ -188,9 +224,13 @@ def run_task(task: Task) -> dict[str, Any]:
     rejected_out = PartWriter(layout.rejected(stage.index, frag.index)) if out.rejected != "none" else None
     shards = _shard_writer(task) if stage.global_step is None else None
     part = None if shards else PartWriter(layout.part(stage.index, frag.index), compression="lz4")
+    prof = TaskProfile(stage.index) if task.profile else None
     try:
-        for batch, rejected in _input_batches(task, counts, quarantined):
-            batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full")
+        for batch, rejected in _budgeted(_profiled_input(task, counts, quarantined, prof), batch_bytes(out.memory_mb)):
+            batch, more = run_steps(batch, stage.steps, counts["steps"], full_rejected=out.rejected == "full",
+                                    profile=prof)
+            started = prof.start() if prof else None
+            docs, num_bytes = batch.num_rows, text_bytes(batch) if prof else 0
             for table in (rejected + more) if rejected_out else ():
                 rejected_out.write(table)
             if shards:
@@ -198,13 +238,26 @@ def run_task(task: Task) -> dict[str, Any]:
                 shards.write(schema.public_columns(batch))
                 if shards.shards:
                     faults.hit("mid_shard_write", str(frag.index), layout.shards)
+                if prof:
+                    prof.stop("write", "write", started, docs_in=docs, docs_out=docs, bytes_in=num_bytes)
             else:
-                part.write(stage.global_step[1].prepare(batch))
+                g_index, g_step = stage.global_step
+                if prof:
+                    prof.stop("write", "write", started)
+                    started = prof.start()
+                part.write(g_step.prepare(batch))
+                if prof:
+                    prof.stop(step_key(g_index), g_step.name, started, docs_in=docs, bytes_in=num_bytes)
+            if prof:
+                prof.batch_done()
         if rejected_out:
             rejected_out.close()
         if part:
             part.close()
+        started = prof.start() if prof else None
         shard_infos = shards.close() if shards else []
+        if prof:
+            prof.stop("write", "write", started, bytes_out=sum(s.num_bytes for s in shard_infos))
     except BaseException:
         for writer in (rejected_out, shards, part):
             if writer is not None:
@@ -212,6 +265,8 @@ def run_task(task: Task) -> dict[str, Any]:
         raise
     result = {"counts": counts, "shards": [dataclasses.asdict(s) for s in shard_infos],
               "fragment": frag.identity()}
+    if prof:
+        result["profile"] = prof.as_dict()
     if shards:
         faults.hit("mid_shard_write", str(frag.index), layout.shards)
     if quarantined:
@@ -330,32 +385,32 @@ def empty_build_message(root: Path) -> str | None:
 
 
 def warm_up(recipe: Recipe) -> None:
-    """Pay one-time costs once in the parent so forked workers inherit them: pyarrow's lazy pandas
-    import (timestamp handling) and each step's ``warm_up()`` (e.g. numba compilation)."""
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        pass
+    """Pay one-time costs once in the parent so forked workers inherit them: pyarrow's pandas probe
+    at its first conversion (skipped by the CLI, ``curate/startup.py``) and each step's
+    ``warm_up()`` (e.g. numba compilation)."""
+    pa.array([0])
     for step in recipe.steps:
         hook = getattr(step, "warm_up", None)
         if hook is not None:
             hook()
 
 
-def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> list[dict[str, Any]]:
+def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> tuple[list[dict[str, Any]], float]:
     t0 = time.perf_counter()
     results = engine.map(run_task, tasks, progress=bar.update_docs if bar else None, label=_label)
-    record_timing(f"stage{tasks[0].stage}", len(tasks), time.perf_counter() - t0)
-    return results
+    seconds = time.perf_counter() - t0
+    record_timing(f"stage{tasks[0].stage}", len(tasks), seconds)
+    return results, seconds
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,
           progress: Callable[[int], Any] | None = None, confine: tuple[Path, ...] = (),
-          engine: Engine | None = None) -> Manifest:
+          engine: Engine | None = None, profile: bool = False) -> Manifest:
     """Run the recipe; returns the manifest. See the module docstring for the plan. ``confine``:
     roots every input and output path must resolve inside (``curate/confine.py``). ``strict``
     also fails a build that keeps no document. ``engine`` runs the tasks (default: the local
-    process pool of ``workers``); it never changes a byte."""
+    process pool of ``workers``); it never changes a byte. ``profile`` adds the ``profile`` key
+    to stats.json (``curate/profile.py``); nothing else changes."""
     if engine is None:
         from curate.engines.local import LocalEngine
 
@@ -376,7 +431,7 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
             if complete:
                 manifest = Manifest.load(layout.root)
             else:
-                manifest = _build(recipe, fragments, layout, engine, strict, progress, t0)
+                manifest = _build(recipe, fragments, layout, engine, strict, progress, t0, profile)
     except OSError as exc:
         mapped = output_error(exc, root)
         if mapped is None:
@@ -389,19 +444,25 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
 
 
 def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: Engine, strict: bool,
-           progress: Callable[[int], Any] | None, t0: float) -> Manifest:
+           progress: Callable[[int], Any] | None, t0: float, profile: bool = False) -> Manifest:
     stages = plan_stages(recipe.steps)
     engine.warm(lambda: warm_up(recipe))
     bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
     published: dict[str, Path] = {}  # artefacts of global steps, in the output dir
+    stage_seconds: list[float] = []
+    resolve_seconds: dict[int, float] = {}
     for k in range(len(stages)):
         stage = stages[k]
-        tasks = [Task(recipe, stages, stage.index, f, layout, strict) for f in fragments]
-        results.append(_run_stage(tasks, engine, bar if stage.index == 0 else None))
+        tasks = [Task(recipe, stages, stage.index, f, layout, strict, profile) for f in fragments]
+        stage_results, seconds = _run_stage(tasks, engine, bar if stage.index == 0 else None)
+        results.append(stage_results)
+        stage_seconds.append(seconds)
         if stage.global_step is not None:
+            r0 = time.perf_counter()
             stats = _resolve(recipe, stage, fragments, layout, engine)
+            resolve_seconds[stage.global_step[0]] = time.perf_counter() - r0
             resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = stats
             published.update({name: layout.root / name for name in stats.get(ARTEFACTS_KEY, ())})
             stages = _bind_stages(stages, published)
@@ -411,7 +472,13 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: En
 
     steps = [step for stage in stages for _, step in stage.steps + ([stage.global_step] if stage.global_step else [])]
     _publish_files(steps, layout.root)
-    manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, time.perf_counter() - t0)
+    merged = None
+    if profile:
+        merged = merge_profiles([r["profile"] for stage_results in results for r in stage_results if "profile" in r],
+                                [s.name for s in recipe.steps], engine=engine.name, workers=engine.num_workers,
+                                stage_seconds=stage_seconds, resolve_seconds=resolve_seconds)
+    manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, time.perf_counter() - t0,
+                             profile=merged)
     rmtree(layout.root / "work", missing_ok=True)
     return manifest
 

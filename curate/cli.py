@@ -25,21 +25,36 @@ COMMANDS = {
     "steps": "curate.commands.steps",
     "classifier": "curate.commands.classifier",
     "train": "curate.commands.train",
+    "eval": "curate.commands.eval",
+    "ablate": "curate.commands.ablate",
     "generate": "curate.commands.generate",
     "lego": "curate.commands.lego",
+    "bios": "curate.commands.bios",
+    "serve": "curate.commands.serve",
+    "sft-toy": "curate.commands.sft_toy",
 }
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command`` (a key of COMMANDS) only that command's module is imported,
+    so ``curate build`` does not pay for the trainer's or the card's imports."""
     parser = argparse.ArgumentParser(prog="curate", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"curate {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
+        if command is not None and name != command:
+            sub.add_parser(name)  # never parsed: argv names another command
+            continue
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """The subcommand argv names (its first argument, when that is one), else None (help, errors)."""
+    return argv[0] if argv and argv[0] in COMMANDS else None
 
 
 def _version() -> str:
@@ -49,7 +64,8 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = make_parser(_command(argv)).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except CurateError as exc:

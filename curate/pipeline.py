@@ -8,6 +8,9 @@ Step counters: an annotator may add int columns named ``_count:<name>`` (one val
 the ``pii`` step's replacements of each kind); right after ``annotate`` the runner sums each over
 the batch into the step's ``counts`` in stats.json and removes the column. Vectorised, summed
 across batches, fragments and workers like every other count, so a step never counts itself.
+
+Expanders (``rephrase``, ``knowledge_augment``) return more rows than they got: the runner counts
+the difference as the step's ``generated``, so per step ``in + generated = kept + dropped``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate import schema
-from curate.steps.step import Annotator, Filter, GlobalStep
+from curate.steps.step import Annotator, Expander, Filter, GlobalStep
 
 
 def is_global(step: Any) -> bool:
@@ -92,20 +95,40 @@ def take_counts(batch: pa.RecordBatch, counts: dict[str, Any]) -> pa.RecordBatch
 
 
 def run_steps(batch: pa.RecordBatch, steps: list[tuple[int, Any]], step_counts: list[dict[str, Any]],
-              *, full_rejected: bool) -> tuple[pa.RecordBatch, list[pa.Table]]:
-    """Run the (index, step) pairs over ``batch``; returns kept rows and rejected tables."""
+              *, full_rejected: bool, profile: Any = None) -> tuple[pa.RecordBatch, list[pa.Table]]:
+    """Run the (index, step) pairs over ``batch``; returns kept rows and rejected tables.
+    ``profile`` (a ``curate.profile.TaskProfile``, with ``--profile``) times every step."""
     rejected: list[pa.Table] = []
     for index, step in steps:
-        if isinstance(step, Annotator):
-            batch = take_counts(step.annotate(batch), step_counts[index])
-        if isinstance(step, Filter):
-            reasons = step.reject(batch)
-            if len(reasons) != batch.num_rows:
-                raise ValueError(f"step {step.name} returned {len(reasons)} reasons for {batch.num_rows} rows")
-            if reasons.null_count != len(reasons):
-                rejected.append(rejected_rows(batch, reasons, step.name, full=full_rejected))
-            batch = apply_reasons(batch, reasons, step_counts[index])
-        else:
-            step_counts[index]["in"] += batch.num_rows
-            step_counts[index]["kept"] += batch.num_rows
+        if profile is None:
+            batch = _run_step(batch, index, step, step_counts, full_rejected, rejected)
+            continue
+        from curate.profile import step_key, text_bytes
+
+        docs_in, bytes_in, started = batch.num_rows, text_bytes(batch), profile.start()
+        batch = _run_step(batch, index, step, step_counts, full_rejected, rejected)
+        profile.stop(step_key(index), step.name, started, docs_in=docs_in, docs_out=batch.num_rows,
+                     bytes_in=bytes_in, bytes_out=text_bytes(batch))
     return batch, rejected
+
+
+def _run_step(batch: pa.RecordBatch, index: int, step: Any, step_counts: list[dict[str, Any]],
+              full_rejected: bool, rejected: list[pa.Table]) -> pa.RecordBatch:
+    if isinstance(step, Expander):
+        before = batch.num_rows
+        batch = take_counts(step.expand(batch), step_counts[index])
+        generated = batch.num_rows - before
+        step_counts[index]["generated"] = step_counts[index].get("generated", 0) + generated
+        step_counts[index]["in"] -= generated  # counted below with the expanded batch
+    if isinstance(step, Annotator):
+        batch = take_counts(step.annotate(batch), step_counts[index])
+    if isinstance(step, Filter):
+        reasons = step.reject(batch)
+        if len(reasons) != batch.num_rows:
+            raise ValueError(f"step {step.name} returned {len(reasons)} reasons for {batch.num_rows} rows")
+        if reasons.null_count != len(reasons):
+            rejected.append(rejected_rows(batch, reasons, step.name, full=full_rejected))
+        return apply_reasons(batch, reasons, step_counts[index])
+    step_counts[index]["in"] += batch.num_rows
+    step_counts[index]["kept"] += batch.num_rows
+    return batch

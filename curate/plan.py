@@ -8,19 +8,21 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
 from curate.pipeline import is_global
+from curate.readers import COMPRESSED_SUFFIXES, detect_format
 from curate.recipe import Recipe, SourceSpec, source_files
 from curate.storage import is_remote
 
 
 @dataclasses.dataclass(frozen=True)
 class Fragment:
-    """One unit of parallel work: a whole input file, or a range of a Parquet file's row groups
-    (``row_groups`` = (start, stop), whose first row is row ``first_row`` of the file)."""
+    """One unit of parallel work: a whole input file, a range of a Parquet file's row groups
+    (``row_groups`` = (start, stop)) or a byte range of a plain JSONL file (``byte_range`` =
+    [start, stop), cut at line starts); ``first_row`` is the file row (line) the range starts at."""
 
     index: int
     source: SourceSpec
@@ -30,13 +32,16 @@ class Fragment:
     first_row: int = 0
     size: int = 0
     mtime_ns: int = 0
+    byte_range: tuple[int, int] | None = None
 
     def identity(self) -> dict[str, Any]:
         """What the fragment's work depends on, recorded in run.json and every done marker and
-        compared on resume: the file (relative path, size, mtime_ns) and its row-group range. A
-        remote object would record its ETag or content hash under ``"version"`` instead of mtime."""
+        compared on resume: the file (relative path, size, mtime_ns) and its row-group or byte
+        range. A remote object would record its ETag or content hash under ``"version"`` instead of
+        mtime."""
         return {"path": self.rel_path, "size": self.size, "mtime_ns": self.mtime_ns,
-                "row_groups": list(self.row_groups) if self.row_groups else None}
+                "row_groups": list(self.row_groups) if self.row_groups else None,
+                "byte_range": list(self.byte_range) if self.byte_range else None}
 
 
 def input_change(recorded: list[dict[str, Any]], fragments: list[Fragment]) -> str | None:
@@ -102,10 +107,61 @@ def _row_group_ranges(path: Path, fragment_rows: int) -> list[tuple[int, int, in
     return ranges if len(ranges) > 1 else []
 
 
+_COUNT_BYTES = 16 * 2**20  # newline-counting read size of the planning pass
+
+
+def _count_newlines(f: BinaryIO, start: int, stop: int, buf: bytearray) -> int:
+    """Newlines in bytes ``[start, stop)`` of ``f`` (read into ``buf``, counted by numpy)."""
+    import numpy as np
+
+    f.seek(start)
+    lines, left = 0, stop - start
+    view = memoryview(buf)
+    while left > 0 and (n := f.readinto(view[:min(len(buf), left)])):
+        lines += int(np.count_nonzero(np.frombuffer(buf, np.uint8, n) == 10))
+        left -= n
+    return lines
+
+
+def line_ranges(path: Path, fragment_bytes: int) -> list[tuple[int, int, int]]:
+    """(start, stop, first_line) byte ranges of a plain text file, each about ``fragment_bytes``
+    long and starting at a line start: a range that starts at ``start`` ends just after the first
+    newline at or past byte ``start + fragment_bytes - 1`` (or at the end of the file). One pass
+    over the file counts the newlines before each cut (~0.3 s of CPU per GB from the page cache).
+    [] when the file fits in one range."""
+    size = path.stat().st_size
+    if size <= fragment_bytes:
+        return []
+    ranges: list[tuple[int, int, int]] = []
+    start = first = 0
+    buf, probe = bytearray(_COUNT_BYTES), bytearray(1 << 16)
+    with path.open("rb", buffering=0) as f:
+        while start < size:
+            pos = start + fragment_bytes - 1
+            f.seek(pos)
+            stop = size
+            while n := f.readinto(probe):  # the next newline is usually a line away
+                cut = probe.find(b"\n", 0, n)
+                if cut >= 0:
+                    stop = pos + cut + 1
+                    break
+                pos += n
+            ranges.append((start, stop, first))
+            start, first = stop, first + _count_newlines(f, start, stop, buf)
+    return ranges if len(ranges) > 1 else []
+
+
+def _splits_by_line(source: SourceSpec, path: Path) -> bool:
+    """A local, uncompressed JSONL file: one that can be read from any byte (gzip and zstd
+    streams cannot seek, and remote objects are read whole)."""
+    return ((source.format or detect_format(path)) == "jsonl" and not is_remote(path)
+            and not path.name.lower().endswith(COMPRESSED_SUFFIXES))
+
+
 def plan_fragments(recipe: Recipe) -> list[Fragment]:
-    """Input files in recipe order; large Parquet files split at row-group boundaries. The plan
-    depends only on the recipe and the files, never on the worker count."""
-    from curate.readers import detect_format
+    """Input files in recipe order; large Parquet files split at row-group boundaries, large plain
+    JSONL files at line starts. The plan depends only on the recipe and the files, never on the
+    worker count."""
 
     base = recipe.path.parent
     out: list[Fragment] = []
@@ -113,13 +169,16 @@ def plan_fragments(recipe: Recipe) -> list[Fragment]:
         rel = str(path) if is_remote(path) else os.path.relpath(path, base)  # a URI names itself
         st = path.stat()
         ident = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        ranges = []
         if (source.format or detect_format(path)) == "parquet":
-            ranges = _row_group_ranges(path, source.fragment_rows)
-        if not ranges:
-            out.append(Fragment(len(out), source, path, rel, **ident))
-        for start, stop, first in ranges:
-            out.append(Fragment(len(out), source, path, rel, (start, stop), first, **ident))
+            parts = [{"row_groups": (start, stop), "first_row": first}
+                     for start, stop, first in _row_group_ranges(path, source.fragment_rows)]
+        elif _splits_by_line(source, path):
+            parts = [{"byte_range": (start, stop), "first_row": first}
+                     for start, stop, first in line_ranges(path, source.fragment_bytes)]
+        else:
+            parts = []
+        for part in parts or [{}]:  # not split: the whole file
+            out.append(Fragment(len(out), source, path, rel, **part, **ident))
     return out
 
 

@@ -48,6 +48,7 @@ import orjson
 
 from curate.config import BASE_DIR, check_range, check_seed, from_table, param, to_table
 from curate.errors import RecipeError
+from curate.memory import MIN_MEMORY_MB
 from curate.overrides import apply_overrides
 from curate.storage import glob_files, is_uri
 
@@ -82,13 +83,19 @@ class SourceSpec:
     name: str = param(doc="source name: the `source` column and the unit of mixing")
     paths: tuple[str, ...] = param(
         doc="glob patterns, relative to the recipe file, or URIs (s3://bucket/prefix/*.jsonl.zst)")
-    format: Literal["jsonl", "parquet", "warc"] | None = param(
-        None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz])"
+    format: Literal["jsonl", "parquet", "warc", "chat"] | None = param(
+        None, doc="input format; default: from the extension (.jsonl[.gz|.zst], .parquet, .warc[.gz]); "
+        "chat: JSONL conversations (messages, Alpaca or ShareGPT shape; curate/readers/chat.py)"
     )
     fields: FieldMap = param(default_factory=FieldMap, doc="field mapping")
     fragment_rows: int = param(
         1_000_000, doc="Parquet files are split at row-group boundaries into fragments of about this "
-        "many rows, so --workers parallelises within a file (JSONL and WARC files are one fragment)"
+        "many rows, so --workers parallelises within a file"
+    )
+    fragment_bytes: int = param(
+        64 * 2**20, doc="plain (uncompressed, local) JSONL files are split at line starts into fragments "
+        "of about this many bytes, so --workers parallelises within a file (.gz/.zst JSONL, remote "
+        "and WARC files are one fragment: their streams cannot seek)"
     )
     extractor: Literal["trafilatura", "resiliparse"] = param(
         "trafilatura", doc="WARC files: HTML main-text extractor (resiliparse: DCLM's, ~10x faster)"
@@ -96,6 +103,7 @@ class SourceSpec:
 
     def __post_init__(self) -> None:
         check_range("fragment_rows", self.fragment_rows, 1)
+        check_range("fragment_bytes", self.fragment_bytes, 1)
         if not self.name or "/" in self.name:
             raise ValueError(f"name={self.name!r} is not allowed; use a non-empty name without '/'")
         if not self.paths:
@@ -113,17 +121,22 @@ class OutputSpec:
     compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = param(
         "zstd", doc="Parquet compression codec"
     )
-    compression_level: int | None = param(None, doc="codec level (zstd: 1-22); default: codec's")
+    compression_level: int | None = param(
+        None, doc="codec level (zstd: 1-22); default: the codec's (zstd: 1, see benchmarks/README.md)"
+    )
     rejected: Literal["ids", "full", "none"] = param(
         "ids", doc="dropped documents in rejected/: id+step+reason, also text+url+timestamp+meta, or nothing"
     )
     batch_rows: int = param(2048, doc="documents per record batch read from the inputs")
+    memory_mb: int = param(2048, doc="peak RSS budget per worker (MiB): batches are cut by text bytes to fit "
+                                    "(curate/memory.py); a larger document is processed alone")
 
     def __post_init__(self) -> None:
         check_range("max_shard_rows", self.max_shard_rows, 1)
         check_range("max_shard_bytes", self.max_shard_bytes, 1024)
         check_range("row_group_rows", self.row_group_rows, 1)
         check_range("batch_rows", self.batch_rows, 1, 1_000_000)
+        check_range("memory_mb", self.memory_mb, MIN_MEMORY_MB)
         if self.compression_level is not None:
             check_range("compression_level", self.compression_level, -7, 22)
 
@@ -216,7 +229,7 @@ def parse_recipe(data: dict[str, Any], path: Path, sections: Sequence[Section] =
     finally:
         BASE_DIR.reset(token)
     try:
-        check_artefacts(steps, producers())
+        check_artefacts(steps, producers)
     except ValueError as exc:
         raise RecipeError(str(exc)) from None
     names = [s.name for s in sources]

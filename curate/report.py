@@ -31,9 +31,11 @@ def _totals(by_source: dict[str, dict[str, Any]], names: list[str]) -> dict[str,
     return total
 
 
-def write_reports(recipe, steps, fragments, layout, results, resolve_stats, seconds: float) -> Manifest:
+def write_reports(recipe, steps, fragments, layout, results, resolve_stats, seconds: float,
+                  profile: dict[str, Any] | None = None) -> Manifest:
     """Write stats.json, then manifest.json (last). ``steps`` are the steps as run (artefacts bound):
-    their ``manifest_info()`` fields (tokenizer, repeat column) go into the manifest."""
+    their ``manifest_info()`` fields (tokenizer, repeat column) go into the manifest. ``profile``
+    (``--profile`` only) becomes stats.json's ``profile`` key."""
     from curate.plan import unique_files
 
     names = [s.name for s in recipe.steps]
@@ -49,6 +51,8 @@ def write_reports(recipe, steps, fragments, layout, results, resolve_stats, seco
         "seconds": round(seconds, 3),
         "input_mb_per_s": round(total["input_bytes"] / 1e6 / max(seconds, 1e-9), 3),
     }
+    if profile is not None:
+        stats["profile"] = profile
     (layout.root / "stats.json").write_bytes(orjson.dumps(stats, option=orjson.OPT_INDENT_2))
     shards = [entry for frag, res in zip(fragments, results[-1])
               for entry in shard_entries([ShardInfo(**s) for s in res["shards"]], frag.source.name)]

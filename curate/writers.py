@@ -65,7 +65,8 @@ def _abandon(writer: pq.ParquetWriter | None, tmp: Path) -> None:
 
 class ShardWriter:
     def __init__(self, out_dir: Path, prefix: str, *, max_shard_rows: int, max_shard_bytes: int,
-                 row_group_rows: int, compression: str = "zstd", compression_level: int | None = None):
+                 row_group_rows: int, compression: str = "zstd", compression_level: int | None = None,
+                 use_dictionary: bool | list[str] = True):
         self.out_dir = out_dir
         self.prefix = prefix
         self.max_shard_rows = max_shard_rows
@@ -73,6 +74,7 @@ class ShardWriter:
         self.row_group_rows = row_group_rows
         self.compression = _codec(compression)
         self.compression_level = compression_level
+        self.use_dictionary = use_dictionary  # pyarrow's: True (every column) or the columns to encode
         self.shards: list[ShardInfo] = []
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.RecordBatch] = []
@@ -118,7 +120,7 @@ class ShardWriter:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._writer = pq.ParquetWriter(
                 staging_path(self._final_path()), table.schema, compression=self.compression,
-                compression_level=self.compression_level,
+                compression_level=self.compression_level, use_dictionary=self.use_dictionary,
             )
         self._writer.write_table(table, row_group_size=self.row_group_rows)
         self._rows += self._pending_rows

@@ -6,6 +6,17 @@ Public API used by trainers: :class:`DocRef`, :func:`make_sampler`, :func:`holdo
 """
 
 from mixers.phases import PHASES_SECTION, MixtureSpec, PhaseSpec
-from mixers.sampler import DocRef, MixtureSampler, holdout_refs, make_sampler
+
+#: Loaded on first use (numba, polars): a recipe parse reads ``[[phases]]`` without them.
+_SAMPLER_NAMES = ("DocRef", "MixtureSampler", "holdout_refs", "make_sampler")
+
+
+def __getattr__(name: str):
+    if name in _SAMPLER_NAMES:
+        from mixers import sampler
+
+        return getattr(sampler, name)
+    raise AttributeError(f"module 'mixers' has no attribute {name!r}")
+
 
 __all__ = ["PHASES_SECTION", "DocRef", "MixtureSampler", "MixtureSpec", "PhaseSpec", "holdout_refs", "make_sampler"]

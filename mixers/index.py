@@ -54,7 +54,9 @@ def _read_shard(manifest: Manifest, i: int, group_by: str, need_ids: bool,
     if "num_tokens" not in names:
         raise CurateError(f"{path}: no num_tokens column; the build needs a tokenize step before mixing")
     if group_by not in names:
-        hint = "add a skill_* step to the recipe" if group_by == "skill" else "is this a curate shard?"
+        hint = {"skill": "add a skill_* step to the recipe",
+                "length_bucket": "add a length_bucket step after tokenize",
+                "style": "add a rephrase or knowledge_augment step"}.get(group_by, "is this a curate shard?")
         raise CurateError(f"{path}: no {group_by!r} column to group by; {hint}")
     cols = ["num_tokens", group_by] + (["id"] if need_ids else [])
     if repeat_column is not None:

@@ -8,7 +8,8 @@ reads (``conditioning``: MeCo metadata conditioning on in pretraining, off in th
 name = "pretrain"
 num_tokens = 90_000_000
 conditioning = true              # prefix_tokens / control tokens included, masked from the loss
-group_by = "source"              # or "skill" (a `skill` column written by a skill_* step)
+group_by = "source"              # or "skill" (a skill_* step), "length_bucket" (length_bucket step),
+                                 # "style" (rephrase / knowledge_augment: original vs each style)
 [phases.mixture]
 strategy = "temperature"         # static | temperature | budget | skill_it | skill_ordered
 temperature = 2.0
@@ -44,6 +45,9 @@ class MixtureSpec:
             "prior (multiplies); groups not named get 0 when given")
     tokens: dict[str, int] = param(
         default_factory=dict, doc="budget: group -> absolute token budget (they must sum to num_tokens)")
+    fractions: dict[str, float] = param(
+        default_factory=dict, doc="group -> share of that group's tokens drawn in this phase (DMT's k = "
+        "1/256 of the specialised data); the other groups fill the rest of num_tokens by the strategy")
     temperature: float = param(1.0, doc="temperature: weight ∝ tokens^(1/temperature); 1 = natural")
     max_epochs: float = param(4.0, doc="cap: tokens drawn from a group <= max_epochs x its tokens")
     max_source_frac: float = param(1.0, doc="cap: no group may exceed this fraction of the phase")
@@ -65,6 +69,12 @@ class MixtureSpec:
             check_range(f"weights.{name}", w, 0.0)
         for name, n in self.tokens.items():
             check_range(f"tokens.{name}", n, 0)
+        for name, f in self.fractions.items():
+            check_range(f"fractions.{name}", f, 1e-9, self.max_epochs)
+        if self.fractions and self.strategy not in ("static", "temperature", "budget"):
+            raise ValueError(f"fractions works with static, temperature or budget, not {self.strategy!r}")
+        if self.fractions and self.tokens:
+            raise ValueError("fractions and tokens both fix group budgets; give one of them")
         if self.weights and sum(self.weights.values()) <= 0:
             raise ValueError("weights: all zero; give at least one positive weight")
         if self.tokens and self.strategy != "budget":
@@ -83,7 +93,9 @@ class PhaseSpec:
     num_tokens: int = param(doc="token budget of the phase")
     conditioning: bool = param(
         False, doc="include prefix/control tokens (masked from the loss): MeCo stage 1 true, cooldown false")
-    group_by: Literal["source", "skill"] = param("source", doc="mixing groups: the source or skill column")
+    group_by: Literal["source", "skill", "length_bucket", "style"] = param(
+        "source", doc="mixing groups: the source, skill, length_bucket (length_bucket step) or style "
+                      "(rephrase / knowledge_augment: original, easy, ...) column")
     mixture: MixtureSpec = param(default_factory=MixtureSpec, doc="the mixture ([phases.mixture])")
     description: str = param("", doc="free text")
 

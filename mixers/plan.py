@@ -10,6 +10,9 @@ per-group token budgets). One function per strategy; the sampler only follows se
 - skill_ordered: one segment per level of the skills graph, base weights over the skills of
   level <= l, apportioned per stage; the caps checked on each group's total.
 
+- fractions (any of the first three): the named groups get that share of their own tokens (DMT's
+  k of the specialised data), the strategy splits the rest of the phase among the other groups.
+
 Caps (``max_epochs`` x available, ``max_source_frac`` x phase) are never exceeded: a plan that would
 exceed one fails with a message naming the group.
 """
@@ -17,6 +20,7 @@ exceed one fails with a message naming the group.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from curate.errors import RecipeError
 from mixers.budget import apportion, caps, check_caps, water_fill
@@ -55,7 +59,9 @@ def plan_phase(phase: PhaseSpec, available: dict[str, int]) -> PhasePlan:
     limit = caps(available, total, mix.max_epochs, mix.max_source_frac)
     groups = list(available)
     graph = None
-    if mix.strategy in ("static", "temperature") or (mix.strategy == "budget" and (mix.weights or mix.tokens)):
+    if mix.fractions:
+        segments = (_with_fractions(phase, available, limit),)
+    elif mix.strategy in ("static", "temperature") or (mix.strategy == "budget" and (mix.weights or mix.tokens)):
         if mix.strategy == "temperature":
             weights = temperature_weights(available, mix.temperature)
             if mix.weights:  # a prior multiplies (0 drops a group)
@@ -81,6 +87,40 @@ def plan_phase(phase: PhaseSpec, available: dict[str, int]) -> PhasePlan:
         else:
             segments = _ordered(phase, graph, groups, available, limit, prior)
     return PhasePlan(phase, dict(available), limit, segments, graph)
+
+
+def _with_fractions(phase: PhaseSpec, available: dict[str, int], limit: dict[str, int]) -> Segment:
+    """``fractions``: group g gets ``floor(f_g x available_g)`` tokens; the other groups share the
+    rest of the phase by the strategy's weights (static: ``weights``; temperature: tokens^(1/T)
+    times ``weights``; budget: natural sizes)."""
+    mix, total = phase.mixture, phase.num_tokens
+    unknown = sorted(set(mix.fractions) - set(available))
+    if unknown:
+        raise RecipeError(f"phase {phase.name!r}: fractions: group {unknown[0]!r} is not in the data; "
+                          f"groups: {', '.join(available)}")
+    fixed = {g: int(math.floor(f * available[g] + 1e-9)) for g, f in mix.fractions.items()}
+    empty = [g for g, n in fixed.items() if n == 0]
+    if empty:
+        raise RecipeError(f"phase {phase.name!r}: fractions.{empty[0]} = {mix.fractions[empty[0]]:g} of "
+                          f"{available[empty[0]]:,} tokens is 0 tokens; raise the fraction or add data")
+    rest = {g: n for g, n in available.items() if g not in fixed}
+    left = total - sum(fixed.values())
+    if left < 0 or (left > 0 and not rest):
+        raise RecipeError(f"phase {phase.name!r}: fractions fix {sum(fixed.values()):,} tokens but "
+                          f"num_tokens = {total:,} and {len(rest)} other groups; adjust num_tokens")
+    budgets = dict(fixed)
+    if rest:
+        if mix.strategy == "temperature":
+            weights = temperature_weights(rest, mix.temperature)
+        else:
+            weights = {g: float(n) for g, n in rest.items()}
+        if mix.weights:
+            prior = static_weights({g: w for g, w in mix.weights.items() if g in rest}, list(rest))
+            weights = prior if mix.strategy == "static" else {g: weights[g] * prior[g] for g in rest}
+        budgets.update(apportion(weights, left))
+    budgets = {g: budgets.get(g, 0) for g in available}
+    _check(phase, budgets, available, limit)
+    return Segment(total, {g: b / total for g, b in budgets.items()}, budgets)
 
 
 def initial_skill_it(graph: SkillsGraph, groups: list[str], mix, prior: dict[str, float] | None,

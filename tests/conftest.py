@@ -60,3 +60,14 @@ def token_build(tmp_path_factory):
     from tests.train_support import token_build as build
 
     return build(tmp_path_factory.mktemp("token_build"))
+
+
+@pytest.fixture(scope="session")
+def trained_model(token_build, tmp_path_factory):
+    """RUN/final of a tiny `curate train` run on the session's token build (the rephrase tests' model)."""
+    from curate.cli import main
+
+    run = tmp_path_factory.mktemp("trained_model") / "run"
+    if main(["train", str(token_build.recipe), "--out", str(run)]) != 0:
+        raise RuntimeError("curate train failed")
+    return run / "final"

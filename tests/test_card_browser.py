@@ -1,96 +1,18 @@
 """card.html in headless Chromium (Debian's `chromium`): it renders (the screenshot is not blank),
-every image loads, and opening it attempts no network request.
-
-Network: Chromium runs with every request sent through a proxy that is a local socket recording
-the host of each request it receives; the card must cause none. Chromium itself still calls its
-own update and account services (``BROWSER_HOSTS``, seen the same on a blank page), which are left
-out. The same set-up on a page with one remote image must see that host, which proves the check
-can fail. Images: a copy of the card beside it
-gets a small inline script (its CSP extended by ``script-src 'unsafe-inline'`` only, the image
-policy unchanged) that writes the number of images and of loaded images into the DOM, which
-``--dump-dom`` prints. Skips when chromium is not installed (`.ci/run` installs it)."""
+every image loads, and opening it attempts no network request (helpers: tests/browser.py).
+Skips when chromium is not installed (`.ci/run` installs it)."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import socket
-import subprocess
-import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from curate.cli import main
+from tests.browser import assert_no_network_request, loaded_images, screenshot_ink, skip_without_chromium
 from tests.conftest import REPO
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
-QUIET = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-         "--disable-domain-reliability", "--metrics-recording-only", "--virtual-time-budget=5000",
-         "--disable-client-side-phishing-detection", "--safebrowsing-disable-auto-update",
-         "--disable-features=NetworkTimeServiceQuerying,OptimizationHints,Translate,MediaRouter"]
-# Chromium's own background calls (component updater, account check), made for any page
-BROWSER_HOSTS = frozenset({"update.googleapis.com", "accounts.google.com", "clients2.google.com"})
-PROBE = """<script>
-addEventListener("load", () => {
-  const all = Array.from(document.images);
-  const ok = all.filter(i => i.complete && i.naturalWidth > 0);
-  document.body.setAttribute("data-images", all.length + "/" + ok.length);
-});
-</script>"""
-
-
-def request_host(line: bytes) -> str:
-    """Host of a proxy request line: ``CONNECT host:443 ...`` or ``GET http://host/path ...``."""
-    target = line.split(b" ")[1].decode("ascii", "replace") if b" " in line else "?"
-    return re.sub(r"^[a-z]+://", "", target).split("/")[0].rsplit(":", 1)[0]
-
-
-class RecordingProxy:
-    """A TCP listener on 127.0.0.1 that reads each connection's request line, records its host
-    and closes the connection (so every request fails)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.hosts: list[str] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            try:
-                self.hosts.append(request_host(conn.recv(4096).split(b"\r\n")[0]))
-            except OSError:
-                self.hosts.append("?")
-            conn.close()
-
-    def close(self):
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
-
-
-def chromium(page: Path, profile: Path, *args: str, proxy: RecordingProxy | None = None) -> str:
-    cmd = [CHROMIUM, *QUIET, f"--user-data-dir={profile}", *args]
-    if proxy is not None:
-        cmd += [f"--proxy-server=http://127.0.0.1:{proxy.port}", "--proxy-bypass-list=<-loopback>"]
-    proc = subprocess.run(cmd + [page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
+pytestmark = skip_without_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -103,43 +25,15 @@ def card(tmp_path_factory) -> Path:
 
 
 def test_no_network_request(card, tmp_path):
-    control = card.parent / "control.html"
-    control.write_text('<!DOCTYPE html><html><body><img src="http://example.com/x.png"></body></html>')
-    proxy = RecordingProxy()
-    try:
-        chromium(control, tmp_path / "p0", "--dump-dom", proxy=proxy)
-        assert "example.com" in proxy.hosts  # the check sees a request when there is one
-        proxy.hosts.clear()
-        chromium(card, tmp_path / "p1", "--dump-dom", proxy=proxy)
-        chromium(card, tmp_path / "p2", f"--screenshot={tmp_path / 's.png'}", "--window-size=1200,4000",
-                 proxy=proxy)
-        assert set(proxy.hosts) <= BROWSER_HOSTS, proxy.hosts
-    finally:
-        proxy.close()
-        control.unlink()
+    assert_no_network_request(card, tmp_path)
 
 
 def test_every_image_loads(card, tmp_path):
-    html = card.read_text(encoding="utf-8")
-    num_images = len(re.findall(r"<img ", html))
-    probe = card.parent / "probe.html"
-    probe.write_text(html.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
-                     .replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    try:
-        dom = chromium(probe, tmp_path / "p", "--dump-dom")
-    finally:
-        probe.unlink()
+    num_images, seen = loaded_images(card, tmp_path / "p")
     assert num_images >= 6
-    assert f'data-images="{num_images}/{num_images}"' in dom
+    assert seen == f"{num_images}/{num_images}"
 
 
 def test_screenshot_is_not_blank(card, tmp_path):
-    from PIL import Image
-
-    shot = tmp_path / "card.png"
-    chromium(card, tmp_path / "p", f"--screenshot={shot}", "--window-size=1200,1600")
-    pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=np.int16)
-    assert pixels.shape[:2] == (1600, 1200)
-    ink = (np.abs(pixels - 255).sum(axis=2) > 60).mean()       # share of pixels that are not near-white
-    colours = len(np.unique(pixels.reshape(-1, 3) // 16, axis=0))
+    ink, colours = screenshot_ink(card, tmp_path)
     assert ink > 0.03 and colours > 20, (ink, colours)

@@ -99,3 +99,17 @@ def test_unreachable_ray_address_is_a_one_line_error(tmp_path):
                     "--engine", "ray", "--ray-address", "127.0.0.1:1"])
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "--ray-address 127.0.0.1:1" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_profile_on_ray_balances_and_names_the_ray_workers(ray_engine, tmp_path):
+    """--profile through the Ray engine: the figures travel back with the task results."""
+    import json
+
+    import curate
+    from tests.test_build import make_inputs, make_recipe
+    from tests.test_profile import check_profile
+
+    make_inputs(tmp_path, num_files=2, per_file=20)
+    manifest = curate.build(load_recipe(make_recipe(tmp_path)), engine=ray_engine, profile=True)
+    prof = check_profile(json.loads((manifest.root / "stats.json").read_text()))
+    assert prof["engine"] == "ray" and os.getpid() not in {w["pid"] for w in prof["worker_processes"]}

@@ -243,7 +243,7 @@ def test_done_markers_and_run_file_record_fragment_identity(tmp_path):
     path = tmp_path / "data" / "part-1.jsonl"
     marker = json.loads((tmp_path / "out" / "work" / "s0" / "00001.done.json").read_text())
     want = {"path": "data/part-1.jsonl", "size": path.stat().st_size, "mtime_ns": path.stat().st_mtime_ns,
-            "row_groups": None}
+            "row_groups": None, "byte_range": None}
     assert marker["fragment"] == want
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["inputs"][1] == want and len(run["inputs"]) == NUM_FILES + 1

@@ -62,7 +62,7 @@ def test_packed_labels_mask_prefix_and_document_starts():
     assert row.segment.tolist() == [0, 0, 0, 0, 1, 1]
     assert row.position.tolist() == [0, 1, 2, 3, 0, 1]
     state = packer.state_dict()
-    assert state["tokens"] == [11, 12, 13]
+    assert [p["tokens"] for p in state["pending"]] == [[11, 12, 13]]
     rest = packer.row(lambda: next(docs, None), pad=True)
     assert rest.input_ids[:3].tolist() == [11, 12, 13] and (rest.labels[3:] == IGNORE).all()
 

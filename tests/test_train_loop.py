@@ -145,7 +145,7 @@ def test_existing_run_needs_resume_and_a_foreign_checkpoint_is_refused(token_bui
     with pytest.raises(CurateError, match="--resume"):
         train(token_build.manifest, phases, cfg, 0, tmp_path / "r")
     checkpoint.save(tmp_path / "r" / "ckpt" / "latest.pt", {"position": {"segment": 1}})
-    with pytest.raises(CurateError, match="checkpoint format None is not 2"):
+    with pytest.raises(CurateError, match="checkpoint format None is not 3"):
         train(token_build.manifest, phases, cfg, 0, tmp_path / "r", resume=True)
 
 

@@ -1,7 +1,8 @@
 """One resumable checkpoint file: ``torch.save`` of tensors and plain data only.
 
-Contents (``FORMAT`` 2): the run :class:`~train.plan.Position`, the number of log lines written,
-model and optimizer state dicts, the packer's carry, the sampler's (and its mixer's) state as a
+Contents (``FORMAT`` 3): the run :class:`~train.plan.Position`, the number of log lines written,
+model and optimizer state dicts, the model's RoPE base frequency (``rope_theta``, not
+in the state dict: a phase may change it), the packer's carry, seq_len and packing, the sampler's (and its mixer's) state as a
 JSON string ("" between segments), and the torch RNG state. Loaded with
 ``torch.load(weights_only=True)``: no object in a checkpoint is ever unpickled. Writes go to a
 temporary file first, then an atomic rename.
@@ -18,11 +19,12 @@ import torch
 
 from curate.errors import CurateError
 from curate.manifest import TokenizerInfo
+from train.model import rope_theta, set_rope_theta
 from train.packing import Packer
 from train.plan import Position
 from train.state import TrainState, new_model, new_optimizer
 
-FORMAT = 2
+FORMAT = 3
 
 
 def save(path: Path, state: dict[str, Any]) -> None:
@@ -41,6 +43,7 @@ def save_checkpoint(path: Path, state: TrainState, log_lines: int) -> None:
         "format": FORMAT, "position": dataclasses.asdict(state.position), "log_lines": log_lines,
         "model": state.model.state_dict(), "optimizer": state.optimizer.state_dict(),
         "rng": torch.get_rng_state(), "packer": state.packer.state_dict(),
+        "rope_theta": rope_theta(state.model),
         "sampler": "" if sampler is None else orjson.dumps(
             sampler, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS).decode()})
 
@@ -55,6 +58,7 @@ def load_checkpoint(path: Path, cfg, tokenizer: TokenizerInfo, seed: int
                           "another version of curate train); start a new run in another directory")
     model = new_model(cfg, tokenizer, seed)
     model.load_state_dict(ckpt["model"])
+    set_rope_theta(model, float(ckpt.get("rope_theta", cfg.rope_theta)))
     optimizer = new_optimizer(model, cfg)
     optimizer.load_state_dict(ckpt["optimizer"])
     packer = Packer(cfg.seq_len)

@@ -15,7 +15,12 @@ warmup_frac = 0.05
 
 [train.phases.cooldown]
 schedule = "continue"      # MeCo: keep optimizer + schedule of the previous phase
+seq_len = 1024             # long context: rows of 1024 tokens from this phase on ...
+rope_theta = 500000.0      # ... and RoPE ABF (Xiong et al.)
 ```
+
+``packing`` (``whole`` default, ``truncate``, ``split``: train/packing.py) and ``ul2`` (the UL2
+mixture of denoisers, train/ul2.py) are set in ``[train]`` and may be overridden per phase.
 
 Defaults follow METHODS.md: AdamW beta2 0.95 and weight decay 0.033 (MeCo config), cosine with a
 floor of 0.1 x peak (MeCo ``min_lr_ratio``), gradient clipping at 1.0. Schedule formulas live in
@@ -31,6 +36,7 @@ from typing import Literal
 from curate.config import check_range, param
 from curate.errors import RecipeError
 from curate.recipe import Section
+from train.ul2 import UL2Config
 
 SCHEDULES = ("cosine", "wsd", "linear_decay", "rewarm", "infinite", "constant", "continue")
 
@@ -57,6 +63,14 @@ class PhaseTrainConfig:
     keep_optimizer: bool = param(True, doc="with init='previous': keep AdamW moments of the previous phase")
     soup_seeds: tuple[int, ...] = param((), doc="branch one run per data-order seed from the phase "
                                         "start and average their weights (OLMo 2 souping)")
+    seq_len: int | None = param(None, doc="tokens per packed row in this phase (sequence-length "
+                                "curriculum); default: the previous phase's, the first: [train].seq_len")
+    rope_theta: float | None = param(None, doc="RoPE base frequency from this phase on (ABF: 500000); "
+                                     "default: the previous phase's, the first: [train].rope_theta")
+    packing: Literal["split", "whole", "truncate"] | None = param(
+        None, doc="how documents that do not fit a row are placed (train/packing.py); default [train].packing")
+    ul2: UL2Config | None = param(None, doc="UL2 mixture of denoisers in this phase; default [train].ul2")
+    no_ul2: bool = param(False, doc="plain next-token loss in this phase even when [train].ul2 is set")
 
     def __post_init__(self) -> None:
         for name in ("warmup_frac", "decay_frac", "cooldown_frac", "min_lr_ratio", "const_lr_ratio",
@@ -68,6 +82,12 @@ class PhaseTrainConfig:
             raise ValueError(f"warmup_frac + decay_frac = {self.warmup_frac + self.decay_frac} > 1")
         if len(set(self.soup_seeds)) != len(self.soup_seeds):
             raise ValueError(f"soup_seeds={list(self.soup_seeds)} has repeated seeds")
+        if self.seq_len is not None:
+            check_range("seq_len", self.seq_len, 8, 1 << 20)
+        if self.rope_theta is not None:
+            check_range("rope_theta", self.rope_theta, 1.0, 1e12)
+        if self.no_ul2 and self.ul2 is not None:
+            raise ValueError("no_ul2 = true and a ul2 table: give one of them")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,6 +103,11 @@ class TrainConfig:
     seq_len: int = param(256, doc="tokens per packed row")
     batch_rows: int = param(8, doc="rows per micro-batch")
     grad_accum: int = param(1, doc="micro-batches per optimizer step")
+    packing: Literal["split", "whole", "truncate"] = param(
+        "whole", doc="whole: a document that fits a row is never split (rows padded), longer ones cut "
+        "into row-long pieces; truncate: whole, longer documents cut to seq_len; split: documents end "
+        "to end, split at row ends (no padding)")
+    ul2: UL2Config | None = param(None, doc="UL2 mixture of denoisers (train/ul2.py); default: plain LM")
     # optimiser
     lr: float = param(1e-3, doc="peak learning rate of phases that do not set peak_lr")
     weight_decay: float = param(0.033, doc="AdamW weight decay (MeCo config)")
@@ -123,9 +148,11 @@ class TrainConfig:
         check_range("eval_docs_per_group", self.eval_docs_per_group, 1)
         check_range("log_every", self.log_every, 1)
         check_range("checkpoint_every", self.checkpoint_every, 1)
+        check_range("rope_theta", self.rope_theta, 1.0, 1e12)
 
     @property
     def tokens_per_step(self) -> int:
+        """Tokens per step at ``[train].seq_len`` (a phase's own: ``Segment.tokens_per_step``)."""
         return self.seq_len * self.batch_rows * self.grad_accum
 
     def phase(self, name: str) -> PhaseTrainConfig:

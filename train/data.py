@@ -7,7 +7,9 @@ document and a boolean ``target`` array (False = no loss on this token):
 
 - conditioned: ``prefix_tokens + tokens`` with the control ids inserted before their positions;
   prefix and control tokens are not targets (MeCo masks the metadata, Korbak the control tokens);
-- unconditioned: ``tokens`` only, every token a target.
+- unconditioned: ``tokens`` only, every token a target;
+- chat documents (a ``loss_mask`` column, ``tokenize`` with ``chat_template``): ``tokens``, the
+  targets where ``loss_mask`` is 1 (assistant turns), with or without conditioning.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pyarrow.parquet as pq
 
 from curate.errors import CurateError
 
-OPTIONAL_COLUMNS = ("prefix_tokens", "control_positions", "control_ids")
+OPTIONAL_COLUMNS = ("prefix_tokens", "control_positions", "control_ids", "loss_mask")
 
 
 class _ListColumn:
@@ -62,6 +64,8 @@ class TokenStore:
         """(token ids int64, target bool) of one document."""
         cols = self._shard(shard)
         tokens = cols["tokens"].get(row)
+        if "loss_mask" in cols:  # chat documents: targets are the assistant turns only
+            return tokens, cols["loss_mask"].get(row) != 0
         if not conditioning:
             return tokens, np.ones(len(tokens), dtype=bool)
         prefix = cols["prefix_tokens"].get(row) if "prefix_tokens" in cols else tokens[:0]

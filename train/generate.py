@@ -27,14 +27,15 @@ def generate(model_dir: str | Path, prompt: str = "", prefix: str = "", max_new_
     with torch.no_grad():
         for _ in range(max_new_tokens):
             logits = model(input_ids=input_ids).logits[0, -1].float()
-            next_id = _sample(logits, temperature, top_p, gen)
+            next_id = sample_token(logits, temperature, top_p, gen)
             input_ids = torch.cat([input_ids, torch.tensor([[next_id]])], dim=1)
             if next_id == model.config.eos_token_id:
                 break
     return tokenizer.decode(input_ids[0, len(ids):].tolist())
 
 
-def _sample(logits: torch.Tensor, temperature: float, top_p: float, gen: torch.Generator) -> int:
+def sample_token(logits: torch.Tensor, temperature: float, top_p: float, gen: torch.Generator) -> int:
+    """One token id from a 1-D logits vector: argmax when ``temperature <= 0``, else nucleus sampling."""
     if temperature <= 0:
         return int(logits.argmax())
     probs = torch.softmax(logits / temperature, dim=-1)

@@ -25,11 +25,13 @@ import torch
 import mixers
 from curate import faults
 from curate.errors import CurateError
-from train import soup
+from train import soup, ul2
 from train.checkpoint import load_checkpoint, save_checkpoint
 from train.data import TokenStore
 from train.evaluate import Evaluator
+from train.hf_export import write_tokenizer_config
 from train.log import RunLog
+from train.model import set_rope_theta
 from train.packing import Packer
 from train.plan import Position, Segment, plan
 from train.state import TrainState, new_model, new_optimizer
@@ -113,15 +115,17 @@ def run_segments(run: Run, state: TrainState | None, sampler_state: dict | None,
         else:
             state.sampler = phase_sampler(run, seg)
             state.sampler.load_state_dict(sampler_state)
+            set_rope_theta(state.model, seg.rope_theta)
             sampler_state = None
         pos, exhausted = state.position, False
+        transform = ul2_transform(run, seg, state)
         while pos.step < seg.num_steps:
             lr = pos.lr(run.segments)
-            loss = train_step(state, run.store, cfg, seg.phase.conditioning, lr, times)
+            loss = train_step(state, run.store, cfg, seg.phase.conditioning, lr, times, transform)
             if loss is None:
                 exhausted = True
                 break
-            pos.advance(cfg.tokens_per_step)
+            pos.advance(seg.tokens_per_step)
             steps_this_call += 1
             if pos.step % cfg.log_every == 0 or pos.step == 1:
                 run.log.write({"kind": "train", "loss": loss, "lr": lr, **where(seg, pos)})
@@ -153,7 +157,7 @@ def start_segment(run: Run, state: TrainState | None, seg: Segment) -> TrainStat
             model = new_model(cfg, run.tokenizer, run.seed)
             position = Position() if state is None else state.position
             state = TrainState(position=position, model=model, optimizer=new_optimizer(model, cfg),
-                               packer=Packer(cfg.seq_len))
+                               packer=Packer(seg.seq_len, seg.packing))
         elif not s.keep_optimizer and s.schedule != "continue":
             state.optimizer = new_optimizer(state.model, cfg)
         if seg.soup:
@@ -162,9 +166,23 @@ def start_segment(run: Run, state: TrainState | None, seg: Segment) -> TrainStat
         if state.position.segment == 0 and run.evaluator.batches:
             run.log.write({"kind": "eval", "val": run.evaluator.evaluate(state.model),
                            **where(seg, state.position)})
+    set_rope_theta(state.model, seg.rope_theta)
     state.sampler = phase_sampler(run, seg)
-    state.packer = Packer(cfg.seq_len)
+    state.packer = Packer(seg.seq_len, seg.packing)
     return state
+
+
+def ul2_transform(run: Run, seg: Segment, state: TrainState):
+    """The segment's UL2 rewrite of each drawn document (None: plain next-token loss), seeded by
+    (run seed, global step, shard, row) so a resumed run draws the same examples."""
+    if seg.ul2 is None:
+        return None
+    tokens = ul2.resolve_tokens(seg.ul2, run.tokenizer.special_tokens, run.tokenizer.eos_id)
+
+    def transform(ref, example):
+        rng = ul2.example_rng(run.seed, state.position.global_step, ref.shard, ref.row)
+        return ul2.denoise_document(example[0][example[1]], rng, seg.ul2, tokens, seg.seq_len)
+    return transform
 
 
 def phase_sampler(run: Run, seg: Segment):
@@ -198,6 +216,10 @@ def finish_segment(run: Run, state: TrainState, seg: Segment, exhausted: bool) -
     if exhausted:
         run.log.write({"kind": "note", "message": f"phase {seg.phase.name}: data ran out after "
                        f"{pos.step} of {seg.num_steps} steps", **where(seg, pos)})
+    if state.packer.truncated_tokens:
+        run.log.write({"kind": "note", "message": f"phase {seg.phase.name}: packing='truncate' cut "
+                       f"{state.packer.truncated_tokens} tokens of documents longer than seq_len="
+                       f"{seg.seq_len}", "truncated_tokens": state.packer.truncated_tokens, **where(seg, pos)})
     evaluate(run, state, seg)
     if seg.soup:
         soup.save_branch(run.ckpt_dir, seg.phase.name, seg.branch_seed, state.model)
@@ -226,8 +248,10 @@ def finish(run: Run, state: TrainState, times: StepTimes) -> dict[str, Any]:
 
 
 def save_model(run: Run, model, path: Path) -> None:
-    """``save_pretrained`` weights and config, with the build's tokenizer.json beside them."""
+    """``save_pretrained`` weights and config, with the build's tokenizer.json and a
+    tokenizer_config.json beside them (an HF folder, :mod:`train.hf_export`)."""
     model.save_pretrained(path)
     tok_path = run.manifest.root / run.tokenizer.path
     if tok_path.is_file():
         shutil.copyfile(tok_path, path / "tokenizer.json")
+        write_tokenizer_config(path, run.tokenizer)

@@ -6,7 +6,10 @@ averaged at the end). ``schedule = "continue"`` phases join the previous phase's
 schedule is defined over the steps of all its phases, so the LR simply carries on (MeCo cooldown).
 A span's schedule is built from its first phase's settings; ``linear_decay`` and ``rewarm`` start
 from the LR planned for the last step of the phase before the span. Steps per phase =
-``num_tokens // tokens_per_step`` (at least 1).
+``num_tokens // tokens_per_step`` (at least 1), with the phase's own ``seq_len``.
+
+Long context (Xiong et al., METHODS.md 9): a phase's ``seq_len`` and ``rope_theta`` hold from that
+phase on until a later phase sets them again (4k then 32k; ABF 10,000 -> 500,000 at the boundary).
 
 The LR of every update is ``Position.lr(segments)`` = ``segments[p.segment].lr(p.step)``: the loop
 reads it there, and :func:`lr_curves` (``curate train --plot-lr``) walks the same positions, so the
@@ -36,6 +39,11 @@ class Segment:
     schedule: Schedule          # the span's schedule, over the steps of all its phases
     branch_seed: int | None     # data-order seed of a soup branch; None = the run's seed
     last_branch: bool = True
+    seq_len: int = 256          # tokens per packed row in this phase
+    rope_theta: float = 10000.0 # RoPE base frequency in this phase
+    packing: str = "split"      # train.packing: split | whole | truncate
+    ul2: Any = None             # train.ul2.UL2Config, or None: plain next-token loss
+    tokens_per_step: int = 0    # seq_len x batch_rows x grad_accum
 
     @property
     def soup(self) -> bool:
@@ -74,8 +82,9 @@ def plan(phases, cfg) -> list[Segment]:
     if not phases:
         raise RecipeError("train: the recipe has no [[phases]]; add at least one phase with a token budget")
     check_phases(phases, cfg)
-    names = [p.name for p in phases]
-    steps = [max(1, p.num_tokens // cfg.tokens_per_step) for p in phases]
+    seq_lens, thetas = _carried(phases, cfg, "seq_len"), _carried(phases, cfg, "rope_theta")
+    per_step = [n * cfg.batch_rows * cfg.grad_accum for n in seq_lens]
+    steps = [max(1, p.num_tokens // per_step[i]) for i, p in enumerate(phases)]
     span_of = _spans(phases, cfg)
     schedules: dict[int, Schedule] = {}
     last_lr: float | None = None
@@ -92,8 +101,23 @@ def plan(phases, cfg) -> list[Segment]:
         for k, seed in enumerate(seeds):
             segments.append(Segment(index=len(segments), phase_index=i, phase=p, settings=settings,
                                     num_steps=steps[i], span_start=span_of[i], span_offset=offset,
-                                    schedule=schedule, branch_seed=seed, last_branch=k == len(seeds) - 1))
+                                    schedule=schedule, branch_seed=seed, last_branch=k == len(seeds) - 1,
+                                    seq_len=seq_lens[i], rope_theta=thetas[i],
+                                    packing=settings.packing or cfg.packing,
+                                    ul2=None if settings.no_ul2 else (settings.ul2 or cfg.ul2),
+                                    tokens_per_step=per_step[i]))
     return segments
+
+
+def _carried(phases, cfg, name: str) -> list:
+    """Per phase, its ``[train.phases.X]`` value of ``name``, else the previous phase's (the first
+    phase: ``[train]``'s)."""
+    out, value = [], getattr(cfg, name)
+    for p in phases:
+        own = getattr(cfg.phase(p.name), name)
+        value = value if own is None else own
+        out.append(value)
+    return out
 
 
 def _spans(phases, cfg) -> list[int]:

@@ -42,17 +42,14 @@ def eval_series(records: list[dict]) -> dict[str, tuple[list[int], list[float]]]
     return series
 
 
-def plot_eval(log_path: Path, path: Path, runs: dict[str, Path] | None = None) -> None:
-    """Validation loss against training tokens: one colour per group, one line style per run
-    (when comparing runs). The y range leaves out the untrained model's loss at token 0."""
+def plot_eval(log_path: Path, path: Path) -> None:
+    """Validation loss against training tokens, one colour per group. The y range leaves out the
+    untrained model's loss at token 0."""
     fig, ax = figure(width_in=9, height_in=5)
-    styles = ["-", "--", ":", "-."]
     later: list[float] = []
-    for k, (run, log) in enumerate((runs or {"": log_path}).items()):
-        for c, (name, (xs, ys)) in enumerate(sorted(eval_series(read_log(log)).items())):
-            ax.plot(xs, ys, marker=".", color=colour(c), linestyle=styles[k % len(styles)],
-                    label=f"{run} {name}".strip())
-            later += [y for x, y in zip(xs, ys) if x > 0]
+    for c, (name, (xs, ys)) in enumerate(sorted(eval_series(read_log(log_path)).items())):
+        ax.plot(xs, ys, marker=".", color=colour(c), label=name)
+        later += [y for x, y in zip(xs, ys) if x > 0]
     if later:
         lo, hi = min(later), max(later)
         pad = 0.1 * (hi - lo) + 1e-3

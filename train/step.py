@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -23,11 +24,16 @@ class StepTimes:
     step_s: float = 0.0
 
 
-def next_micro_batches(state: TrainState, store: TokenStore, cfg, conditioning: bool) -> list | None:
-    """The next step's micro-batches, or None when the sampler runs dry first."""
+def next_micro_batches(state: TrainState, store: TokenStore, cfg, conditioning: bool,
+                       transform: Callable | None = None) -> list | None:
+    """The next step's micro-batches, or None when the sampler runs dry first. ``transform(ref,
+    example)`` rewrites each document's example before packing (UL2: :func:`train.ul2.denoise`)."""
     def next_example():
         ref = next(state.sampler, None)
-        return None if ref is None else store.example(ref.shard, ref.row, conditioning)
+        if ref is None:
+            return None
+        example = store.example(ref.shard, ref.row, conditioning)
+        return example if transform is None else transform(ref, example)
 
     micro = []
     for _ in range(cfg.grad_accum):
@@ -59,10 +65,10 @@ def optimizer_step(state: TrainState, micro: list, lr: float, cfg) -> float:
 
 
 def train_step(state: TrainState, store: TokenStore, cfg, conditioning: bool, lr: float,
-               times: StepTimes) -> float | None:
+               times: StepTimes, transform: Callable | None = None) -> float | None:
     """Draw, pack and train one step; None (nothing trained) when the data runs out."""
     t0 = time.perf_counter()
-    micro = next_micro_batches(state, store, cfg, conditioning)
+    micro = next_micro_batches(state, store, cfg, conditioning, transform)
     if micro is None:
         return None
     t1 = time.perf_counter()

@@ -19,6 +19,9 @@ def add_arguments(p) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a previous build in the output dir")
     p.add_argument("--strict", action="store_true", help="fail on the first bad record instead of quarantining it")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--profile", action="store_true",
+                   help="add per-step CPU time, bytes and docs in/out and peak RSS per worker to stats.json "
+                   "(its `profile` key; shown by `curate stats`); nothing else changes")
     add_set_argument(p)
     p.add_argument("--confine", type=Path, action="append", default=[], metavar="ROOT",
                    help="(repeatable) every input, output and step file must resolve inside a ROOT "
@@ -37,9 +40,13 @@ def run(args) -> int:
     from curate.progress import ProgressBar
     from curate.commands.sections import load_full_recipe
 
+    from curate.startup import announce_compiles, skip_pandas_probe
+
     if args.workers < 1:
         raise RecipeError(f"--workers={args.workers} is out of range; allowed: >= 1")
+    skip_pandas_probe()
     recipe = load_full_recipe(args.recipe, args.overrides)
+    announce_compiles()  # the steps' modules are loaded now: numba, if any step has kernels
     if args.out is not None:
         recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
     progress = None if args.no_progress else ProgressBar
@@ -48,7 +55,8 @@ def run(args) -> int:
     engine = make_engine(args.engine, args.workers, args.ray_address)
     try:
         manifest = build(recipe, workers=args.workers, overwrite=args.overwrite, strict=args.strict,
-                         progress=progress, confine=tuple(args.confine), engine=engine)
+                         progress=progress, confine=tuple(args.confine), engine=engine,
+                         profile=args.profile)
     finally:
         engine.close()
     from curate.commands.stats import print_funnel

@@ -104,6 +104,10 @@ def shape_problem(stats) -> str | None:
     for key in ("seconds", "input_mb_per_s"):
         if isinstance(stats.get(key), bool) or not isinstance(stats.get(key), (int, float)):
             return f"{key} is missing or not a number"
+    if "profile" in stats:
+        from curate.profile import profile_problem
+
+        return profile_problem(stats["profile"])
     return None
 
 
@@ -134,6 +138,10 @@ def funnel_lines(stats: dict, out_dir: Path | None = None) -> list[str]:
     lines += duplicate_lines(stats)
     if out_dir is not None:
         lines += contamination_table(out_dir)
+    if "profile" in stats:
+        from curate.profile import profile_lines
+
+        lines += profile_lines(stats["profile"])
     lines.append(f"{stats['seconds']} s, {stats['input_mb_per_s']} MB/s of input")
     return lines
 

@@ -12,11 +12,12 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from curate.steps.registry import STEPS
+    from curate.steps.registry import STEPS, step_class
 
-    for name, cls in STEPS.items():
+    for name in STEPS:
         if args.name and name != args.name:
             continue
+        cls = step_class(name)
         doc = (cls.__doc__ or "").strip().splitlines()
         print(f"{name}: {' '.join(line.strip() for line in doc)}")
         for f in describe(cls):

@@ -1,8 +1,8 @@
 """curate train RECIPE [RECIPE ...]: train a small LM on a finished build, phase by phase.
 
 Reads the recipe's [train] and [[phases]] sections and the build's manifest.json (run
-`curate build` first). With several recipes, trains each (or reuses finished runs) and prints a
-comparison table of final validation losses (MeCo vs standard, Skill-It vs uniform).
+`curate build` first). With several recipes, trains each in turn. To compare recipes (same eval
+sets, several seeds, a report), use `curate ablate`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ def add_arguments(p) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in the run directory")
     p.add_argument("--plot-lr", type=Path, default=None, metavar="PNG",
                    help="plot the LR schedule of every phase to PNG and exit without training")
-    p.add_argument("--compare-plot", type=Path, default=None, metavar="PNG",
-                   help="with several recipes: plot their validation curves together")
     p.add_argument("--estimate-graph", choices=("brute", "linear"), default=None,
                    help="estimate the Skill-It skills graph with short proxy runs and exit")
     p.add_argument("--graph-steps", type=int, default=None,
@@ -58,20 +56,12 @@ def run(args) -> int:
         return plot_lr(args)
     if args.estimate_graph is not None:
         return estimate_graph(args)
-    runs = {}
     for path in args.recipes:
         recipe, manifest, phases, cfg, seed, run_dir = load(path, args.out, args.overrides)
-        runs[recipe.name] = run_dir
-        if len(args.recipes) > 1 and (run_dir / "final" / "config.json").is_file() and not args.resume:
-            print(f"{recipe.name}: reusing the finished run in {run_dir}")
-            continue
         summary = train_one(manifest, phases, cfg, seed, run_dir, args.resume)
         print(f"{recipe.name}: {summary['global_step']} steps, {summary['tokens']:,} tokens, "
               f"{summary['tokens_per_s']:.0f} tokens/s, data wait {100 * summary['data_wait_frac']:.1f}%; "
               f"model in {summary['model_dir']}, log {run_dir / 'log.jsonl'}, plot {run_dir / 'eval.png'}")
-    from train.compare import compare
-
-    print(compare(runs, args.compare_plot if len(runs) > 1 else None))
     return 0
 
 

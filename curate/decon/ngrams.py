@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from curate.text import charclass as cc
 from curate.text.hashing import string_buffers
+from curate.text.table_cache import cached_table
 from curate.text.utf8 import decode_into, encode_into
 
 FNV_OFFSET = np.uint64(14695981039346656037)
@@ -42,7 +43,12 @@ SEPARATOR = cc.SPACE | cc.UNI_PUNCT | cc.ICON | cc.DT_PUNCT
 
 @lru_cache(maxsize=1)
 def lower_table() -> np.ndarray:
-    """int32 codepoint -> its ``str.lower`` codepoint (itself where lower is not one codepoint)."""
+    """int32 codepoint -> its ``str.lower`` codepoint (itself where lower is not one codepoint);
+    from the table cache file when valid (``curate/text/table_cache.py``)."""
+    return cached_table("lower", _build_lower_table, (__name__, cc.__name__), np.int32)
+
+
+def _build_lower_table() -> np.ndarray:
     table = np.arange(0x110000, dtype=np.int32)
     for cp in range(cc.ASSIGNED_END):
         low = chr(cp).lower()

@@ -86,6 +86,10 @@ def read_shard(path, with_prefix: bool) -> pa.Table:
         if "id" not in names or "tokens" not in names:
             raise CurateError(f"{path}: this shard has no id or tokens column; "
                               "rebuild with `curate build --overwrite`")
+        if "loss_mask" in names:
+            raise CurateError(f"{path}: chat documents with a loss_mask (tokenize chat_template); the "
+                              "export formats carry no per-token loss mask, so the assistant-only loss "
+                              "would be lost: train them with `curate train`")
         return pq.read_table(path, columns=cols)
     except (OSError, pa.ArrowException) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]

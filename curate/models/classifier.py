@@ -33,7 +33,6 @@ from curate.errors import RecipeError
 from curate.models.fasttext_model import fasttext_lines, predict_label_prob
 from curate.models.metrics import precision_recall, roc_auc
 from curate.recipe import Section
-from curate.text.hashing import hash_strings, holdout_mask
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -160,6 +159,8 @@ def train_classifier(recipe, spec: ClassifierSpec) -> dict[str, Any]:
     """Read, split, train, evaluate, save the model and ``<model>.json``; returns the report."""
     seed = recipe.seed if spec.seed is None else spec.seed
     data = read_labelled(recipe, spec)
+    from curate.text.hashing import hash_strings, holdout_mask  # numba: only when training
+
     held = holdout_mask(data.ids, seed, spec.holdout_frac)
     train, test = np.flatnonzero(~held), np.flatnonzero(held)
     for name, rows in (("training", train), ("held-out", test)):

@@ -22,10 +22,13 @@ from curate.readers.chunk import ReadChunk
 from curate.recipe import SourceSpec
 
 
+COMPRESSED_SUFFIXES = (".gz", ".zst", ".zstd")
+
+
 def detect_format(path: Path) -> str:
     """``jsonl`` | ``parquet`` | ``warc`` from the file name."""
     name = path.name.lower()
-    for suffix in (".gz", ".zst", ".zstd"):
+    for suffix in COMPRESSED_SUFFIXES:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     if name.endswith((".jsonl", ".json", ".ndjson")):
@@ -40,14 +43,16 @@ def detect_format(path: Path) -> str:
 
 
 def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *,
-              row_groups: tuple[int, int] | None = None, first_row: int = 0) -> Iterator[ReadChunk]:
+              row_groups: tuple[int, int] | None = None, byte_range: tuple[int, int] | None = None,
+              first_row: int = 0) -> Iterator[ReadChunk]:
     """Stream ``path`` as :class:`ReadChunk` batches (lazy: nothing is read until iterated).
-    ``row_groups`` (Parquet only) restricts reading to that range, whose first row is ``first_row``."""
+    ``row_groups`` (Parquet) or ``byte_range`` (plain JSONL, starting at a line start) restricts
+    reading to that range, whose first row (line) is ``first_row``."""
     fmt = source.format or detect_format(path)
-    if fmt == "jsonl":
+    if fmt in ("jsonl", "chat"):
         from curate.readers.jsonl import read_jsonl
 
-        return read_jsonl(source, path, rel_path, batch_rows)
+        return read_jsonl(source, path, rel_path, batch_rows, byte_range=byte_range, first_row=first_row)
     if fmt == "parquet":
         from curate.readers.parquet import read_parquet
 
@@ -57,4 +62,4 @@ def read_file(source: SourceSpec, path: Path, rel_path: str, batch_rows: int, *,
     return read_warc(source, path, rel_path, batch_rows)
 
 
-__all__ = ["ReadChunk", "detect_format", "read_file"]
+__all__ = ["COMPRESSED_SUFFIXES", "ReadChunk", "detect_format", "read_file"]

@@ -33,7 +33,6 @@ with ``score_band`` on this column.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -104,26 +103,11 @@ def mean_losses(model: Any, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (losses.sum(1, dtype=torch.float64) / torch.from_numpy(mask[:, 1:].sum(1))).numpy()
 
 
-@functools.lru_cache(maxsize=2)
-def _load_model(path: str, mtime_ns: int) -> Any:
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    try:
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, trust_remote_code=False,
-                                                     dtype=torch.float32)
-    except (OSError, ValueError) as exc:
-        raise CurateError(f"lm_score: cannot load a causal LM from {path}: {exc}") from None
-    return model.eval()
-
-
 def load_model(folder: Path) -> Any:
-    """The model saved in ``folder`` (cached per process by path and config mtime)."""
-    config = folder / "config.json"
-    if not config.is_file():
-        raise CurateError(f"lm_score: model={str(folder)!r} has no config.json (a save_pretrained folder, "
-                          "e.g. RUN/final from `curate train`)")
-    return _load_model(str(folder), config.stat().st_mtime_ns)
+    """The model saved in ``folder`` (``curate/models/causal_lm.py``: offline, cached per process)."""
+    from curate.models.causal_lm import load_causal_lm
+
+    return load_causal_lm(folder, "lm_score")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,10 @@ Three kinds, each a small protocol the runner (``curate/pipeline.py``) drives:
 - **Filter**: ``reject(batch) -> pa.Array`` of strings, one per row: null keeps the row, a string
   drops it and is the recorded reason (e.g. ``"gopher_min_words"``). A step may be both: the runner
   calls ``annotate`` first, then ``reject`` on the annotated batch.
+- **Expander**: ``expand(batch) -> batch`` returns the batch's rows plus new rows derived from
+  them (``rephrase``, ``knowledge_augment``: synthetic documents). The runner counts the added rows
+  as the step's ``generated`` (stats.json), so ``in + generated = kept + dropped``. An expander is
+  usually also a Filter: ``reject`` then drops failed or unwanted rows with a reason.
 - **GlobalStep**: needs to see the whole corpus (dedup). ``prepare(batch) -> batch`` runs in the
   parallel pass and adds internal ``_``-columns; ``resolve(ctx)`` runs once in the driver, as
   engine phases (:meth:`ResolveContext.phase`: map / shuffle / reduce tasks, or one task via
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, Protocol, runtime_checkable
+from typing import Any, Callable, ClassVar, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +56,13 @@ class Filter(Protocol):
     name: ClassVar[str]
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array: ...
+
+
+@runtime_checkable
+class Expander(Protocol):
+    name: ClassVar[str]
+
+    def expand(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,15 +132,16 @@ class ResolveContext:
 ARTEFACTS_KEY = "artefacts"
 
 
-def check_artefacts(steps: tuple[Any, ...], producers: dict[str, list[str]]) -> None:
+def check_artefacts(steps: tuple[Any, ...], producers: Callable[[], dict[str, list[str]]]) -> None:
     """Raise ``ValueError`` when a step needs an artefact (an ``artefact_params`` field left None)
-    that no earlier step declares in its ``artefacts``; ``producers`` names the steps that can."""
+    that no earlier step declares in its ``artefacts``; ``producers()`` names the steps that can
+    (called only then: it imports every step)."""
     for i, step in enumerate(steps):
         for field, name in (getattr(step, "artefact_params", None) or {}).items():
             made = any(name in getattr(s, "artefacts", ()) for s in steps[:i])
             if getattr(step, field) is None and not made:
                 raise ValueError(f"steps[{i}] ({step.name}): no `{field}` given and no earlier step makes "
-                                 f"{name}; put {' or '.join(producers.get(name, ['a step that does']))} "
+                                 f"{name}; put {' or '.join(producers().get(name, ['a step that does']))} "
                                  f"before it, or set {field} = PATH")
 
 
@@ -191,3 +203,21 @@ def with_columns(batch: pa.RecordBatch, columns: dict[str, pa.Array]) -> pa.Reco
             arrays.append(arr)
             fields.append(pa.field(name, arr.type))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def interleave(batch: pa.RecordBatch, source_rows: np.ndarray,
+               columns: dict[str, tuple[pa.Array | None, pa.Array]]) -> pa.RecordBatch:
+    """An expander's output: every row of ``batch``, each followed by the new rows derived from it
+    (new row ``j`` derives from row ``source_rows[j]``; new rows of one source keep their order).
+    New rows copy their source row's columns except those in ``columns``: ``name -> (values for
+    the batch's rows, values for the new rows)``, where None keeps the batch's column as it is."""
+    n, m = batch.num_rows, len(source_rows)
+    keys = np.concatenate([np.arange(n), np.asarray(source_rows, np.int64)])
+    sub = np.concatenate([np.full(n, -1), np.arange(m)])
+    order = pa.array(np.lexsort((sub, keys)))
+    out = batch.take(pa.array(keys).take(order))
+    replaced = {}
+    for name, (old, new) in columns.items():
+        old = batch.column(name) if old is None else old
+        replaced[name] = pa.concat_arrays([old, new.cast(old.type)]).take(order)
+    return with_columns(out, replaced)

@@ -10,6 +10,11 @@ or, by default, the artefact of an earlier ``train_tokenizer`` step, which the r
 ``tokenizer`` (``artefact_params``). It is recorded in manifest.json with its sha256; an external
 one is copied next to the shards by the runner (``published_files``).
 
+Chat documents (``chat_template``; sources with ``format = "chat"``): the conversation in ``text`` is
+rendered with the template (``curate/tokens/chat.py``: built-in ``chatml`` or the tokenizer folder's
+``chat_template``, in a sandboxed Jinja2) and ``loss_mask`` (``list<uint8>``, one per token, 1 on
+assistant turns) is added; the trainer computes the loss on mask-1 tokens only.
+
 Line-level control tokens (Korbak et al.; ``curate/tokens/control.py``): ``line_control`` names a
 ``list<float>`` column with one score per ``\\n``-separated line. A line's token goes before the
 first document token that starts at or after the line's first character (GPT-2 pre-tokenisation
@@ -20,6 +25,7 @@ a token). Document text never produces special tokens (see ``curate/tokens/token
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,8 +37,11 @@ import pyarrow.compute as pc
 from curate.config import param
 from curate.errors import CurateError
 from curate.schema import ID, TEXT
+from curate.readers.chat import parse_messages
 from curate.steps.prefix import PREFIX_TEXT
 from curate.steps.step import with_columns
+from curate.tokens.chat import (BUILTIN_SPECIALS, BUILTINS, FROM_TOKENIZER, compile_template, encode_chats,
+                                 template_source)
 from curate.tokens.control import ControlSpec, doc_keys, kept, line_keys, line_starts
 from curate.tokens.encode import encode_unique, ids_array, list_array
 from curate.tokens.tokenizer import (
@@ -61,8 +70,15 @@ class Tokenize:
     bos_token: str | None = param(None, doc="BOS token; default: tokenizer_config.json's or a usual name")
     eos_token: str | None = param(None, doc="EOS token; default: tokenizer_config.json's or <|endoftext|>, </s>, ...")
     line_control: ControlSpec | None = param(None, doc="line-level control tokens from a list<float> column")
+    chat_template: str | None = param(None, doc="chat documents (a source with format = 'chat'): 'chatml' "
+                                      "or 'tokenizer' (tokenizer_config.json's chat_template); adds loss_mask")
 
     def __post_init__(self) -> None:
+        if self.chat_template is not None and self.line_control is not None:
+            raise ValueError("chat_template and line_control: give one of them (chat turns carry no line scores)")
+        if self.chat_template is not None and self.chat_template not in (*BUILTINS, FROM_TOKENIZER):
+            raise ValueError(f"chat_template={self.chat_template!r} is not known; allowed: "
+                             f"{', '.join(repr(n) for n in (*BUILTINS, FROM_TOKENIZER))}")
         if self.tokenizer is not None:
             try:
                 resolve_path(self.tokenizer)
@@ -86,6 +102,8 @@ class Tokenize:
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         tok, prefix_tok, dtype, bos, eos = self._setup()
         texts = batch.column(TEXT).to_pylist()
+        if self.chat_template is not None:
+            return self._annotate_chat(batch, texts, tok, prefix_tok, dtype, bos, eos)
         if self.line_control is None:
             encodings = tok.encode_batch_fast(texts, add_special_tokens=False)
             positions, ids = _empty_lists(batch.num_rows), _empty_lists(batch.num_rows)
@@ -100,6 +118,34 @@ class Tokenize:
             cols["prefix_tokens"] = encode_unique(prefix_tok, prefixes, dtype)
         cols["control_positions"], cols["control_ids"] = positions, ids
         return with_columns(batch, cols)
+
+    def _annotate_chat(self, batch, texts, tok, special_tok, dtype, bos, eos) -> pa.RecordBatch:
+        """``tokens`` = optional BOS + rendered conversation + optional EOS, and ``loss_mask``
+        (``list<uint8>``, 1 = target: assistant turns and their end-of-turn token, and the EOS
+        after a final assistant turn; ``curate/tokens/chat.py``)."""
+        path = self.tokenizer_path()
+        if self.chat_template in BUILTIN_SPECIALS:
+            require_special(special_tok, list(BUILTIN_SPECIALS[self.chat_template]),
+                            f"tokenize.chat_template={self.chat_template!r}")
+        template = _compiled(template_source(self.chat_template, path))
+        names = {i: n for n, i in special_tokens(special_tok).items()}
+        conversations = [parse_messages(t) for t in texts]
+        encoded = encode_chats(template, conversations, tok, special_tok, set(names),
+                               names.get(bos, "") if bos is not None else "",
+                               names.get(eos, "") if eos is not None else "")
+        id_lists, masks = [], []
+        for conv, (ids, mask) in zip(conversations, encoded):
+            head, tail = ([bos], [0]) if bos is not None else ([], [])
+            end = ([eos], [int(conv[-1]["role"] == "assistant")]) if eos is not None else ([], [])
+            id_lists.append([*head, *ids.tolist(), *end[0]])
+            masks.append(np.concatenate([tail, mask, end[1]]).astype(np.uint8))
+        tokens = ids_array(id_lists, dtype)
+        lengths = np.fromiter(map(len, masks), np.int64, len(masks))
+        flat = np.concatenate(masks) if masks else np.zeros(0, np.uint8)
+        return with_columns(batch, {"tokens": tokens, "num_tokens": pc.list_value_length(tokens).cast(pa.int32()),
+                                    "loss_mask": list_array(flat.astype(np.uint8), lengths),
+                                    "control_positions": _empty_lists(batch.num_rows),
+                                    "control_ids": _empty_lists(batch.num_rows)})
 
     def _line_controls(self, batch, texts, encodings, tok, shift: int) -> tuple[pa.Array, pa.Array]:
         spec = self.line_control
@@ -167,6 +213,11 @@ def _doc_controls(spec: ControlSpec, text: str, enc, row_scores, key, doc_id, sh
     token_starts = np.fromiter((o[0] for o in enc.offsets), np.int64, len(enc.offsets))
     positions = np.searchsorted(token_starts, starts[keep], side="left") + shift
     return positions, labels[keep].astype(np.int64)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(source: str):
+    return compile_template(source)
 
 
 def _empty_lists(n: int) -> pa.Array:

@@ -2,7 +2,8 @@
 
 Python's ``str`` predicates (``isalpha``, ``isspace``, ...) and the reference character sets of
 datatrove 0.10.1 and spaCy 3.8 (``reference_data.py``) become bits in a 0x110000-entry table, built
-once per process on first use (~0.5 s), so a numba kernel classifies a codepoint with one load.
+once per install (~0.5 s) and then loaded from a cache file (``table_cache.py``, ~5 ms), so a
+numba kernel classifies a codepoint with one load.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from curate.text import reference_data as ref
+from curate.text.table_cache import cached_table
 
 ALPHA = 1 << 0  # str.isalpha
 SPACE = 1 << 1  # str.isspace (str.split / str.strip)
@@ -55,7 +57,13 @@ def _set(table: np.ndarray, chars, bit: int) -> None:
 
 @lru_cache(maxsize=1)
 def char_flags() -> np.ndarray:
-    """The flag table (uint32, indexed by codepoint)."""
+    """The flag table (uint32, indexed by codepoint), from the table cache file
+    (``curate/text/table_cache.py``) when it holds a valid copy, else built and stored there."""
+    return cached_table("char_flags", build_char_flags, (__name__, ref.__name__), np.uint32)
+
+
+def build_char_flags() -> np.ndarray:
+    """Build the flag table from ``str`` predicates and the reference sets (~0.5 s)."""
     n = 0x110000
     chars = [chr(cp) for cp in range(ASSIGNED_END)]  # no letters, spaces or punctuation above
     alpha = _predicate(chars, str.isalpha, n).astype(np.uint32)
