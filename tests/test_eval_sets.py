@@ -104,7 +104,7 @@ def test_context_trailing_space_moves_into_the_continuation():
     assert seq == encode(" yes") and n == 4                     # [prefix] + " yes", left-truncated to 4
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(n=st.integers(0, 70), max_len=st.integers(1, 20))
 def test_rolling_windows_equal_lm_eval(n, max_len):
     lm_utils = pytest.importorskip("lm_eval.utils")

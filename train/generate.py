@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from curate.models.sampling import sample_token
+
 
 def generate(model_dir: str | Path, prompt: str = "", prefix: str = "", max_new_tokens: int = 64,
              temperature: float = 0.7, top_p: float = 0.9, seed: int = 0) -> str:
@@ -32,15 +34,3 @@ def generate(model_dir: str | Path, prompt: str = "", prefix: str = "", max_new_
             if next_id == model.config.eos_token_id:
                 break
     return tokenizer.decode(input_ids[0, len(ids):].tolist())
-
-
-def sample_token(logits: torch.Tensor, temperature: float, top_p: float, gen: torch.Generator) -> int:
-    """One token id from a 1-D logits vector: argmax when ``temperature <= 0``, else nucleus sampling."""
-    if temperature <= 0:
-        return int(logits.argmax())
-    probs = torch.softmax(logits / temperature, dim=-1)
-    sorted_p, order = probs.sort(descending=True)
-    keep = sorted_p.cumsum(0) - sorted_p < top_p
-    sorted_p = torch.where(keep, sorted_p, torch.zeros_like(sorted_p))
-    choice = torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=gen)
-    return int(order[choice])

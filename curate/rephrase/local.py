@@ -74,7 +74,7 @@ def decode_batch(model: Any, prompts: list[list[int]], seeds: list[int], params:
     """New token ids of each prompt (EOS excluded), decoded together with a KV cache."""
     import torch
 
-    from train.generate import sample_token
+    from curate.models.sampling import sample_token
 
     eos = eos_ids(model.config)
     pad = model.config.pad_token_id if model.config.pad_token_id is not None else (min(eos) if eos else 0)
