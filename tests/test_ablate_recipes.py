@@ -54,6 +54,15 @@ def test_arms_parse_and_train_the_same_model_on_equal_tokens(experiment):
     assert len(shapes) == 1, shapes
 
 
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_arms_sharing_an_output_dir_share_the_build(experiment):
+    """`curate ablate` reuses one build for arms with the same output.dir only if their build
+    fingerprints are equal (else the second arm's build is refused)."""
+    recipes = [load_full_recipe(path, ()) for path in arms(experiment)]
+    if len({r.output.dir for r in recipes}) == 1:
+        assert len({r.fingerprint() for r in recipes}) == 1
+
+
 def _sources(experiment: str, tmp_path) -> list[str]:
     if experiment == "skillit":
         from train.lego import write_lego
