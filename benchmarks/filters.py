@@ -3,12 +3,21 @@
 Chain: Gopher quality -> Gopher repetition -> C4 (rewrites text) -> FineWeb quality. Reads the first
 ``--mb`` MB of documents of bench_corpus.jsonl.zst, runs datatrove's filters document by document and
 curate's steps batch by batch (``curate.pipeline.run_steps``, the build runner's own code path), and
-prints MB/s per core for each, the ratio, and how often both chains make the same keep/drop decision
+prints MB per CPU second (``time.process_time``: one thread each, steady on a loaded machine) for each, the ratio, and how often both chains make the same keep/drop decision
 (and drop for the same step and reason). Then a memory check: peak RSS of
 ``python -m curate build --workers 1`` with these four steps on the slice (1x) and on 10 copies of it
 with distinct ids (10x); the ratio must stay <= 1.3.
 
+``--whole``: whole processes instead, start-up included, on two inputs written once as .jsonl.zst:
+the bench corpus slice and non-English web pages (``web_sample.jsonl.zst`` rows whose fastText
+lid.176 language is not ``en``, repeated with distinct ids up to ``--mb``). curate is
+``python -m curate build --workers 1`` (JSONL reader, the four steps, zstd shards); datatrove is a
+process that reads the same file (zstandard + orjson) and runs its four filters per document.
+Each runs ``--runs`` times; printed: min and median wall seconds and CPU seconds (user + system of
+the process, from ``wait4``: steady on a loaded machine) and MB per CPU second, and the ratio.
+
 Run: python benchmarks/filters.py [--mb 20] [--data PATH] [--no-memory]
+     python benchmarks/filters.py --whole --mb 20 --runs 3
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import time
 from pathlib import Path
 
 import orjson
+import statistics
 import pyarrow as pa
 import zstandard
 
@@ -55,7 +65,7 @@ def datatrove_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], flo
                                     FineWebQualityFilter()]))
     filters[0][1].filter(Document(text="warm up the spaCy tokenizer.", id="0"))
     out: list[tuple[str, str] | None] = []
-    start = time.perf_counter()
+    start = time.process_time()
     for i, text in enumerate(texts):
         doc, verdict = Document(text=text, id=str(i)), None
         for name, f in filters:
@@ -64,7 +74,7 @@ def datatrove_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], flo
                 verdict = (name, result[1] if isinstance(result, tuple) else "")
                 break
         out.append(verdict)
-    return out, time.perf_counter() - start
+    return out, time.process_time() - start
 
 
 def curate_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], float, float]:
@@ -82,19 +92,19 @@ def curate_chain(texts: list[str]) -> tuple[list[tuple[str, str] | None], float,
             "input_row": pa.array(range(first_row, first_row + n), pa.int64())})
         return run_steps(batch, steps, counts, full_rejected=False)
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     run(texts[:64], 0)  # compile / load the numba kernels and the character table
-    warmup = time.perf_counter() - t0
+    warmup = time.process_time() - t0
     counts = [{"in": 0, "kept": 0, "dropped": {}} for _ in steps]
     verdicts: list[tuple[str, str] | None] = [None] * len(texts)
-    start = time.perf_counter()
+    start = time.process_time()
     for lo in range(0, len(texts), BATCH_ROWS):
         _, rejected = run(texts[lo:lo + BATCH_ROWS], lo)
         for table in rejected:
             for row_id, step, reason in zip(table["id"].to_pylist(), table["step"].to_pylist(),
                                             table["reason"].to_pylist()):
                 verdicts[int(row_id)] = (step, reason)
-    return verdicts, time.perf_counter() - start, warmup
+    return verdicts, time.process_time() - start, warmup
 
 
 def peak_rss_mb(cmd: list[str]) -> float:
@@ -150,15 +160,85 @@ def memory_check(rows: list[dict]) -> None:
         print(f"peak RSS ratio 10x / 1x: {peaks[10] / peaks[1]:.2f} (must be <= 1.3)")
 
 
+WEB = DATA.parent / "web_sample.jsonl.zst"
+
+
+def non_english_web(mb: float) -> list[dict]:
+    """web_sample rows that fastText lid.176 does not label ``en``, repeated (new ids) up to ``mb``."""
+    from curate.models.fasttext_model import lid176_path, load_fasttext, predict_top1
+
+    rows = [orjson.loads(line) for line in zstandard.ZstdDecompressor().stream_reader(open(WEB, "rb")).read().splitlines()]
+    lang, _ = predict_top1(load_fasttext(lid176_path()), pa.array([r["text"] for r in rows], pa.large_string()))
+    rows = [r for r, code in zip(rows, lang.to_pylist()) if code != "en"]
+    out, total, copy = [], 0, 0
+    while total < mb * 1e6:
+        for r in rows:
+            out.append({**r, "id": f"{copy}-{r['id']}"})
+            total += len(r["text"].encode())
+            if total >= mb * 1e6:
+                break
+        copy += 1
+    return out
+
+
+def datatrove_child(path: Path) -> None:
+    """One whole datatrove process: read the file, run the four filters (the --whole peer)."""
+    with open(path, "rb") as f:
+        texts = [orjson.loads(line)["text"] for line in zstandard.ZstdDecompressor().stream_reader(f).read().splitlines()]
+    verdicts, _ = datatrove_chain(texts)
+    print(sum(v is None for v in verdicts))
+
+
+def cpu_run(cmd: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s of the process and its children) of one command."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime
+
+
+def whole_processes(inputs: dict[str, list[dict]], runs: int) -> None:
+    env_cmd = [sys.executable]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, rows in inputs.items():
+            mb = sum(len(r["text"].encode()) for r in rows) / 1e6
+            src = Path(tmp) / f"{name}.jsonl.zst"
+            write_copies(rows, 1, src)
+            recipe = Path(tmp) / f"{name}.toml"
+            recipe.write_text(RECIPE.format(path=src, out=Path(tmp) / f"out-{name}"))
+            tools = {"curate": env_cmd + ["-m", "curate", "build", str(recipe), "--workers", "1", "--no-progress",
+                                          "--overwrite"],
+                     "datatrove": env_cmd + [str(Path(__file__).resolve()), "--datatrove-child", str(src)]}
+            print(f"{name}: {len(rows)} documents, {mb:.1f} MB of text, {runs} runs per tool, whole processes")
+            cpu_min = {}
+            for tool, cmd in tools.items():
+                walls, cpus = zip(*(cpu_run(cmd) for _ in range(runs)))
+                cpu_min[tool] = min(cpus)
+                print(f"  {tool:<9}: wall min {min(walls):6.1f} s median {statistics.median(walls):6.1f} s | "
+                      f"CPU min {min(cpus):6.1f} s median {statistics.median(cpus):6.1f} s | "
+                      f"{mb / min(cpus):6.2f} MB per CPU-s (best), {mb / statistics.median(cpus):6.2f} (median)",
+                      flush=True)
+            print(f"  ratio (datatrove CPU / curate CPU, min): {cpu_min['datatrove'] / cpu_min['curate']:.1f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mb", type=float, default=20.0, help="MB of text to run (default 20)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-RSS check")
+    ap.add_argument("--whole", action="store_true", help="whole processes, start-up included (see above)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per tool with --whole (min and median)")
+    ap.add_argument("--datatrove-child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
+    if args.datatrove_child:
+        return datatrove_child(args.datatrove_child)
     rows = read_slice(args.data, args.mb)
+    if args.whole:
+        return whole_processes({"bench": rows, "web-non-en": non_english_web(args.mb)}, args.runs)
     texts = [r["text"] for r in rows]
     mb = sum(len(t.encode()) for t in texts) / 1e6
     print(f"{len(texts)} documents, {mb:.1f} MB of text from {args.data.name}")

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -49,7 +48,7 @@ from curate.readers import read_file
 from curate.recipe import Recipe
 from curate.stats import new_counts
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, bind_artefacts, with_columns
-from curate.storage import AnyPath, copy_file, is_remote, move_file, rmtree, scratch_dir, write_atomic
+from curate.storage import AnyPath, copy_file, is_remote, move_file, rmtree, write_atomic
 from curate.storage.s3 import is_storage_failure, storage_error
 from curate.writers import PartWriter, ShardWriter, write_parquet_atomic
 
@@ -86,9 +85,9 @@ class Layout:
         return self.root / "shards"
 
     def scratch(self, stage: int) -> Path:
-        """A global step's spill dir: under work/ on disk; for a remote root a local temp dir
-        (spills append to files, which object stores cannot; it is rebuilt on every resolve)."""
-        return scratch_dir(self.root, f"scratch{stage}")
+        """A global step's phase files (shuffles, spills, artefacts): under work/ of the output,
+        on disk or on object storage alike, so every node of a cluster reads what others wrote."""
+        return self.root / "work" / f"scratch{stage}"
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -503,7 +502,7 @@ def _resolve(recipe: Recipe, stage: Stage, fragments: list[Fragment], layout: La
             move_file(scratch / name, layout.root / name)  # publish before the done marker
     faults.hit("mid_resolve", str(stage.index), done)
     _write_json_atomic(done, stats)
-    shutil.rmtree(scratch, ignore_errors=True)
+    rmtree(scratch, missing_ok=True)
     return stats
 
 

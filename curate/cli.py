@@ -32,6 +32,7 @@ COMMANDS = {
     "bios": "curate.commands.bios",
     "serve": "curate.commands.serve",
     "sft-toy": "curate.commands.sft_toy",
+    "fit-rule": "curate.commands.fit_rule",
 }
 
 

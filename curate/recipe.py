@@ -173,10 +173,14 @@ class Recipe:
         }
 
     def fingerprint(self) -> str:
-        """sha256 of the normalised build sections (recipe, sources, steps, output): equal
-        fingerprints mean the same build. Sections read after the build (phases, train) are not
-        part of it, so editing them never invalidates shards."""
-        blob = orjson.dumps(self.to_table(), option=orjson.OPT_SORT_KEYS)
+        """sha256 of the normalised build sections (recipe, sources, steps, output) and of the
+        content of every file a step names (``curate/step_files.py``: eval sets, word lists,
+        models, tokenizers): equal fingerprints mean the same build. Sections read after the build
+        (phases, train) are not part of it, so editing them never invalidates shards."""
+        from curate.step_files import step_file_digests
+
+        table = {**self.to_table(), "step_files": step_file_digests(self.steps)}
+        blob = orjson.dumps(table, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(blob).hexdigest()
 
 

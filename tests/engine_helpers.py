@@ -130,3 +130,23 @@ def planted_corpus(root: Path, num_files: int = 6, num_bases: int = 120) -> Path
 #: Python run before a CLI build so the planted corpus spans several shuffle partitions and ranges.
 SMALL_PARTITIONS = ("import curate.engines.shuffle as s, curate.dedup.cluster as c, curate.dedup.exact as e\n"
                     "s.RANGE_DOCS = 97; c.PARTITION_ENTRIES = 2000; e.PARTITION_ROWS = 300")
+
+
+def phased_steps_recipe(planted: Path) -> Path:
+    """Next to a :func:`planted_corpus`: a recipe of the resolve-phase steps of issue 15
+    (decontaminate against passages of its own documents, line_dedup, paragraph_dedup with a
+    Bloom filter, url_dedup); returns its path."""
+    docs = [json.loads(line) for line in (planted.parent / "in0.jsonl").read_text().splitlines()]
+    passages = [" ".join(d["text"].split()[5:25]) for d in docs[:40:8]]
+    (planted.parent / "evals.jsonl").write_text("".join(json.dumps({"text": p}) + "\n" for p in passages))
+    path = planted.parent / "phased.toml"
+    path.write_text(
+        '[recipe]\nname = "phased"\n[[sources]]\nname = "a"\npaths = ["in*.jsonl"]\n'
+        '[[steps]]\nuse = "decontaminate"\nngram_size = 8\naction = "spans"\n'
+        '[[steps.eval_sets]]\nname = "own"\npaths = ["evals.jsonl"]\n'
+        '[[steps]]\nuse = "line_dedup"\nmin_chars = 20\n'
+        '[[steps]]\nuse = "paragraph_dedup"\nmethod = "bloom"\nkeep = "none"\nmax_count = 3\n'
+        '[[steps]]\nuse = "url_dedup"\nrule = "longest"\n'
+        '[output]\ndir = "phased-out"\n')
+    return path
+

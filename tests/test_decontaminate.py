@@ -17,7 +17,7 @@ import curate
 from curate.commands.stats import funnel_lines
 from curate.decon.ngrams import NgramIndex, cut_spans, find_matches
 from curate.decon.report import table_lines
-from curate.errors import CurateError, RecipeError
+from curate.errors import CurateError, OutputError, RecipeError
 from curate.recipe import load_recipe
 from tests.conftest import read_sample, write_jsonl, write_recipe
 
@@ -247,3 +247,18 @@ dir = "out"
         load_recipe(recipe('name = "e"\npaths = ["e.jsonl"]', "ngram_size = 0"))
     with pytest.raises(RecipeError, match="unknown key 'field'"):
         load_recipe(recipe('name = "e"\npaths = ["e.jsonl"]\nfield = ["q"]'))
+
+
+def test_editing_an_eval_file_changes_the_fingerprint_and_refuses_the_old_output(tmp_path):
+    manifest, _, _ = _planted_build(tmp_path)
+    recipe = load_recipe(tmp_path / "recipe.toml")
+    assert recipe.fingerprint() == manifest.recipe.fingerprint
+    evals = tmp_path / "evals" / "set_a.jsonl"
+    evals.write_text(evals.read_text().replace('"q0"', '"q0-edited"'))
+    edited = load_recipe(tmp_path / "recipe.toml")
+    assert edited.fingerprint() != manifest.recipe.fingerprint
+    with pytest.raises(OutputError, match="different recipe fingerprint"):
+        curate.build(edited)  # the finished build of the old eval set is not silently reused
+    rebuilt = curate.build(edited, overwrite=True)
+    ids = [c["id"] for c in json.loads((rebuilt.root / "contamination.json").read_text())["eval_sets"][0]["contaminated"]]
+    assert ids[0] == "q0-edited"  # the edited file was read again, not a cached index

@@ -213,3 +213,52 @@ def test_words_do_not_depend_on_earlier_batches(bench_docs):
     given_spans(first, de)
     again = [a.tolist() for a in given_spans(second, de)]
     assert fresh == again and len(fresh[1]) > 1000
+
+
+# ---------------------------------------------------------------- c4 with a language
+
+
+def c4_run(step, texts):
+    batch = step.annotate(pa.record_batch({"text": pa.array(texts, pa.large_string())}))
+    return step.reject(batch).to_pylist(), batch.column("text").to_pylist()
+
+
+def test_c4_counts_sentences_with_the_languages_splitter_exactly():
+    from curate.steps.c4 import C4
+
+    de = ("Das ist ein guter Satz. Und noch einer hier.\nHier steht die dritte Zeile.\nkurz\n"
+          "Die vierte Zeile ist auch da.\nDie fünfte Zeile endet so.")
+    short = de.replace(" Und noch einer hier.", "")  # 4 sentences left
+    assert c4_run(C4(language="de"), [de, short]) == (
+        [None, "too_few_sentences"], [de.replace("kurz\n", ""), short])  # the short line is cut from kept text
+    zh = "我们的数据在这里。今天天气很好！你好吗？我们走吧。好的。"  # 5 sentences, no spaces
+    cjk = {"min_words_per_line": None, "filter_no_terminal_punct": False}
+    assert c4_run(C4(language="zh", **cjk), [zh, zh[:16]])[0] == [None, "too_few_sentences"]
+    assert c4_run(C4(**cjk), [zh])[0] == ["too_few_sentences"]  # English splitting sees one sentence
+    with pytest.raises(ValueError, match="language='klingon'"):
+        C4(language="klingon")
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "ru"])
+def test_c4_language_same_decisions_and_text_as_datatrove(bench_docs, lang):
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import C4QualityFilter
+
+    from curate.steps.c4 import C4
+
+    ids, texts = zip(*bench_docs[lang])
+    outcomes = set()
+    for min_sentences in (5, 20):  # datatrove's default, and one that drops some of these pages
+        theirs, their_texts = [], []
+        dt = C4QualityFilter(language=BENCH_LANGUAGES[lang], min_num_sentences=min_sentences)
+        for i, text in enumerate(texts):
+            doc = Document(text=text, id=str(i))
+            verdict = dt.filter(doc)
+            theirs.append(None if verdict is True else verdict[1])
+            their_texts.append(doc.text)
+        ours, our_texts = c4_run(C4(language=lang, min_num_sentences=min_sentences), list(texts))
+        assert ours == theirs
+        assert [t for t, v in zip(our_texts, ours) if v is None] == [t for t, v in zip(their_texts, theirs)
+                                                                      if v is None]
+        outcomes |= set(ours)
+    assert None in outcomes and "too_few_sentences" in outcomes

@@ -83,6 +83,17 @@ def test_fingerprint_ignores_formatting_but_not_values(tmp_path):
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
 
 
+def test_fingerprint_hashes_the_content_of_step_files(tmp_path):
+    """A blocklist edited in place (same path) is another build; touching it without a change is not."""
+    (tmp_path / "block.txt").write_text("spam.example\n")
+    text = recipe_text(tmp_path, '[[steps]]\nuse = "url_blocklist"\npath = "block.txt"')
+    before = load_recipe(write_recipe(tmp_path / "r.toml", text)).fingerprint()
+    (tmp_path / "block.txt").write_text("spam.example\n")  # same bytes, new mtime
+    assert load_recipe(tmp_path / "r.toml").fingerprint() == before
+    (tmp_path / "block.txt").write_text("spam.example\nham.example\n")
+    assert load_recipe(tmp_path / "r.toml").fingerprint() != before
+
+
 def test_cli_reports_user_errors_as_one_line_without_traceback(tmp_path):
     path = write_recipe(tmp_path / "r.toml", recipe_text(tmp_path, '[[steps]]\nuse = "length"\nmax_words = "x"'))
     res = run_cli("build", str(path))
@@ -99,3 +110,18 @@ def test_source_glob_that_matches_nothing_names_the_pattern(tmp_path):
     res = run_cli("explain", str(write_recipe(tmp_path / "r.toml", text)))
     assert res.returncode == 2
     assert "sources[0].paths[0]: no file matches 'nothing/*.jsonl'" in res.stderr
+
+
+def test_a_steps_output_path_is_not_in_the_fingerprint(tmp_path):
+    """minhash_dedup's save_index is written by the build: its appearing must not change the
+    fingerprint (a rerun of the finished build is the same build); an `against` index is read."""
+    text = recipe_text(tmp_path, '[[steps]]\nuse = "minhash_dedup"\nsave_index = "idx"')
+    before = load_recipe(write_recipe(tmp_path / "r.toml", text)).fingerprint()
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "docs.parquet").write_bytes(b"written by the build")
+    assert load_recipe(tmp_path / "r.toml").fingerprint() == before
+    from curate.step_files import step_paths
+
+    recipe = load_recipe(write_recipe(tmp_path / "a.toml", recipe_text(
+        tmp_path, '[[steps]]\nuse = "minhash_dedup"\nagainst = ["idx"]')))
+    assert step_paths(recipe.steps[0]) == [(tmp_path / "idx").resolve()]

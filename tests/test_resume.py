@@ -1,5 +1,6 @@
 """Resume equals continue, for every global step and for 1 and 2 workers: a build is SIGKILLed at
-named points (``CURATE_FAULT``, curate/faults.py: after a fragment, mid-resolve, mid-shard-write),
+named points (``CURATE_FAULT``, curate/faults.py: after a fragment, right after a committed resolve
+phase, mid-resolve, mid-shard-write),
 run again each time, and its shards, rejected/, quarantine/ and stats.json (minus timings) must be
 byte-identical to an uninterrupted build. Also: a resume after the inputs changed is refused.
 
@@ -77,6 +78,13 @@ use = "skill_cluster"
 num_clusters = 3
 num_features = 4096
 """,
+    "knn_distance": """
+[[steps]]
+use = "knn_distance"
+columns = ["text"]
+k = 2
+num_features = 4096
+""",
     "decontaminate": """
 [[steps]]
 use = "decontaminate"
@@ -85,7 +93,27 @@ action = "spans"
 name = "planted"
 paths = ["evals.jsonl"]
 """,
+    "line_dedup": """
+[[steps]]
+use = "line_dedup"
+min_chars = 10
+""",
+    "paragraph_dedup": """
+[[steps]]
+use = "paragraph_dedup"
+method = "bloom"
+keep = "none"
+""",
+    "url_dedup": """
+[[steps]]
+use = "url_dedup"
+rule = "longest"
+""",
 }
+#: A kill right after one of the step's resolve phases is committed (mid-resolve, before later phases).
+PHASE_FAULTS = {"exact_dedup": "phase:exact_groups", "minhash_dedup": "phase:cc1",
+                "decontaminate": "phase:decon_parts", "line_dedup": "phase:seg_repeats",
+                "paragraph_dedup": "phase:seg_bloom", "url_dedup": "phase:url_groups"}
 
 
 def make_inputs(tmp_path: Path, per_file: int = 18) -> None:
@@ -175,9 +203,10 @@ def test_killed_at_each_point_and_resumed_equals_uninterrupted(tmp_path, step, w
     make_inputs(tmp_path)
     reference = curate.build(make_recipe(tmp_path, GLOBAL_STEPS[step], out="ref"))
     recipe = make_recipe(tmp_path, GLOBAL_STEPS[step])
-    for fault in FAULTS:  # each run is killed at its point, then the next one resumes it
+    faults = FAULTS[:1] + ([PHASE_FAULTS[step]] if step in PHASE_FAULTS else []) + FAULTS[1:]
+    for fault in faults:  # each run is killed at its point, then the next one resumes it
         ended = killed_build(recipe, fault, workers, tmp_path)
-        in_worker = workers > 1 and not fault.startswith("mid_resolve")
+        in_worker = workers > 1 and not fault.startswith(("mid_resolve", "phase:"))
         if in_worker:
             assert "was killed by the kernel" in ended and "rerun" in ended, ended
         else:

@@ -4,6 +4,7 @@ workers, and resume after SIGKILL."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ import curate
 from curate.dedup import bloom, cluster, repeats
 from curate.errors import RecipeError
 from curate.recipe import load_recipe
+from curate.steps.step import ResolveContext
 from curate.text.segments import drop_segments, segment_keys, split_segments
 from tests.conftest import read_sample, write_jsonl, write_recipe
 
@@ -162,14 +165,22 @@ def test_exact_and_bloom_removals_follow_the_rule(tmp_path_factory, keys, max_co
     for k in keys:
         seen[k] += 1
         want.append(k != 0 and (seen[k] > max_count if keep_first else total[k] > max_count))
-    sizes = {"num_segments": len(arr), "num_candidates": int(np.count_nonzero(arr))}
     scratch = tmp_path_factory.mktemp("repeats")
-    exact = repeats.exact_removals(lambda: iter(chunks), scratch, **sizes, max_count=max_count,
-                                   keep_first=keep_first, num_workers=1)
-    assert repeats.open_removed(exact.path, 0, len(arr)).tolist() == want
-    tiny = repeats.bloom_removals(lambda: iter(chunks), scratch, **sizes, max_count=max_count,
-                                  keep_first=keep_first, fp_rate=0.5, max_bytes=1)
-    got = repeats.open_removed(tiny.path, 0, len(arr))
+    parts = []
+    for i, chunk in enumerate(chunks):  # one part per chunk, its keys split over two documents
+        half = len(chunk) // 2
+        parts.append(scratch / f"part{i}.parquet")
+        lists = pa.LargeListArray.from_arrays(pa.array([0, half, len(chunk)]), pa.array(chunk, pa.uint64()))
+        pq.write_table(pa.table({"keys": lists}), parts[-1])
+    ctx = ResolveContext(part_paths=parts, decision_paths=[], scratch_dir=scratch / "exact", seed=0, num_workers=1)
+
+    def removed(method, **kw):
+        ctx_m = dataclasses.replace(ctx, scratch_dir=scratch / method)
+        plan, _ = repeats.find_removals(ctx_m, "keys", method=method, max_count=max_count, keep_first=keep_first, **kw)
+        return np.concatenate([repeats.removed_mask(plan, i) for i in range(len(parts))])
+
+    assert removed("exact").tolist() == want
+    got = removed("bloom", fp_rate=0.5, max_bytes=1)
     assert not (np.array(want, bool) & ~got).any()
 
 

@@ -32,6 +32,9 @@ STEP_ARGS = {
     "skill_fasttext": {"model_path": _lid_path()},
     "fasttext_score": {"model_path": _lid_path(), "label": "en"},
     "word_list_score": {"words_path": REPO / "recipes" / "toxicity_words.txt"},
+    "pair_length": {"columns": ["text"]},
+    "mtld": {"column": "text"},
+    "score_rule": {"coefficients": {"input_row": 0.5}, "intercept": 1.0},
 }
 #: Steps left out here, and where their batch-split invariance is tested instead.
 EXCLUDED = {"score_filter": "needs a score column made by another step (test_score_steps)",

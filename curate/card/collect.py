@@ -30,12 +30,11 @@ import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate.errors import CurateError
 from curate.manifest import Manifest
-from curate.steps.length import word_counts
+from curate.steps.length import char_word_counts
 from curate.text.hashing import hash_strings
 from curate.text.urls import url_host
 
@@ -178,10 +177,10 @@ def collect_shards(manifest: Manifest, samples: int = SAMPLES) -> dict[str, Any]
     for path in manifest.shard_paths():
         for batch in _batches(path, read):
             df = pl.from_arrow(batch)
-            text = batch.column("text")
+            chars, words = char_word_counts(batch.column("text"))
             df = df.with_columns(
-                pl.Series("_chars", pc.utf8_length(pc.utf8_trim_whitespace(text)).to_numpy(zero_copy_only=False)),
-                pl.Series("_words", word_counts(text)),
+                pl.Series("_chars", chars),
+                pl.Series("_words", words),
                 pl.Series("_hash", hash_strings(batch.column("id"), SAMPLE_SEED)),
             )
             if "timestamp" in df.columns:

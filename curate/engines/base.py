@@ -13,7 +13,7 @@ picklable argument; it writes its files atomically and may be run twice (a retri
 rewrites identical bytes); its result is small.
 
 Progress: a task calls :func:`report` as it reads input. The local engine forwards reports to the
-driver while the task runs; the Ray engine returns them with the task's result.
+driver while the task runs; the Ray engine sends them to a progress actor the driver polls.
 """
 
 from __future__ import annotations
@@ -50,6 +50,18 @@ def record_timing(name: str, tasks: int, seconds: float, num_bytes: int = 0) -> 
         with open(path, "ab") as f:
             f.write(orjson.dumps({"name": name, "tasks": tasks, "seconds": round(seconds, 3),
                                  "bytes": num_bytes}) + b"\n")
+
+
+def record_load(what: str) -> None:
+    """Append ``"{pid} {what}"`` to the file ``$CURATE_LOADS`` when it is set: a loader of an
+    expensive model (fastText, tokenizer, LM) calls it when it really loads (a cache miss), so tests
+    can prove a model loads once per worker process, not once per task."""
+    import os
+
+    path = os.environ.get("CURATE_LOADS")
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{os.getpid()} {what}\n")
 
 
 def set_sink(sink: Any) -> Any:

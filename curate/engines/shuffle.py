@@ -2,7 +2,9 @@
 
 A map task writes its rows into ``<dir>/p{partition:05d}/{name}.arrow`` (Arrow IPC, lz4), one file
 per destination partition it has rows for (however many batches it writes: ``PartitionWriter``),
-atomically (tmp file + rename). A reduce task reads every
+committed like every output file (``curate/storage``: tmp file + rename on disk; on object storage
+an upload that appears whole on close), so ``<dir>`` may be a local path or a ``RemotePath`` under
+the output URI and every node of a cluster sees the same files. A reduce task reads every
 file of its partition in name order; map tasks name their files by their own index (zero-padded),
 so a partition's rows arrive in map-task order whatever order the tasks ran in. That, with stable
 sorts in the reducers, is what makes a shuffle deterministic.
@@ -14,12 +16,14 @@ side of a document-keyed shuffle only reads the few partitions that overlap one 
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
+
+from curate.storage import open_input_file, open_output_file, publish, staging_path
 
 #: Documents per range partition (a CC round or a decision join holds about one range in RAM).
 RANGE_DOCS = 2**20
@@ -43,11 +47,11 @@ def write_partitions(out_dir: Path, name: str, table: pa.Table, partition: np.nd
 
 class PartitionWriter:
     """A map task's output over many batches: one file per destination partition (opened when it
-    first gets rows, up to ``num_partitions`` open at once), renamed into place on ``close``."""
+    first gets rows, up to ``num_partitions`` open at once), committed on ``close``."""
 
     def __init__(self, out_dir: Path, name: str, schema: pa.Schema, num_partitions: int):
         self.out_dir, self.name, self.schema, self.num_partitions = out_dir, name, schema, num_partitions
-        self._writers: dict[int, tuple[Path, ipc.RecordBatchFileWriter]] = {}
+        self._writers: dict[int, tuple[Path, Any, ipc.RecordBatchFileWriter]] = {}
 
     def write(self, table: pa.Table, partition: np.ndarray) -> None:
         if table.num_rows == 0:
@@ -58,39 +62,42 @@ class PartitionWriter:
             if p not in self._writers:
                 path = self.out_dir / f"p{p:05d}" / f"{self.name}.arrow"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name("." + path.name + ".tmp")
-                self._writers[p] = (path, ipc.new_file(str(tmp), self.schema, options=_OPTIONS))
-            self._writers[p][1].write_table(table.take(pa.array(order[bounds[p]:bounds[p + 1]])))
+                sink = open_output_file(staging_path(path))
+                self._writers[p] = (path, sink, ipc.new_file(sink, self.schema, options=_OPTIONS))
+            self._writers[p][2].write_table(table.take(pa.array(order[bounds[p]:bounds[p + 1]])))
 
     def close(self) -> int:
         """Publish every file; returns the bytes written."""
         written = 0
-        for path, writer in self._writers.values():
+        for path, sink, writer in self._writers.values():
             writer.close()
-            os.replace(path.with_name("." + path.name + ".tmp"), path)
-            written += path.stat().st_size
+            written += sink.tell()
+            sink.close()
+            publish(staging_path(path), path)
         self._writers.clear()
         return written
 
 
 def write_file(path: Path, table: pa.Table) -> int:
+    """Write ``table`` to one committed Arrow IPC file; returns its size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp")
-    with ipc.new_file(str(tmp), table.schema, options=_OPTIONS) as writer:
+    sink = open_output_file(staging_path(path))
+    with ipc.new_file(sink, table.schema, options=_OPTIONS) as writer:
         writer.write_table(table)
-    os.replace(tmp, path)
-    return path.stat().st_size
+    written = sink.tell()
+    sink.close()
+    publish(staging_path(path), path)
+    return written
 
 
 def read_file(path: Path) -> pa.Table:
-    with ipc.open_file(str(path)) as reader:
+    with open_input_file(path) as source, ipc.open_file(source) as reader:
         return reader.read_all()
 
 
 def read_partition(out_dir: Path, partition: int, schema: pa.Schema) -> pa.Table:
     """Every file of ``partition``, concatenated in name order (empty table when none)."""
-    folder = out_dir / f"p{partition:05d}"
-    files = sorted(folder.glob("*.arrow")) if folder.is_dir() else []
+    files = sorted((out_dir / f"p{partition:05d}").glob("*.arrow"))  # none when the folder is absent
     if not files:
         return schema.empty_table()
     return pa.concat_tables([read_file(f) for f in files]).combine_chunks()

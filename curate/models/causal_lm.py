@@ -17,6 +17,9 @@ def _load(path: str, mtime_ns: int, who: str) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
+    from curate.engines.base import record_load
+
+    record_load(f"lm {path}")
     try:
         model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, trust_remote_code=False,
                                                      dtype=torch.float32)

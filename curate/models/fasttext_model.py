@@ -49,9 +49,12 @@ def load_fasttext(path: Path):
     non-fastText file is a one-line :class:`CurateError`."""
     import fasttext
 
+    from curate.engines.base import record_load
+
     fasttext.FastText.eprint = lambda *args, **kwargs: None
     try:
         check_fasttext_file(path)
+        record_load(f"fasttext {path}")
         return fasttext.load_model(str(path))
     except ValueError as exc:
         raise CurateError(str(exc).splitlines()[0]) from None

@@ -18,7 +18,20 @@ text, so ``rejected/`` shows what was judged) and a filter that drops documents.
 
 Finally the document is dropped (``too_few_sentences``) when its kept lines hold fewer than
 ``min_num_sentences`` (5) sentences (spaCy sentencizer, ``curate/text/sentences.py``). Matching is
-case-insensitive for ASCII letters (datatrove lower-cases with ``str.lower``). ``remove_lines = false``
+case-insensitive for ASCII letters (datatrove lower-cases with ``str.lower``).
+
+``language`` (as datatrove's ``language`` argument): which sentence splitter counts the sentences
+for ``min_num_sentences``. ``en`` (default) is the compiled port of spaCy-English's sentencizer;
+another language (ISO 639-1 ``de``, 639-3 ``deu`` or FineWeb-2's ``deu_Latn``, resolved as for
+gopher/fineweb by ``curate/text/lang_words.py``) counts each kept line's sentences with
+``spacy.blank(code)`` + ``sentencizer``, as datatrove's spaCy tokenizers do (same decisions,
+tested against datatrove). Fallback: where datatrove uses Stanza, IndicNLP, jieba, SudachiPy or
+pythainlp, the blank spaCy tokenizer of that language (or ``xx``) stands in; its sentencizer
+still ends sentences at 。！？ and the other scripts' marks. Words stay whitespace-separated (C4's
+and datatrove's ``line.split()``, for ``min_words_per_line`` and ``max_word_length``): for scripts
+written without spaces (zh, ja, th) a line is one "word", so set ``min_words_per_line = 0``
+there. FineWeb-2 did not use the C4 filter, so there are no published per-language C4 values
+(no ``thresholds`` option). ``remove_lines = false``
 keeps the text unchanged and only drops documents. datatrove's ``split_paragraph = False`` (rules over
 sentences instead of lines) is not offered.
 """
@@ -31,12 +44,14 @@ from typing import ClassVar
 import numba
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curate.config import check_range, param
 from curate.schema import TEXT
 from curate.steps.doc_kernel import codes_to_reasons, text_buffers
 from curate.steps.step import with_columns
 from curate.text import charclass as cc
+from curate.text.lang_words import check_language_params, resolve_language, sentence_counts
 from curate.text.lines import contains_ascii_lower, next_line, strip_span
 from curate.text.sentences import count_sentences
 from curate.text.utf8 import decode_into, encode_into
@@ -210,8 +225,10 @@ class C4:
     filter_curly_bracket: bool = param(True, doc="drop documents containing '{' in a kept line")
     filter_policy: bool = param(True, doc="remove lines with terms-of-use / privacy / cookie phrases")
     remove_lines: bool = param(True, doc="rewrite text to the kept lines (false: only drop documents)")
+    language: str = param("en", doc="sentence splitting for min_num_sentences (curate/text/lang_words.py): en, de, deu_Latn")
 
     def __post_init__(self) -> None:
+        check_language_params(self.language, None)
         for key in ("min_num_sentences", "min_words_per_line", "max_word_length"):
             if getattr(self, key) is not None:
                 check_range(key, getattr(self, key), 0)
@@ -228,14 +245,29 @@ class C4:
         ], np.int64)
 
     def _run(self, text: pa.Array) -> tuple[pa.Array, pa.Array]:
+        splitter = resolve_language(self.language)
+        spacy_sentences = splitter.kind != "en" and self.min_num_sentences is not None
+        opts = self._opts()
+        if spacy_sentences:  # the kernel keeps lines; spaCy counts their sentences below
+            opts[2], opts[9] = -1, 1
         data, offsets, longest = text_buffers(text)
         n = len(offsets) - 1
         out_data = np.empty(max(len(data), 1), np.uint8)
         out_offsets = np.empty(n + 1, np.int64)
         codes = np.empty(n, np.int32)
-        c4_kernel(data, offsets, longest, *word_tables(), self._opts(), out_data, out_offsets, codes)
+        c4_kernel(data, offsets, longest, *word_tables(), opts, out_data, out_offsets, codes)
         new_text = pa.LargeStringArray.from_buffers(
             n, pa.py_buffer(out_offsets), pa.py_buffer(out_data[: out_offsets[-1]]))
+        if spacy_sentences:
+            rows = np.flatnonzero(codes < 0)
+            kept = new_text.take(pa.array(rows)).to_pylist()
+            lines = [doc.split("\n") if doc else [] for doc in kept]  # the kept lines of each document
+            counts = sentence_counts([x for doc in lines for x in doc], splitter)
+            doc_of_line = np.repeat(np.arange(len(rows)), [len(x) for x in lines])
+            per_doc = np.bincount(doc_of_line, weights=counts, minlength=len(rows))
+            codes[rows[per_doc < self.min_num_sentences]] = 2
+            original = text.cast(pa.large_string())
+            new_text = pc.if_else(pa.array(codes < 0), new_text, original) if self.remove_lines else original
         return new_text, codes_to_reasons(codes, REASONS)
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -19,9 +19,10 @@ A document that ``"spans"`` or ``"lines"`` leaves without a non-space character 
 (``contaminated``). The cut happens in ``prepare`` (the text of every later step is the cut text).
 
 Global step: ``prepare`` (parallel) matches each document and stores its matched items
-(``_decon_items``), the removed codepoints and whether nothing is left; ``resolve`` (once, in input
-order) drops, counts documents per item with the first ``max_examples`` example ids, and writes
-``contamination.json`` (``curate/decon/report.py``), shown as a table by ``curate stats``. The
+(``_decon_items``), the removed codepoints and whether nothing is left; ``resolve`` runs as engine
+phases: ``decon_parts`` (a task per part) writes the part's decisions and its per-item document
+counts with the part's first ``max_examples`` example ids; ``decon_report`` (one task) merges them in
+input order (so examples are the first in the corpus) and writes ``contamination.json`` (``curate/decon/report.py``), shown as a table by ``curate stats``. The
 decisions depend only on the documents and the eval sets, so any ``--workers`` gives the same bytes.
 """
 
@@ -32,6 +33,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -40,8 +42,10 @@ from curate.config import check_range, param
 from curate.decon import ngrams
 from curate.decon.evalsets import EvalSet, load_items
 from curate.decon.report import REPORT_NAME, build_report, item_report, write_report
+from curate.engines.shuffle import read_file, write_file
 from curate.errors import RecipeError
 from curate.schema import ID, TEXT
+from curate.step_files import step_file_digests
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, with_columns
 
 ITEMS_COLUMN = "_decon_items"
@@ -59,9 +63,15 @@ class EvalIndex:
     sets: list[tuple[str, int]]
 
 
-@lru_cache(maxsize=4)
 def eval_index(eval_sets: tuple[EvalSet, ...], n: int, max_ngrams: int) -> EvalIndex:
-    """Load every eval set and index it (cached: once per process and configuration)."""
+    """Load every eval set and index it (cached: once per process, configuration and file contents,
+    so an edited eval file is re-read; the same digests are in the recipe fingerprint)."""
+    digests = orjson.dumps(step_file_digests(eval_sets), option=orjson.OPT_SORT_KEYS)
+    return _eval_index(eval_sets, n, max_ngrams, digests)
+
+
+@lru_cache(maxsize=4)
+def _eval_index(eval_sets: tuple[EvalSet, ...], n: int, max_ngrams: int, digests: bytes) -> EvalIndex:
     ids, texts, sets = [], [], []
     for es in eval_sets:
         set_ids, set_texts = load_items(es)
@@ -130,46 +140,72 @@ class Decontaminate:
         return with_columns(batch, columns)
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
-        ev = self._index()
-        num_items = len(ev.item_ids)
-        set_of_item = np.repeat(np.arange(len(ev.sets)), [size for _, size in ev.sets])
-        pair_docs, pair_items, hit_ids = [], [], []
-        num_hit = dropped = chars = 0
-        start = 0
-        for part, out in zip(ctx.part_paths, ctx.decision_paths):
-            t = pq.read_table(part, columns=[ID, ITEMS_COLUMN, REMOVED_COLUMN, EMPTY_COLUMN])
-            lists = t.column(ITEMS_COLUMN).combine_chunks()
-            lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
-            hit = lengths > 0
-            flat = pc.list_flatten(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-            # number contaminated documents 0, 1, ... in input order (the ids kept are theirs only)
-            local = np.repeat(np.arange(t.num_rows), lengths)
-            rank = np.cumsum(hit) - 1 + num_hit
-            pair_docs.append(rank[local])
-            pair_items.append(flat)
-            hit_ids += t.column(ID).filter(pa.array(hit)).to_pylist()
-            num_hit += int(hit.sum())
-            chars += int(t.column(REMOVED_COLUMN).to_numpy().sum())
-            drop = hit if self.action == "drop" else t.column(EMPTY_COLUMN).to_numpy(zero_copy_only=False)
-            dropped += int(drop.sum())
-            codes = np.where(drop, 0, -1).astype(np.int32)
-            reason = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array([REASON]))
-            pq.write_table(pa.table({"reason": reason.cast(pa.string())}), out)
-            start += t.num_rows
-        docs = np.concatenate(pair_docs) if pair_docs else np.zeros(0, np.int64)
-        items = np.concatenate(pair_items) if pair_items else np.zeros(0, np.int64)
-        doc_counts, examples = item_report(docs, items, num_items, hit_ids, self.max_examples)
-        doc_set = np.unique(np.stack([docs, set_of_item[items]], axis=1), axis=0) if len(docs) else \
-            np.zeros((0, 2), np.int64)
-        docs_per_set = np.bincount(doc_set[:, 1], minlength=len(ev.sets)).tolist()
-        header = {"ngram_size": self.ngram_size, "min_overlap": self.min_overlap, "action": self.action,
-                  "documents_scanned": start, "documents_contaminated": num_hit, "documents_dropped": dropped,
-                  "chars_removed": chars, "index_ngrams": int(len(ev.index.hashes))}
-        report = build_report(ev.sets, ev.item_ids, ev.index.item_words, self.ngram_size, doc_counts,
-                              docs_per_set, examples, header)
-        write_report(report, ctx.scratch_dir / REPORT_NAME)
-        per_set = {s["name"]: {"items": s["items"], "contaminated_items": s["contaminated_items"],
-                               "documents": s["documents"]} for s in report["eval_sets"]}
-        return {**{k: v for k, v in header.items() if isinstance(v, int)},
-                "contaminated_items": int((doc_counts > 0).sum()), "eval_sets": per_set,
-                ARTEFACTS_KEY: [REPORT_NAME]}
+        """Two engine phases: ``decon_parts`` (a task per part: its decision file and its items'
+        document counts and first examples) and ``decon_report`` (one task: the merged report)."""
+        summaries = [ctx.scratch_dir / "decon_parts" / f"{i:06d}.arrow" for i in range(len(ctx.part_paths))]
+        parts = ctx.phase("decon_parts", _part_task, [(self, part, out, summary) for part, out, summary
+                                                      in zip(ctx.part_paths, ctx.decision_paths, summaries)])
+        totals = {key: sum(p[key] for p in parts) for key in ("documents_scanned", "documents_contaminated",
+                                                                "documents_dropped", "chars_removed")}
+        docs_per_set = np.sum([p["docs_per_set"] for p in parts], axis=0, dtype=np.int64).tolist() if parts else []
+        return ctx.phase("decon_report", _report_task,
+                         [(self, summaries, totals, docs_per_set, ctx.scratch_dir / REPORT_NAME)])[0]
+
+
+SUMMARY = pa.schema([("item", pa.int64()), ("documents", pa.int64()), ("example_ids", pa.list_(pa.string()))])
+
+
+def _part_task(args: tuple[Decontaminate, Any, Any, Any]) -> dict[str, Any]:
+    """One part: write its decisions; summarise its matches per item (documents, first example ids)."""
+    step, part, out, summary = args
+    ev = step._index()
+    set_of_item = np.repeat(np.arange(len(ev.sets)), [size for _, size in ev.sets])
+    t = pq.read_table(part, columns=[ID, ITEMS_COLUMN, REMOVED_COLUMN, EMPTY_COLUMN])
+    lists = t.column(ITEMS_COLUMN).combine_chunks()
+    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+    hit = lengths > 0
+    items = pc.list_flatten(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    docs = np.repeat(np.arange(t.num_rows), lengths)  # the part's row of each (document, item) pair
+    drop = hit if step.action == "drop" else t.column(EMPTY_COLUMN).to_numpy(zero_copy_only=False)
+    codes = np.where(drop, 0, -1).astype(np.int32)
+    reason = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array([REASON]))
+    pq.write_table(pa.table({"reason": reason.cast(pa.string())}), out)
+    counts, examples = item_report(docs, items, len(ev.item_ids), t.column(ID).cast(pa.string()).to_pylist()
+                                   if hit.any() else [], step.max_examples)
+    found = np.flatnonzero(counts)
+    write_file(summary, pa.table({"item": found, "documents": counts[found],
+                                  "example_ids": [examples.get(int(i), []) for i in found]}, schema=SUMMARY))
+    doc_set = np.unique(np.stack([docs, set_of_item[items]], axis=1), axis=0) if len(docs) else \
+        np.zeros((0, 2), np.int64)
+    return {"documents_scanned": t.num_rows, "documents_contaminated": int(hit.sum()),
+            "documents_dropped": int(drop.sum()), "chars_removed": int(t.column(REMOVED_COLUMN).to_numpy().sum()),
+            "docs_per_set": np.bincount(doc_set[:, 1], minlength=len(ev.sets)).tolist()}
+
+
+def _report_task(args: tuple[Decontaminate, list, dict[str, int], list[int], Any]) -> dict[str, Any]:
+    """Merge the part summaries in input order into contamination.json; returns the step's stats.
+    Memory: the eval items' counts and examples, not the corpus."""
+    step, summaries, totals, docs_per_set, path = args
+    ev = step._index()
+    doc_counts = np.zeros(len(ev.item_ids), np.int64)
+    examples: dict[int, list[str]] = {}
+    for summary in summaries:
+        t = read_file(summary)
+        items = t.column("item").to_numpy()
+        np.add.at(doc_counts, items, t.column("documents").to_numpy())
+        for item, ids in zip(items.tolist(), t.column("example_ids").to_pylist()):
+            have = examples.setdefault(item, [])
+            have += ids[:step.max_examples - len(have)]
+    header = {"ngram_size": step.ngram_size, "min_overlap": step.min_overlap, "action": step.action,
+              "documents_scanned": totals["documents_scanned"],
+              "documents_contaminated": totals["documents_contaminated"],
+              "documents_dropped": totals["documents_dropped"], "chars_removed": totals["chars_removed"],
+              "index_ngrams": int(len(ev.index.hashes))}
+    report = build_report(ev.sets, ev.item_ids, ev.index.item_words, step.ngram_size, doc_counts,
+                          docs_per_set or [0] * len(ev.sets), examples, header)
+    write_report(report, path)
+    per_set = {s["name"]: {"items": s["items"], "contaminated_items": s["contaminated_items"],
+                           "documents": s["documents"]} for s in report["eval_sets"]}
+    return {**{k: v for k, v in header.items() if isinstance(v, int)},
+            "contaminated_items": int((doc_counts > 0).sum()), "eval_sets": per_set,
+            ARTEFACTS_KEY: [REPORT_NAME]}

@@ -41,4 +41,5 @@ class ExactDedup:
         return planned_phases(num_parts, num_docs)
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
-        return resolve_exact(ctx)
+        stats = resolve_exact(ctx)
+        return {k: stats[k] for k in ("num_duplicate_groups", "num_duplicates")}

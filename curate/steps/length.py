@@ -1,10 +1,11 @@
-"""Length bounds on characters, words and lines (vectorised with pyarrow.compute)."""
+"""Length bounds on characters, words and lines (one numba pass for characters and words)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import ClassVar
 
+import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -12,13 +13,56 @@ import pyarrow.compute as pc
 from curate.config import check_range, param
 from curate.schema import TEXT
 from curate.steps.step import first_reason
+from curate.text.hashing import string_buffers
 
 
-def word_counts(text: pa.Array) -> np.ndarray:
-    """Whitespace-separated word count per document (an empty or blank document has 0 words)."""
-    trimmed = pc.utf8_trim_whitespace(text)
-    counts = pc.list_value_length(pc.utf8_split_whitespace(trimmed)).to_numpy(zero_copy_only=False)
-    return np.where(pc.equal(trimmed, "").to_numpy(zero_copy_only=False), 0, counts)
+@numba.njit(cache=True, nogil=True, inline="always")
+def is_space(cp):
+    """``str.isspace`` (and pyarrow's Unicode whitespace): bidi classes WS, B, S or category Zs."""
+    if cp < 128:
+        return cp == 32 or 9 <= cp <= 13 or 28 <= cp <= 31
+    return (cp == 0x85 or cp == 0xA0 or cp == 0x1680 or 0x2000 <= cp <= 0x200A or cp == 0x2028 or cp == 0x2029
+            or cp == 0x202F or cp == 0x205F or cp == 0x3000)
+
+
+@numba.njit(cache=True, nogil=True)
+def _char_word_counts(data, offsets, chars, words):
+    for d in range(offsets.shape[0] - 1):
+        num_chars, num_words, lead, trail = 0, 0, 0, 0
+        in_word = False
+        i = offsets[d]
+        while i < offsets[d + 1]:
+            b = data[i]
+            size = 1 if b < 0x80 else (2 if b < 0xE0 else (3 if b < 0xF0 else 4))
+            cp = np.int64(b)
+            if size > 1:
+                cp = cp & (0x1F if size == 2 else (0x0F if size == 3 else 0x07))
+                for k in range(1, size):
+                    cp = (cp << 6) | (np.int64(data[i + k]) & 0x3F)
+            if is_space(cp):
+                trail += 1
+                if num_chars == lead:
+                    lead += 1
+                in_word = False
+            else:
+                trail = 0
+                if not in_word:
+                    num_words += 1
+                in_word = True
+            num_chars += 1
+            i += size
+        chars[d] = num_chars - lead - trail if num_chars > lead else 0
+        words[d] = num_words
+
+
+def char_word_counts(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(characters after stripping whitespace, whitespace-separated words) per document, in one
+    compiled pass over the UTF-8 bytes (equal to ``utf8_length(utf8_trim_whitespace)`` and to the
+    length of ``utf8_split_whitespace`` of the trimmed text, without materialising either)."""
+    data, offsets = string_buffers(text)
+    chars, words = np.empty(len(text), np.int64), np.empty(len(text), np.int64)
+    _char_word_counts(data, offsets, chars, words)
+    return chars, words
 
 
 def line_counts(text: pa.Array) -> np.ndarray:
@@ -49,12 +93,11 @@ class Length:
 
     def reject(self, batch: pa.RecordBatch) -> pa.Array:
         text = batch.column(TEXT)
-        chars = pc.utf8_length(pc.utf8_trim_whitespace(text)).to_numpy(zero_copy_only=False)
+        chars, words = char_word_counts(text)
         rules = [("too_short_chars", chars < self.min_chars)]
         if self.max_chars is not None:
             rules.append(("too_long_chars", chars > self.max_chars))
         if self.min_words or self.max_words is not None:
-            words = word_counts(text)
             rules.append(("too_few_words", words < self.min_words))
             if self.max_words is not None:
                 rules.append(("too_many_words", words > self.max_words))

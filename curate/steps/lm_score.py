@@ -8,7 +8,8 @@ fewer than 2 ids get a null score. ``ppl_column`` optionally adds ``exp(loss)``.
 
 Ids come from the build's ``tokens`` column when present (``ids = "auto"``: the ids the model was
 trained on, BOS/EOS included) or from the text, encoded with the model folder's ``tokenizer.json``
-(or ``tokenizer``) as the ``tokenize`` step does: special-token strings in the text stay plain text,
+(or ``tokenizer``) as the ``tokenize`` step does (the ``text`` column, or ``text_column``, e.g. the
+``response`` of ``instruction_pair`` for Instruction Mining's response perplexity): special-token strings in the text stay plain text,
 EOS appended (``add_eos``), no BOS (``add_bos``). The whole text is encoded, so truncation is exact.
 
 Batching: the documents of an Arrow batch are sorted by length and cut into forward passes of at
@@ -118,9 +119,10 @@ class LmScore:
     model: Path = param(doc="save_pretrained folder of a causal LM (e.g. RUN/final from `curate train`)")
     tokenizer: Path | None = param(None, doc="tokenizer.json or folder; default: the model folder's")
     ids: Literal["auto", "tokens", "text"] = param(
-        "auto", doc="score the build's `tokens` column (auto: when present) or the encoded text")
+        "auto", doc="score the build's `tokens` column (auto: when present and text_column is text) or the encoded text")
     max_tokens: int = param(512, doc="score each document's first max_tokens ids")
     batch_tokens: int = param(512, doc="padded tokens per forward pass (memory ~ batch_tokens x vocab x 8 B)")
+    text_column: str = param(TEXT, doc="text ids: the column to score, e.g. `response` (Instruction Mining)")
     column: str = param("lm_loss", doc="float32 column: mean next-token loss in nats/token")
     ppl_column: str | None = param(None, doc="also write exp(loss) to this column, e.g. 'lm_ppl'")
     add_bos: bool = param(False, doc="text ids: prepend BOS (match how the model's data was tokenized)")
@@ -144,7 +146,8 @@ class LmScore:
 
     def _flat_ids(self, batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(flat ids, start, length) per row, lengths capped at max_tokens."""
-        use_tokens = self.ids == "tokens" or (self.ids == "auto" and TOKENS in batch.schema.names)
+        use_tokens = self.ids == "tokens" or (self.ids == "auto" and TOKENS in batch.schema.names
+                                              and self.text_column == TEXT)
         if use_tokens:
             if TOKENS not in batch.schema.names:
                 raise CurateError("lm_score: ids = 'tokens' but the batch has no `tokens` column; "
@@ -155,7 +158,10 @@ class LmScore:
             lengths = np.where(tokens.is_valid().to_numpy(zero_copy_only=False), np.diff(offsets), 0)
             starts = offsets[:-1]
         else:
-            flat, lengths = self._text_ids(batch.column(TEXT))
+            if self.text_column not in batch.schema.names:
+                raise CurateError(f"lm_score: text_column {self.text_column!r} is missing; add the step "
+                                  "that writes it first (instruction_pair) or set text_column")
+            flat, lengths = self._text_ids(batch.column(self.text_column))
             starts = np.cumsum(lengths) - lengths
         return flat, starts, np.minimum(lengths, self.max_tokens)
 

@@ -53,6 +53,7 @@ class MinHashDedup:
     ``duplicate_of``); kept rows get ``dup_cluster`` and ``dup_cluster_size``."""
 
     name: ClassVar[str] = "minhash_dedup"
+    output_params: ClassVar[tuple[str, ...]] = ("save_index",)  # written, not read: not in the fingerprint
     unit: Literal["word", "char"] = param("word", doc="shingle unit: word or char n-grams")
     ngram_size: int = param(5, doc="units per shingle (5 words; use ~5-10 for char)")
     normalize: bool = param(True, doc="lower-case; punctuation separates words; digits hash as 0")

@@ -47,16 +47,17 @@ def read_column(ctx: ResolveContext, columns: list[str]) -> tuple[dict[str, pa.A
 
 
 def write_decisions(ctx: ResolveContext, sizes: list[int], codes: np.ndarray, reasons: list[str],
-                    extra: dict[str, np.ndarray] | None = None) -> None:
+                    extra: dict[str, np.ndarray | pa.Array] | None = None) -> None:
     """Write one decision Parquet per part: ``reason`` = reasons[code] (code -1 = keep) plus
-    ``extra`` columns, sliced row for row."""
+    ``extra`` columns (numpy or Arrow, nulls kept), sliced row for row."""
     start = 0
     for size, out in zip(sizes, ctx.decision_paths):
         c = codes[start : start + size].astype(np.int32)
         reason = pa.DictionaryArray.from_arrays(pa.array(c, mask=c < 0), pa.array(reasons, pa.string()))
         cols = {"reason": reason.cast(pa.string()), "duplicate_of": pa.nulls(size, pa.string())}
         for name, values in (extra or {}).items():
-            cols[name] = pa.array(values[start : start + size])
+            piece = values[start : start + size]
+            cols[name] = piece if isinstance(piece, pa.Array) else pa.array(piece)
         pq.write_table(pa.table(cols), out)
         start += size
 

@@ -5,12 +5,13 @@ Prepare (parallel): the documents' segments (``curate/text/segments.py``: lines 
 paragraphs on ``\\n\\n``) and their 64-bit keys, in ``_segment_keys`` (``list<uint64>``, 0 for a
 segment shorter than ``min_chars`` after stripping, which is never removed).
 
-Resolve (global, once): which occurrences go (``curate/dedup/repeats.py``): a segment occurring more
+Resolve (global, engine phases ``seg_*``, each committed): which occurrences go
+(``curate/dedup/repeats.py``): a segment occurring more
 than ``max_count`` times in the corpus loses its copies after the first ``max_count`` in input order
 (``keep = "first"``; ``max_count = 1`` is dolma's and datatrove's keep-the-first-copy), or all of
 them (``keep = "none"``). ``method = "exact"`` counts with spill-to-disk hash partitions,
 ``"bloom"`` with a Bloom filter sized for ``bloom_fp_rate`` within ``bloom_max_mb``. Then, per
-fragment (in ``num_workers`` processes), the decision file carries the rewritten ``text`` (the
+fragment (a ``seg_decisions`` task each), the decision file carries the rewritten ``text`` (the
 kept segments joined with the separator) for every row, which the runner puts into the kept rows.
 A document that had segments removed and keeps only whitespace is dropped with reason
 ``all_lines_duplicate`` / ``all_paragraphs_duplicate`` (its original text is kept in ``rejected/``).
@@ -18,7 +19,7 @@ Both methods are deterministic for any ``--workers``.
 
 Stats: segments, candidates, repeated keys (exact), removed, characters removed, documents changed
 and dropped. Cost: 8 bytes per segment in the prepared parts, 16 per candidate in the exact spill,
-1 per segment for the removal map (on disk), and the decision files hold the fragment's text once
+8 per removed occurrence, and the decision files hold the fragment's text once
 more (the next stage reads a fragment's decisions whole).
 """
 
@@ -33,7 +34,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from curate import pool
 from curate.config import check_range, param
 from curate.dedup import bloom, repeats
 from curate.schema import TEXT
@@ -47,20 +47,19 @@ READ_ROWS = 16384
 
 @dataclasses.dataclass(frozen=True)
 class _Decide:
-    """One fragment's decision pass (picklable for the process pool)."""
+    """One fragment's decision task (picklable for any engine)."""
 
     unit: str
     reason: str
     part: Path
     decisions: Path
-    removed: Path
-    start: int
-    count: int
+    plan: repeats.Plan
+    index: int
 
 
 def _decide(task: _Decide) -> dict[str, int]:
     """Write the fragment's decisions (reason, duplicate_of, text) batch by batch; its counts."""
-    removed = repeats.open_removed(task.removed, task.start, task.count)
+    removed = repeats.removed_mask(task.plan, task.index)
     pos, stats = 0, {"chars_removed": 0, "num_docs_changed": 0, "num_docs_dropped": 0}
     with pq.ParquetWriter(task.decisions, DECISION_SCHEMA) as writer:
         for batch in _batches(task.part, [TEXT, KEYS_COLUMN]):
@@ -129,32 +128,13 @@ class _SegmentDedup:
         return with_columns(batch, {KEYS_COLUMN: lists})
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
-        def key_batches() -> Iterator[np.ndarray]:
-            for path in ctx.part_paths:
-                for batch in _batches(path, [KEYS_COLUMN]):
-                    yield batch.column(0).flatten().to_numpy(zero_copy_only=False)
-
-        per_part, num_candidates = [], 0
-        for path in ctx.part_paths:
-            per_part.append(0)
-            for batch in _batches(path, [KEYS_COLUMN]):
-                keys = batch.column(0).flatten().to_numpy(zero_copy_only=False)
-                per_part[-1] += len(keys)
-                num_candidates += int(np.count_nonzero(keys))
-        sizes = {"num_segments": sum(per_part), "num_candidates": num_candidates}
-        keep_first = self.keep == "first"
-        if self.method == "exact":
-            found = repeats.exact_removals(key_batches, ctx.scratch_dir, **sizes, max_count=self.max_count,
-                                           keep_first=keep_first, num_workers=ctx.num_workers)
-        else:
-            found = repeats.bloom_removals(key_batches, ctx.scratch_dir, **sizes, max_count=self.max_count,
-                                           keep_first=keep_first, fp_rate=self.bloom_fp_rate,
-                                           max_bytes=self.bloom_max_mb * 2**20)
-        tasks, starts = [], np.concatenate([[0], np.cumsum(per_part, dtype=np.int64)])
-        for i, (part, out) in enumerate(zip(ctx.part_paths, ctx.decision_paths)):
-            tasks.append(_Decide(self.unit, self.reason, part, out, found.path, int(starts[i]), per_part[i]))
-        results = pool.run_pool(_decide, tasks, ctx.num_workers, label=lambda t: f"decisions of {t.part.name}")
-        stats = {"method": self.method, **found.stats}
+        plan, found = repeats.find_removals(ctx, KEYS_COLUMN, method=self.method, max_count=self.max_count,
+                                            keep_first=self.keep == "first", fp_rate=self.bloom_fp_rate,
+                                            max_bytes=self.bloom_max_mb * 2**20)
+        tasks = [_Decide(self.unit, self.reason, part, out, plan, i)
+                 for i, (part, out) in enumerate(zip(ctx.part_paths, ctx.decision_paths))]
+        results = ctx.phase("seg_decisions", _decide, tasks)
+        stats = {"method": self.method, **found}
         for key in ("chars_removed", "num_docs_changed", "num_docs_dropped"):
             stats[key] = sum(r[key] for r in results)
         return stats

@@ -1,8 +1,8 @@
 """``skill_cluster``: the ``skill`` column from unsupervised clusters: TF-IDF + spherical k-means.
 
 Prepare (parallel): each text's first ``max_chars`` characters, lower-cased, split on non-word
-characters; words of >= 2 characters are hashed (the stable 64-bit hash of ``curate/text/hashing``)
-into ``num_features`` buckets (the hashing trick), kept as the internal column ``_skill_features``.
+characters (of any script: ``NON_WORD_RE``); words of >= 2 characters are hashed (the stable 64-bit
+hash of ``curate/text/hashing``) into ``num_features`` buckets (the hashing trick), kept as the internal column ``_skill_features``.
 Resolve (once, input order): a sparse matrix of sublinear term frequencies ``1 + log(tf)`` times
 ``idf = log((1 + n) / (1 + df)) + 1`` (scikit-learn's smooth idf; words in more than ``max_df``
 of the documents, default 0.5, get idf 0), rows L2-normalised. k-means with
@@ -32,6 +32,7 @@ from curate.config import check_range, param
 from curate.schema import TEXT
 from curate.steps.step import ResolveContext, resolve_in_one_task, with_columns
 from curate.text.hashing import hash_strings
+from curate.text.words import NON_WORD_RE
 
 FEATURES = "_skill_features"
 
@@ -39,7 +40,7 @@ FEATURES = "_skill_features"
 def words(text: pa.Array, max_chars: int) -> pa.ListArray:
     """Lower-cased words (>= 2 characters) of each text's first ``max_chars`` characters."""
     lower = pc.utf8_lower(pc.utf8_slice_codeunits(pc.fill_null(text, ""), 0, max_chars))
-    lists = pc.split_pattern_regex(lower, r"[^\w]+")
+    lists = pc.split_pattern_regex(lower, NON_WORD_RE)
     flat = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists).to_numpy()
     keep = (pc.utf8_length(flat).to_numpy(zero_copy_only=False) >= 2)

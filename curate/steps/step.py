@@ -69,7 +69,8 @@ class Expander(Protocol):
 class ResolveContext:
     """What a global step's ``resolve`` gets: the prepared part files of every fragment, in input
     order, the paths to write decisions to (one per part, aligned row for row), a scratch dir for
-    its shuffles and for artefacts (files named in the result's ``"artefacts"`` list, which the
+    its shuffles and for artefacts (under the output dir: a local path or a ``RemotePath`` on object
+    storage, so every file a resolve writes goes through ``curate/storage``) (files named in the result's ``"artefacts"`` list, which the
     runner publishes), the run's seed and worker count, and the engine that runs its pieces.
 
     A resolve never reads the corpus in the calling process: it runs its work as *phases*
@@ -95,18 +96,18 @@ class ResolveContext:
         (a committed phase returns its recorded results without running). Tasks write their files
         under ``<scratch>/<name>/``, which is emptied before an uncommitted phase runs. Results must
         be JSON values; they are returned as read back from JSON on every run alike."""
-        import shutil
         import time
 
         import orjson
 
         from curate import faults
         from curate.engines.base import record_timing
+        from curate.storage import rmtree, write_atomic
 
         marker = self.scratch_dir / f"{name}.done.json"
         if marker.is_file():
             return orjson.loads(marker.read_bytes())
-        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
+        rmtree(self.scratch_dir / name, missing_ok=True)
         (self.scratch_dir / name).mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         if self.engine is None:
@@ -116,17 +117,15 @@ class ResolveContext:
         written = sum(r.get("bytes", 0) for r in results if isinstance(r, dict))
         record_timing(f"{self.scratch_dir.name}.{name}", len(items), time.perf_counter() - t0, written)
         data = orjson.dumps(results)
-        tmp = marker.with_name(marker.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(marker)
+        write_atomic(marker, data)
         faults.hit("phase", name)
         return orjson.loads(data)
 
     def drop(self, name: str) -> None:
         """Delete a committed phase's files once no later phase reads them (its marker stays)."""
-        import shutil
+        from curate.storage import rmtree
 
-        shutil.rmtree(self.scratch_dir / name, ignore_errors=True)
+        rmtree(self.scratch_dir / name, missing_ok=True)
 
 
 ARTEFACTS_KEY = "artefacts"

@@ -32,6 +32,7 @@ from curate.schema import ID, TEXT
 from curate.steps.step import ARTEFACTS_KEY, ResolveContext, resolve_in_one_task, with_columns
 from curate.text.hashing import hash_strings, splitmix64, splitmix64_array
 from curate.tokens.bpe import train_bpe
+from curate.storage import write_atomic
 from curate.tokens.tokenizer import TOKENIZER_FILE, file_sha256
 
 KEY_COLUMN = "_tok_key"
@@ -109,8 +110,8 @@ class TrainTokenizer:
         texts, sizes = self._sample(ctx)
         tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
                         min_frequency=self.min_frequency, num_texts=len(texts))
-        path = ctx.scratch_dir / TOKENIZER_FILE
-        tok.save(str(path))
+        path = ctx.scratch_dir / TOKENIZER_FILE  # under the output dir, local or object storage
+        write_atomic(path, tok.to_str(pretty=True).encode())  # the bytes of tok.save(path)
         for size, out in zip(sizes, ctx.decision_paths):
             pq.write_table(pa.table({"reason": pa.nulls(size, pa.string())}), out)
         return {ARTEFACTS_KEY: [TOKENIZER_FILE], "sample_docs": len(texts), "sample_chars": sum(map(len, texts)),

@@ -5,29 +5,30 @@ Prepare (parallel): ``_url_key``, the 64-bit hash of :func:`curate.text.urls.url
 for a document without a host, which is never a duplicate), and for the ``newest`` and
 ``longest`` rules ``_url_rank`` (the timestamp in microseconds, or the text length in characters).
 
-Resolve (global, once): per key, the kept document is chosen by ``rule``:
+Resolve (global): the hash-partitioned group-by of ``exact_dedup`` (``curate/dedup/exact.py``),
+as engine phases ``url_hashes`` / ``url_groups`` / ``url_decisions``, with the rank as the sort
+key after the URL hash; per key, the kept document is chosen by ``rule``:
 
 - ``first``: the first in input order;
 - ``newest``: the latest ``timestamp``; an undated document ranks below every dated one;
 - ``longest``: the most characters of ``text``;
 
 ties go to the earliest in input order. The others are dropped with reason ``url_duplicate`` and
-``duplicate_of`` = the kept document's id. Memory: 16 bytes per document plus the ids of the kept
-documents of repeated URLs; with 64-bit keys, the chance of any false merge among 1e8 distinct
+``duplicate_of`` = the kept document's id. The driver holds no bytes per document; shuffle files
+hold ~(24 + id length) bytes per document with a URL; a reduce task one hash partition. With 64-bit keys, the chance of any false merge among 1e8 distinct
 URLs is about 3e-4. Identical for any ``--workers``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Iterator, Literal
+from typing import Any, ClassVar, Literal
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from curate.config import param
+from curate.dedup.exact import planned_phases, resolve_exact
 from curate.schema import ID, TEXT, TIMESTAMP, URL
 from curate.steps.step import ResolveContext, with_columns
 from curate.text.hashing import hash_strings
@@ -37,17 +38,6 @@ KEY_COLUMN = "_url_key"
 RANK_COLUMN = "_url_rank"
 REASON = "url_duplicate"
 MISSING_RANK = -(2**62)  # below every timestamp (years 1-9999) and length
-
-
-def lookup_ids(needed: np.ndarray, batches: Iterator[pa.Array]) -> pa.Array:
-    """The ids of the (sorted, unique) global document numbers ``needed``, read batch by batch."""
-    out, offset = [], 0
-    for ids in batches:
-        lo, hi = np.searchsorted(needed, [offset, offset + len(ids)])
-        if hi > lo:
-            out.append(ids.take(pa.array(needed[lo:hi] - offset)))
-        offset += len(ids)
-    return pa.concat_arrays(out).cast(pa.string()) if out else pa.array([], pa.string())
 
 
 def _rank(batch: pa.RecordBatch, rule: str) -> pa.Array:
@@ -76,37 +66,11 @@ class UrlDedup:
             columns[RANK_COLUMN] = _rank(batch, self.rule)
         return with_columns(batch, columns)
 
+    def planned_phases(self, num_parts: int, num_docs: int) -> list[tuple[str, int, int]]:
+        return planned_phases(num_parts, num_docs)
+
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
-        columns = [KEY_COLUMN] + ([RANK_COLUMN] if self.rule != "first" else [])
-        tables = [pq.read_table(path, columns=columns) for path in ctx.part_paths]
-        sizes = [t.num_rows for t in tables]
-        n = sum(sizes)
-        keys = pa.chunked_array([t.column(KEY_COLUMN) for t in tables], pa.uint64())
-        has_url = pc.is_valid(keys).to_numpy(zero_copy_only=False)
-        key = pc.fill_null(keys, 0).to_numpy()
-        rank = (np.concatenate([t.column(RANK_COLUMN).to_numpy() for t in tables]) if self.rule != "first"
-                else np.zeros(n, np.int64)) if n else np.zeros(0, np.int64)
-        del tables
-        rows = np.flatnonzero(has_url)
-        order = rows[np.lexsort((rows, -rank[rows], key[rows]))]  # key, then rank descending, then input order
-        kept_of = np.arange(n)
-        if len(order):
-            sorted_keys = key[order]
-            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-            group = np.cumsum(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) - 1
-            kept_of[order] = order[starts][group]
-        removed = kept_of != np.arange(n)
-        needed = np.unique(kept_of[removed])
-        ids = lookup_ids(needed, (b.column(0) for p in ctx.part_paths
-                                  for b in pq.ParquetFile(p).iter_batches(columns=[ID], batch_size=65536)))
-        ids = pa.concat_arrays([ids, pa.array([None], pa.string())])
-        start = 0
-        for size, out in zip(sizes, ctx.decision_paths):
-            gone = removed[start:start + size]
-            pos = np.searchsorted(needed, kept_of[start:start + size])
-            pos[~gone] = len(needed)
-            pq.write_table(pa.table({"reason": pa.array(np.where(gone, REASON, None), pa.string()),
-                                     "duplicate_of": ids.take(pa.array(pos))}), out)
-            start += size
-        return {"rule": self.rule, "num_docs": n, "num_without_url": int(n - has_url.sum()),
-                "num_duplicate_groups": len(needed), "num_duplicates": int(removed.sum())}
+        stats = resolve_exact(ctx, key_column=KEY_COLUMN, rank_column=RANK_COLUMN if self.rule != "first" else None,
+                              reason=REASON, prefix="url")
+        return {"rule": self.rule, "num_docs": stats["num_docs"], "num_without_url": stats["num_without_key"],
+                "num_duplicate_groups": stats["num_duplicate_groups"], "num_duplicates": stats["num_duplicates"]}

@@ -9,10 +9,10 @@ locks on object storage are advisory lock objects (``lock.py``).
 
 from curate.storage.commit import copy_file, move_file, publish, staging_path, write_atomic
 from curate.storage.location import (AnyPath, glob_files, is_remote, is_uri, location, open_input_file,
-                                     open_output_file, rmtree, scratch_dir)
+                                     open_output_file, rmtree)
 from curate.storage.remote import RemotePath
 from curate.storage.s3 import polars_storage_options
 
 __all__ = ["AnyPath", "RemotePath", "copy_file", "glob_files", "is_remote", "is_uri", "location",
            "move_file", "open_input_file", "open_output_file", "polars_storage_options", "publish",
-           "rmtree", "scratch_dir", "staging_path", "write_atomic"]
+           "rmtree", "staging_path", "write_atomic"]

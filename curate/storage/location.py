@@ -79,18 +79,6 @@ def rmtree(path: AnyPath, missing_ok: bool = False) -> None:
         shutil.rmtree(path, ignore_errors=missing_ok)
 
 
-def scratch_dir(root: AnyPath, name: str) -> Path:
-    """A local directory for spill files of the run at ``root``: ``root/work/name`` on disk; for a
-    remote root, ``$TMPDIR/curate-scratch/<hash of the URI>/name`` (object stores cannot append)."""
-    if not isinstance(root, RemotePath):
-        return root / "work" / name
-    import hashlib
-    import tempfile
-
-    key = hashlib.sha256(root.uri.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / "curate-scratch" / key / name
-
-
 def open_output_file(path: AnyPath):
     """A pyarrow output stream for ``path`` (an ``ipc.new_file`` / ``ParquetWriter`` sink): a local
     file, or an upload that becomes visible on close. Bytes are written as given (no compression

@@ -1,7 +1,7 @@
 """Duplicate and repetition statistics of text segments (lines, paragraphs, word n-grams), in numba.
 
 Segments are identified by 64-bit keys (equal text -> equal key; collisions ~2^-64 per pair), so
-the statistics reduce to sorting keys:
+the statistics reduce to one pass over the keys with an open-addressing table (load <= 1/2; no sort):
 
 - :func:`dup_stats`: datatrove's ``find_duplicates``: how many segments repeat an earlier one and
   their total length (order-independent: every copy after the first counts).
@@ -17,37 +17,70 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _slot(key, bits):
+    """Home slot of ``key`` in a table of ``2**bits`` slots (multiplicative hashing: the keys'
+    low bits are weak for polynomial hashes)."""
+    return np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+
+
+@numba.njit(cache=True, nogil=True)
+def _table_bits(n):
+    """Bits of a table with at least ``2 * n`` slots (and at least 2)."""
+    bits = 1
+    while (1 << bits) < 2 * n:
+        bits += 1
+    return bits
+
+
 @numba.njit(cache=True, nogil=True)
 def dup_stats(keys, lens, n):
     """(number of duplicate segments, their total length) of ``keys[:n]`` / ``lens[:n]``."""
     if n < 2:
         return 0, 0
-    order = np.argsort(keys[:n])
+    bits = _table_bits(n)
+    mask = (1 << bits) - 1
+    table = np.empty(1 << bits, np.uint64)
+    used = np.zeros(1 << bits, np.bool_)
     dups = 0
     chars = 0
-    for k in range(1, n):
-        if keys[order[k]] == keys[order[k - 1]]:
+    for i in range(n):
+        key = keys[i]
+        slot = _slot(key, bits)
+        while used[slot] and table[slot] != key:
+            slot = (slot + 1) & mask
+        if used[slot]:
             dups += 1
-            chars += lens[order[k]]
+            chars += lens[i]
+        else:
+            used[slot] = True
+            table[slot] = key
     return dups, chars
 
 
 @numba.njit(cache=True, nogil=True)
 def top_repeat_chars(keys, lens, n):
     """Length x count of the most frequent of ``keys[:n]`` (first seen wins ties)."""
-    order = np.argsort(keys[:n], kind="mergesort")
-    best_count, best_first, best_len = 0, n, 0
-    k = 0
-    while k < n:
-        j = k
-        while j + 1 < n and keys[order[j + 1]] == keys[order[k]]:
-            j += 1
-        count = j - k + 1
-        first = order[k]
+    if n == 0:
+        return 0
+    bits = _table_bits(n)
+    mask = (1 << bits) - 1
+    table = np.empty(1 << bits, np.uint64)
+    counts = np.zeros(1 << bits, np.int64)  # 0: empty slot
+    firsts = np.empty(1 << bits, np.int64)
+    best_count, best_first = 0, n
+    for i in range(n):
+        key = keys[i]
+        slot = _slot(key, bits)
+        while counts[slot] and table[slot] != key:
+            slot = (slot + 1) & mask
+        if counts[slot] == 0:
+            table[slot], firsts[slot] = key, i
+        counts[slot] += 1
+        count, first = counts[slot], firsts[slot]
         if count > best_count or (count == best_count and first < best_first):
-            best_count, best_first, best_len = count, first, lens[first]
-        k = j + 1
-    return best_len * best_count
+            best_count, best_first = count, first
+    return lens[best_first] * best_count
 
 
 @numba.njit(cache=True, nogil=True)

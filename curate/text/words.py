@@ -23,7 +23,13 @@ import numpy as np
 
 from curate.text import charclass as cc
 from curate.text import reference_data as ref
+from curate.text.borrow import borrow
 from curate.text.utf8 import decode_into
+
+#: RE2 pattern of a run of non-word characters in any script, for vectorised word splits with
+#: ``pyarrow.compute.split_pattern_regex`` (RE2's ``\\W`` is ASCII-only: Korean or Hindi text would
+#: have no words). Word characters: letters, combining marks, digits and ``_``.
+NON_WORD_RE = r"[^\p{L}\p{M}\p{N}_]+"
 
 EX_TABLE_SIZE = 1 << 13  # open-addressing table for the special cases (load < 0.2)
 MAX_SPECIAL_LEN = 16
@@ -377,7 +383,12 @@ def tokenize_chunk(cps, s, e, flags, ex, units, unit_off, out_s, out_e, n, stack
 @numba.njit(cache=True, nogil=True)
 def tokenize(cps, s, e, flags, ex, units, unit_off, out_s, out_e, stack):
     """spaCy-English word tokens of ``cps[s:e]`` into ``out_s``/``out_e`` (codepoint spans, no
-    whitespace tokens); returns the number of tokens. ``out_*`` need ``e - s`` slots, ``stack`` ``4 * (e - s)``."""
+    whitespace tokens); returns the number of tokens. ``out_*`` need ``e - s`` slots, ``stack`` ``4 * (e - s)``.
+    The arrays are borrowed (``borrow.py``) before the helpers see them: ~10x faster."""
+    cps, flags, units, unit_off = borrow(cps), borrow(flags), borrow(units), borrow(unit_off)
+    out_s, out_e, stack = borrow(out_s), borrow(out_e), borrow(stack)
+    ex = (borrow(ex[0]), borrow(ex[1]), borrow(ex[2]), borrow(ex[3]), borrow(ex[4]), borrow(ex[5]), borrow(ex[6]),
+          borrow(ex[7]))
     n = 0
     i = s
     while i < e:

@@ -14,7 +14,6 @@ tokens on purpose) are encoded with special tokens recognised.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import orjson
 from tokenizers import Tokenizer
 
 from curate.errors import CurateError
+from curate.step_files import file_sha256  # noqa: F401  (re-exported for the steps)
 from curate.storage import location
 
 TOKENIZER_FILE = "tokenizer.json"
@@ -39,18 +39,19 @@ def resolve_path(path: Path) -> Path:
     return path
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@functools.lru_cache(maxsize=8)
+def _read(path: str, size: int, mtime_ns: int) -> str:
+    """The tokenizer file's text, read once per process (a path or an s3:// URI)."""
+    from curate.engines.base import record_load
+
+    record_load(f"tokenizer {path}")
+    return location(path).read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str, size: int, mtime_ns: int, plain_specials: bool) -> Tokenizer:
     try:
-        tok = Tokenizer.from_str(location(path).read_text(encoding="utf-8"))  # a path or an s3:// URI
+        tok = Tokenizer.from_str(_read(path, size, mtime_ns))
     except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
         raise CurateError(f"{path}: not a HF tokenizers file: {exc}") from None
     tok.encode_special_tokens = plain_specials
