@@ -2,7 +2,7 @@
 
 For each column in ``columns`` (default the ``instruction`` and ``response`` of
 ``instruction_pair``) it writes ``<column>_words`` (int32: whitespace-separated words, the rule of
-``length``'s ``word_counts``) and, when ``tokenizer`` is set, ``<column>_tokens`` (int32: ids of the
+``length``'s ``char_word_counts``) and, when ``tokenizer`` is set, ``<column>_tokens`` (int32: ids of the
 text encoded with that ``tokenizer.json``, no BOS/EOS, special-token strings kept as plain text as
 in ``tokenize``). A null text has length 0.
 """
@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from curate.config import param
 from curate.errors import RecipeError
-from curate.steps.length import word_counts
+from curate.steps.length import char_word_counts
 from curate.steps.step import with_columns
 from curate.tokens.tokenizer import load_tokenizer, resolve_path
 
@@ -44,7 +44,7 @@ class PairLength:
                 raise RecipeError(f"pair_length: column {column!r} is missing; add instruction_pair (or the "
                                   "step that writes it) first, or set columns")
             text = pc.fill_null(batch.column(column), "")
-            out[f"{column}_words"] = pa.array(word_counts(text).astype(np.int32))
+            out[f"{column}_words"] = pa.array(char_word_counts(text)[1].astype(np.int32))
             if tok is not None:
                 encodings = tok.encode_batch_fast(text.to_pylist(), add_special_tokens=False)
                 out[f"{column}_tokens"] = pa.array(np.array([len(e.ids) for e in encodings], np.int32))
