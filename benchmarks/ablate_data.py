@@ -13,7 +13,10 @@ scoring pass stays short. Files (JSONL.zst, fields id/text/url/source):
   ``eval/clean``: held-out Wikipedia excerpts and Lee news articles.
 - ``anneal/general``: man pages, kernel docs, handbook, Wikipedia, news, Shakespeare; ``anneal/python``:
   the Python docs; ``eval/python`` and ``eval/general``: their held-out rows.
-- ``meco/web`` is the web sample itself (URLs present); ``eval/web_urls``: its held-out rows.
+- ``meco/web`` is the web sample itself (URLs present); ``eval/web_urls``: its held-out rows;
+  ``eval/web_urls_head``: the same rows cut to their first ``HEAD_CHARS`` characters (prefix + page fit
+  one 128-token window) with ``true_prefix`` (the prefix step's ``url_domain`` text, ``URL: host\n\n``)
+  and ``wrong_prefix`` (the next row's: another site), read by the eval sets' ``prefix_field``.
 - ``eval/lego_skill<k>.jsonl``: 100 LEGO problems of skill k (seed 1; ``curate lego`` trains on seed 0)
   as multiple choice: context = the question, choices = the asked variable ``=+1`` / ``=-1``.
 """
@@ -33,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / ".." / "shared" / "data"
 EVAL_CHARS = 2000
 EVAL_DOCS = 60
+HEAD_CHARS = 300
 HANDBOOK_LANGS = ["en", "de", "fr", "es", "it", "ja", "zh", "pt-BR"]
 GENERAL = ["debian/manpages", "debian/linux_docs", "debian/debian_handbook", "pypi/gensim-test-data/lee",
            "karpathy/tinyshakespeare"]
@@ -66,6 +70,18 @@ def eval_set(df: pl.DataFrame, n: int = EVAL_DOCS) -> pl.DataFrame:
     return df[::step].head(n).with_columns(pl.col("text").str.slice(0, EVAL_CHARS))
 
 
+def url_prefixed(df: pl.DataFrame) -> pl.DataFrame:
+    """The rows cut to ``HEAD_CHARS``, with their own MeCo URL prefix and the next row's (a wrong site)."""
+    import pyarrow as pa
+
+    from curate.steps.prefix import Prefix
+
+    urls = pa.RecordBatch.from_pydict({"url": pa.array(df["url"].to_list(), pa.string())})
+    true = Prefix(kind="url_domain").annotate(urls).column("prefix_text").to_pylist()
+    return df.with_columns(pl.col("text").str.slice(0, HEAD_CHARS), pl.Series("true_prefix", true),
+                           pl.Series("wrong_prefix", true[1:] + true[:1]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("out/ablate-data"))
@@ -84,7 +100,9 @@ def main() -> None:
     web_train, web_held = split(read("web_sample.jsonl.zst"))
     write(web_train, out / "quality" / "web.jsonl.zst")
     write(web_train, out / "meco" / "web.jsonl.zst")
-    write(eval_set(web_held, 60), out / "eval" / "web_urls.jsonl.zst")
+    web_eval = eval_set(web_held, 60)
+    write(web_eval, out / "eval" / "web_urls.jsonl.zst")
+    write(url_prefixed(web_eval), out / "eval" / "web_urls_head.jsonl.zst")
     write(eval_set(src(held, "pypi/gensim-test-data/wikipedia", "pypi/gensim-test-data/lee")),
           out / "eval" / "clean.jsonl.zst")
 

@@ -14,6 +14,7 @@ from curate.cli import main
 from curate.commands.sections import load_full_recipe
 from curate.manifest import Manifest
 from tests.conftest import REPO
+from train.evalsets import load_evals
 
 ABLATE = REPO / "recipes" / "ablate"
 WEB = REPO / "tests" / "data" / "web_sample.jsonl.zst"
@@ -32,6 +33,14 @@ def test_five_experiments_of_two_arms_with_fixed_evals():
         assert len(arms(experiment)) == 2, experiment
         evals = tomllib.loads((ABLATE / experiment / "evals.toml").read_text())["eval"]
         assert evals and all(e["paths"] for e in evals), experiment
+        assert [s.name for s in load_evals(ABLATE / experiment / "evals.toml")] == [e["name"] for e in evals]
+
+
+def test_meco_conditional_sets_score_the_same_pages_after_true_wrong_and_no_prefix():
+    sets = {s.name: s for s in load_evals(ABLATE / "meco" / "evals.toml")}
+    conditional = [sets["url_true"], sets["url_wrong"], sets["url_none"]]
+    assert len({s.paths for s in conditional}) == 1
+    assert [s.prefix_field for s in conditional] == ["true_prefix", "wrong_prefix", None]
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -43,6 +52,15 @@ def test_arms_parse_and_train_the_same_model_on_equal_tokens(experiment):
         shapes.add((cfg.hidden_size, cfg.num_layers, cfg.seq_len, cfg.tokens_per_step,
                     tuple(p.num_tokens for p in phases)))
     assert len(shapes) == 1, shapes
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_arms_sharing_an_output_dir_share_the_build(experiment):
+    """`curate ablate` reuses one build for arms with the same output.dir only if their build
+    fingerprints are equal (else the second arm's build is refused)."""
+    recipes = [load_full_recipe(path, ()) for path in arms(experiment)]
+    if len({r.output.dir for r in recipes}) == 1:
+        assert len({r.fingerprint() for r in recipes}) == 1
 
 
 def _sources(experiment: str, tmp_path) -> list[str]:
