@@ -3,7 +3,7 @@
 Each task (one fragment, one stage) keeps a :class:`TaskProfile`: per entry (``read``, every step
 by recipe index, ``write``) the CPU seconds (``time.process_time``: all threads of the process),
 wall seconds, documents and bytes in and out, and ``maxrss_added_mb``, how much the process's peak
-RSS (``ru_maxrss``) grew while that entry ran, so the entries that set a worker's peak stand out.
+RSS (:func:`peak_rss_mb`) grew while that entry ran, so the entries that set a worker's peak stand out.
 Bytes are UTF-8 text bytes of the rows entering and leaving a step; ``read``'s ``bytes_in`` is the
 input bytes the reader consumed (stats.json's ``input_bytes``) and ``write``'s ``bytes_out`` the
 shard files' bytes. A global step's entry sums its ``prepare`` (stage k) and the reading of its
@@ -32,7 +32,17 @@ FIELDS = ("cpu_s", "wall_s", "docs_in", "docs_out", "bytes_in", "bytes_out", "ma
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB (``ru_maxrss``; Linux reports KiB)."""
+    """This process's peak resident set size so far, in MiB: Linux's ``VmHWM`` (the high-water mark
+    of this address space, reset by exec and taken afresh at fork), else ``ru_maxrss``. Not
+    ``ru_maxrss`` on Linux: exec keeps the old image's peak there, so a build started from a big
+    process (a 2 GB pytest, a notebook) would report that process's peak as its own."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024   # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

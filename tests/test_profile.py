@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +20,7 @@ import curate
 from curate.commands.stats import funnel_lines
 from curate.memory import batch_bytes, slice_bounds, split_batch
 from curate.recipe import load_recipe
-from tests.conftest import read_sample, run_cli, write_jsonl, write_recipe
+from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
 from tests.test_build import make_inputs, make_recipe, shard_bytes
 
 TIMING_KEYS = ("seconds", "input_mb_per_s")
@@ -105,7 +108,7 @@ def test_slicing_batches_changes_no_output(tmp_path, monkeypatch):
 def test_documents_of_10_and_30_mb_build_within_the_memory_budget(tmp_path):
     """Real pages concatenated into two long documents (10 and 30 MB) among ordinary ones, through
     the four quality filters under a 1024 MiB budget: every worker's peak RSS (the build's own
-    --profile figure, ru_maxrss) stays under it."""
+    --profile figure, VmHWM) stays under it."""
     pages = read_sample()
     page_text = "\n\n".join(d["text"] for d in pages)
 
@@ -159,3 +162,17 @@ def test_a_damaged_profile_is_one_line(tmp_path):
     shown = run_cli("stats", str(root))
     assert shown.returncode == 2 and "profile.steps[0] needs a name" in shown.stderr
     assert len(shown.stderr.strip().splitlines()) == 1
+
+
+def test_peak_rss_is_this_process_not_the_one_that_started_it():
+    """A build started from a big process (pytest late in a run, a notebook) reports its own peak:
+    exec keeps the parent's peak in ru_maxrss on Linux, VmHWM starts afresh."""
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("VmHWM is Linux's")
+    big = bytearray(600 * 2**20)
+    big[::4096] = b"\x01" * len(big[::4096])   # touch every page: ~600 MiB resident in this process
+    code = "from curate.profile import peak_rss_mb; print(peak_rss_mb())"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=REPO)
+    del big
+    assert child.returncode == 0, child.stderr
+    assert float(child.stdout) < 400
