@@ -106,15 +106,27 @@ def gram_hash(words, i, n):
 
 
 @numba.njit(cache=True, nogil=True)
+def _longest(offsets):
+    """Bytes of the longest document (at least 1): enough codepoints for any of them."""
+    longest = 1
+    for d in range(offsets.shape[0] - 1):
+        longest = max(longest, offsets[d + 1] - offsets[d])
+    return longest
+
+
+@numba.njit(cache=True, nogil=True)
+def _word_scratch(offsets):
+    """Per-batch buffers of :func:`scan_words`, sized for the longest document: codepoints, word
+    hashes, word starts, word ends."""
+    longest = _longest(offsets)
+    return (np.empty(longest, np.int32), np.empty(longest, np.uint64), np.empty(longest, np.int64),
+            np.empty(longest, np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
 def _count_words(data, offsets, flags, lower):
     num = offsets.shape[0] - 1
-    longest = 1
-    for d in range(num):
-        longest = max(longest, offsets[d + 1] - offsets[d])
-    cps = np.empty(longest, np.int32)
-    hashes = np.empty(longest, np.uint64)
-    starts = np.empty(longest, np.int64)
-    ends = np.empty(longest, np.int64)
+    cps, hashes, starts, ends = _word_scratch(offsets)
     counts = np.zeros(num, np.int64)
     for d in range(num):
         m = decode_into(data, offsets[d], offsets[d + 1], cps)
@@ -124,13 +136,7 @@ def _count_words(data, offsets, flags, lower):
 
 @numba.njit(cache=True, nogil=True)
 def _fill_grams(data, offsets, n, flags, lower, gram_off, out_hash, out_item, out_pos):
-    longest = 1
-    for d in range(offsets.shape[0] - 1):
-        longest = max(longest, offsets[d + 1] - offsets[d])
-    cps = np.empty(longest, np.int32)
-    hashes = np.empty(longest, np.uint64)
-    starts = np.empty(longest, np.int64)
-    ends = np.empty(longest, np.int64)
+    cps, hashes, starts, ends = _word_scratch(offsets)
     for d in range(offsets.shape[0] - 1):
         m = decode_into(data, offsets[d], offsets[d + 1], cps)
         w = scan_words(cps, m, flags, lower, hashes, starts, ends)
@@ -183,13 +189,7 @@ HIT_COLUMNS = 5  # doc, item, item position, codepoint start, codepoint end
 
 @numba.njit(cache=True, nogil=True)
 def _find_hits(data, offsets, n, flags, lower, idx_hash, idx_item, idx_pos):
-    longest = 1
-    for d in range(offsets.shape[0] - 1):
-        longest = max(longest, offsets[d + 1] - offsets[d])
-    cps = np.empty(longest, np.int32)
-    hashes = np.empty(longest, np.uint64)
-    starts = np.empty(longest, np.int64)
-    ends = np.empty(longest, np.int64)
+    cps, hashes, starts, ends = _word_scratch(offsets)
     cap = 1024
     out = np.empty((cap, HIT_COLUMNS), np.int64)
     k = 0
@@ -274,9 +274,7 @@ def find_matches(text: pa.Array, index: NgramIndex, min_overlap: float) -> Match
 
 @numba.njit(cache=True, nogil=True)
 def _cut(data, offsets, spans, span_off, whole_lines, flags, out_data, out_offsets, removed):
-    longest = 1
-    for d in range(offsets.shape[0] - 1):
-        longest = max(longest, offsets[d + 1] - offsets[d])
+    longest = _longest(offsets)
     cps = np.empty(longest, np.int32)
     cut = np.zeros(longest + 1, np.bool_)
     pos = 0
