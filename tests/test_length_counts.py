@@ -6,7 +6,8 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.steps.length import char_word_counts, is_space
+from curate.kernels.length import is_space
+from curate.steps.length import char_word_counts
 
 SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\u200b\ufeff"
 texts = st.lists(st.text(alphabet=st.sampled_from(list(SPACES) + list("ab.é中😀-")), max_size=40), max_size=20)

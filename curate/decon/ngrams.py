@@ -32,7 +32,7 @@ import pyarrow as pa
 from curate.text import charclass as cc
 from curate.text.hashing import string_buffers
 from curate.text.table_cache import cached_table
-from curate.text.utf8 import decode_into, encode_into
+from curate.kernels.utf8 import decode_into, encode_into
 
 FNV_OFFSET = np.uint64(14695981039346656037)
 FNV_PRIME = np.uint64(1099511628211)

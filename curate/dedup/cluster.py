@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+
+from curate import kernels
 
 PARTITION_ENTRIES = 4 * 2**20
 MAX_PARTITION_BITS = 9  # <= 512 open files; past ~2e9 entries partitions outgrow the target
@@ -47,21 +48,6 @@ def partition_bits(num_entries: int, partition_entries: int | None = None) -> in
     return min(MAX_PARTITION_BITS, math.ceil(math.log2(num_entries / partition_entries)))
 
 
-@numba.njit(cache=True)
-def _run_edges(keys, docs, out_a, out_b):
-    n = 0
-    start = 0
-    for k in range(1, len(keys) + 1):
-        if k == len(keys) or keys[k] != keys[start]:
-            for j in range(start + 1, k):
-                if docs[j] != docs[start]:
-                    out_a[n] = docs[start]
-                    out_b[n] = docs[j]
-                    n += 1
-            start = k
-    return n
-
-
 def key_edges(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Edges (first document of a key, other document of that key) of one key partition, whose
     entries arrive in document order."""
@@ -69,7 +55,8 @@ def key_edges(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarra
     keys, docs = keys[order], docs[order]
     out_a = np.empty(len(keys), np.int64)
     out_b = np.empty(len(keys), np.int64)
-    n = _run_edges(keys, docs, out_a, out_b)
+    n = kernels.load("cluster").run_edges(np.ascontiguousarray(keys, np.uint64),
+                                          np.ascontiguousarray(docs, np.int64), out_a, out_b)
     return out_a[:n].copy(), out_b[:n].copy()
 
 
@@ -116,23 +103,6 @@ def star_roots(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return node, np.minimum(node, v[starts])
 
 
-@numba.njit(cache=True)
-def _kept_loop(root, node, score, num_old, by_score, kept_row):
-    n = len(root)
-    start = 0
-    for k in range(1, n + 1):
-        if k == n or root[k] != root[start]:
-            best = start  # the root itself: rows are sorted by (root, node) and root is a member
-            if by_score and root[start] >= num_old:
-                best_score = score[start]
-                for j in range(start + 1, k):
-                    if score[j] > best_score:
-                        best, best_score = j, score[j]
-            for j in range(start, k):
-                kept_row[j] = best
-            start = k
-
-
 def kept_of_groups(root: np.ndarray, node: np.ndarray, score: np.ndarray | None,
                    num_old: int) -> np.ndarray:
     """For member rows sorted by (root, node), the row of the member each component keeps: the
@@ -140,7 +110,9 @@ def kept_of_groups(root: np.ndarray, node: np.ndarray, score: np.ndarray | None,
     never replace old ones), or with ``score`` the highest-scoring member (ties: the earliest)."""
     kept_row = np.empty(len(root), np.int64)
     by_score = score is not None
-    _kept_loop(root, node, score if by_score else np.zeros(len(root)), num_old, by_score, kept_row)
+    score = np.ascontiguousarray(score if by_score else np.zeros(len(root)), np.float64)
+    kernels.load("cluster").kept_loop(np.ascontiguousarray(root, np.int64), np.ascontiguousarray(node, np.int64),
+                                      score, num_old, by_score, kept_row)
     return kept_row
 
 

@@ -54,7 +54,7 @@ from curate.text import charclass as cc
 from curate.text.lang_words import check_language_params, resolve_language, sentence_counts
 from curate.text.lines import contains_ascii_lower, next_line, strip_span
 from curate.text.sentences import count_sentences
-from curate.text.utf8 import decode_into, encode_into
+from curate.kernels.utf8 import decode_into, encode_into
 from curate.text.words import word_tables
 
 REASONS = ["lorem_ipsum", "curly_bracket", "too_few_sentences"]

@@ -29,7 +29,7 @@ from curate.steps.doc_kernel import codes_to_reasons, text_buffers
 from curate.text import charclass as cc
 from curate.text import reference_data as ref
 from curate.text.dupes import dup_stats
-from curate.text.utf8 import decode_into
+from curate.kernels.utf8 import decode_into
 from curate.text.lang_words import check_language_params, step_spans
 from curate.text.words import doc_tokens, span_key, word_tables
 

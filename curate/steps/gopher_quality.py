@@ -32,7 +32,7 @@ from curate.schema import TEXT
 from curate.steps.doc_kernel import codes_to_reasons, text_buffers, threshold
 from curate.text import charclass as cc
 from curate.text.lines import count_substring, next_line, strip_span
-from curate.text.utf8 import decode_into
+from curate.kernels.utf8 import decode_into
 from curate.text.fineweb2 import stop_words_of
 from curate.text.lang_words import check_language_params, resolve_language, step_spans
 from curate.text.words import doc_tokens, word_tables

@@ -1,58 +1,20 @@
-"""Length bounds on characters, words and lines (one numba pass for characters and words)."""
+"""Length bounds on characters, words and lines (one compiled pass for characters and words:
+``curate/kernels/length.py``)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import ClassVar
 
-import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate import kernels
 from curate.config import check_range, param
 from curate.schema import TEXT
 from curate.steps.step import first_reason
 from curate.text.hashing import string_buffers
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def is_space(cp):
-    """``str.isspace`` (and pyarrow's Unicode whitespace): bidi classes WS, B, S or category Zs."""
-    if cp < 128:
-        return cp == 32 or 9 <= cp <= 13 or 28 <= cp <= 31
-    return (cp == 0x85 or cp == 0xA0 or cp == 0x1680 or 0x2000 <= cp <= 0x200A or cp == 0x2028 or cp == 0x2029
-            or cp == 0x202F or cp == 0x205F or cp == 0x3000)
-
-
-@numba.njit(cache=True, nogil=True)
-def _char_word_counts(data, offsets, chars, words):
-    for d in range(offsets.shape[0] - 1):
-        num_chars, num_words, lead, trail = 0, 0, 0, 0
-        in_word = False
-        i = offsets[d]
-        while i < offsets[d + 1]:
-            b = data[i]
-            size = 1 if b < 0x80 else (2 if b < 0xE0 else (3 if b < 0xF0 else 4))
-            cp = np.int64(b)
-            if size > 1:
-                cp = cp & (0x1F if size == 2 else (0x0F if size == 3 else 0x07))
-                for k in range(1, size):
-                    cp = (cp << 6) | (np.int64(data[i + k]) & 0x3F)
-            if is_space(cp):
-                trail += 1
-                if num_chars == lead:
-                    lead += 1
-                in_word = False
-            else:
-                trail = 0
-                if not in_word:
-                    num_words += 1
-                in_word = True
-            num_chars += 1
-            i += size
-        chars[d] = num_chars - lead - trail if num_chars > lead else 0
-        words[d] = num_words
 
 
 def char_word_counts(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +23,7 @@ def char_word_counts(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     length of ``utf8_split_whitespace`` of the trimmed text, without materialising either)."""
     data, offsets = string_buffers(text)
     chars, words = np.empty(len(text), np.int64), np.empty(len(text), np.int64)
-    _char_word_counts(data, offsets, chars, words)
+    kernels.load("length").char_word_counts(data, offsets, chars, words)
     return chars, words
 
 

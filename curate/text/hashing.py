@@ -1,4 +1,5 @@
-"""Stable 64-bit hashes: of Arrow strings (numba over the raw UTF-8 buffer), splitmix64, holdout.
+"""Stable 64-bit hashes: of Arrow strings (a compiled kernel over the raw UTF-8 buffer,
+``curate/kernels/hashing.py``), splitmix64, holdout.
 
 The string hash is xxHash64-style mixing of 8-byte words (seeded); it is stable across machines,
 runs and library versions (unlike polars' ``hash``), which matters for indexes that outlive a run.
@@ -8,53 +9,10 @@ tokenizer sample, control-token drops) and of the holdout split (classifier and 
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pyarrow as pa
 
-P1 = np.uint64(0x9E3779B185EBCA87)
-P2 = np.uint64(0xC2B2AE3D27D4EB4F)
-P3 = np.uint64(0x165667B19E3779F9)
-P5 = np.uint64(0x27D4EB2F165667C5)
-
-
-@numba.njit(cache=True, inline="always")
-def _rotl(x, r):
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
-
-
-@numba.njit(cache=True)
-def hash_bytes(data, start, end, seed):
-    """Hash ``data[start:end]`` (uint8 array) to uint64."""
-    h = np.uint64(seed) + P5 + np.uint64(end - start)
-    i = start
-    while i + 8 <= end:
-        k = np.uint64(0)
-        for j in range(8):
-            k |= np.uint64(data[i + j]) << np.uint64(8 * j)
-        k *= P2
-        k = _rotl(k, 31)
-        k *= P1
-        h ^= k
-        h = _rotl(h, 27) * P1 + np.uint64(0x85EBCA77C2B2AE63)
-        i += 8
-    while i < end:
-        h ^= np.uint64(data[i]) * P5
-        h = _rotl(h, 11) * P1
-        i += 1
-    h ^= h >> np.uint64(33)
-    h *= P2
-    h ^= h >> np.uint64(29)
-    h *= P3
-    h ^= h >> np.uint64(32)
-    return h
-
-
-@numba.njit(cache=True)
-def _hash_all(data, offsets, seed, out):
-    for r in range(out.shape[0]):
-        out[r] = hash_bytes(data, offsets[r], offsets[r + 1], seed)
-
+from curate import kernels
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 MASK64 = 2**64 - 1
@@ -121,5 +79,5 @@ def hash_strings(arr: pa.Array, seed: int = 0) -> np.ndarray:
     """uint64 hash of each string (nulls hash as the empty string)."""
     data, offsets = string_buffers(arr)
     out = np.empty(len(offsets) - 1, dtype=np.uint64)
-    _hash_all(data, offsets, np.uint64(seed), out)
+    kernels.load("hashing").hash_all(data, offsets, np.uint64(seed & MASK64), out)
     return out

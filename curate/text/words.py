@@ -23,8 +23,8 @@ import numpy as np
 
 from curate.text import charclass as cc
 from curate.text import reference_data as ref
-from curate.text.borrow import borrow
-from curate.text.utf8 import decode_into
+from curate.kernels.borrow import borrow
+from curate.kernels.utf8 import decode_into
 
 #: RE2 pattern of a run of non-word characters in any script, for vectorised word splits with
 #: ``pyarrow.compute.split_pattern_regex`` (RE2's ``\\W`` is ASCII-only: Korean or Hindi text would

@@ -1,0 +1,47 @@
+"""Compile one kernel family ahead of time: ``python -m curate.kernels.compile FAMILY PATH``.
+
+Builds ``curate/kernels/<FAMILY>.py``'s ``SIGNATURES`` with ``numba.pycc`` for the host CPU into a
+temporary directory next to ``PATH``, then renames its SHA-256 onto ``PATH.sha256`` and the
+extension onto ``PATH`` (atomic: a reader sees the whole file or none, and checks it). Run by :func:`curate.kernels.compile_locked`, under its lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.machinery
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from curate.kernels import digest_path
+
+
+def compile_family(family: str, path: Path) -> None:
+    warnings.simplefilter("ignore")  # pycc's deprecation notice
+    from numba.pycc import CC
+
+    module = importlib.import_module(f"curate.kernels.{family}")
+    signatures: dict[str, str] = getattr(module, "SIGNATURES", {})
+    if not signatures:
+        raise SystemExit(f"curate/kernels/{family}.py exports nothing (empty SIGNATURES)")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{family}-") as tmp:
+        cc = CC(f"_curate_{family}")
+        cc.output_dir = tmp
+        cc.target_cpu = "host"
+        cc.verbose = False
+        for name, signature in signatures.items():
+            cc.export(name, signature)(getattr(module, name).py_func)
+        cc.compile()
+        suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+        built = Path(tmp) / f"_curate_{family}{suffix}"
+        digest = Path(tmp) / "digest"
+        digest.write_text(hashlib.sha256(built.read_bytes()).hexdigest() + "\n")
+        os.replace(digest, digest_path(path))  # a reader of the old library now fails its check
+        os.replace(built, path)
+
+
+if __name__ == "__main__":
+    compile_family(sys.argv[1], Path(sys.argv[2]))

@@ -1,0 +1,171 @@
+"""Ahead-of-time kernels (curate/kernels): same results as numba's JIT, no numba in the process,
+one compile per key (announced, locked), recovery from a damaged file, the JIT fallback."""
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curate import kernels
+from curate.kernels import compile as kernels_compile
+
+REPO = Path(__file__).resolve().parents[1]
+FAMILIES = sorted(p.stem for p in (REPO / "curate" / "kernels").glob("*.py")
+                  if p.stem not in ("__init__", "compile")
+                  and importlib.import_module(f"curate.kernels.{p.stem}").__dict__.get("SIGNATURES"))
+
+
+def run(code: str, env: dict) -> subprocess.CompletedProcess:
+    full = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, cwd=REPO)
+
+
+def test_every_family_exports_functions_that_exist():
+    assert {"hashing", "length", "minhash", "cluster"} <= set(FAMILIES)
+    for family in FAMILIES:
+        module = importlib.import_module(f"curate.kernels.{family}")
+        for name, signature in module.SIGNATURES.items():
+            assert hasattr(getattr(module, name), "py_func"), (family, name)
+            assert "(" in signature and signature.endswith(")"), (family, name)
+
+
+texts = st.lists(st.text(alphabet=st.sampled_from(list(" \t\n.,-ab1é中😀\u3000")), max_size=60), max_size=12)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(texts)
+def test_aot_equals_jit(values):
+    """The compiled library and numba's dispatchers give the same arrays on the same inputs."""
+    arr = pa.array(values, pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], np.int64)[: len(arr) + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    n = len(arr)
+    aot = {f: kernels.load(f) for f in ("hashing", "length", "minhash")}
+    jit = {f: importlib.import_module(f"curate.kernels.{f}") for f in aot}
+    results = []
+    for lib in (aot, jit):
+        h = np.empty(n, np.uint64)
+        lib["hashing"].hash_all(data, offsets, np.uint64(7), h)
+        chars, words = np.empty(n, np.int64), np.empty(n, np.int64)
+        lib["length"].char_word_counts(data, offsets, chars, words)
+        mult = np.arange(1, 19, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) | np.uint64(1)
+        add = np.arange(18, dtype=np.uint64) * np.uint64(12345)
+        sigs, counts = np.empty((n, 18), np.uint32), np.empty(n, np.int64)
+        lib["minhash"].minhash_rows(data, offsets, False, True, 3, mult, add, sigs, counts)
+        keys = np.empty((n, 3), np.uint64)
+        lib["minhash"].band_keys(sigs, 3, 6, np.uint64(1), keys)
+        results.append((h, chars, words, sigs, counts, keys))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert type(aot["length"]).__name__ == "module" and "_curate_length" == aot["length"].__name__
+
+
+def test_process_using_kernels_never_imports_numba():
+    done = run("import sys, pyarrow as pa\n"
+               "from curate.text.hashing import hash_strings\n"
+               "from curate.steps.length import char_word_counts\n"
+               "from curate.dedup.minhash import signatures\n"
+               "print(hash_strings(pa.array(['a']))[0], char_word_counts(pa.array(['a b']))[1][0],\n"
+               "      signatures(pa.array(['a b c']), num_perm=4)[1][0], 'numba' in sys.modules)", {})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[1:] == ["2", "1", "False"]
+
+
+def test_first_use_compiles_once_with_a_notice_then_loads_silently(tmp_path):
+    code = ("import pyarrow as pa\nfrom curate.steps.length import char_word_counts\n"
+            "print(char_word_counts(pa.array(['a b', ' x ']))[0].tolist())")
+    env = {"CURATE_CACHE_DIR": str(tmp_path)}
+    first = run(code, env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "[3, 1]"
+    assert first.stderr.count("compiling kernels 'length' once") == 1
+    built = list((tmp_path / "kernels").glob("*/_curate_length*.so"))
+    assert len(built) == 1
+    second = run(code, env)
+    assert second.stdout.strip() == "[3, 1]" and second.stderr == ""
+
+
+def test_concurrent_first_runs_compile_once(tmp_path):
+    code = ("import pyarrow as pa\nfrom curate.steps.length import char_word_counts\n"
+            "print(char_word_counts(pa.array(['a b c']))[1].tolist())")
+    full = {**os.environ, "PYTHONPATH": str(REPO), "CURATE_CACHE_DIR": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=full, cwd=REPO) for _ in range(3)]
+    outs = [p.communicate() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert [o[0].strip() for o in outs] == ["[3]"] * 3
+    assert sum(o[1].count("compiling kernels 'length'") for o in outs) == 1
+
+
+def test_damaged_library_is_compiled_again(tmp_path):
+    code = ("import pyarrow as pa\nfrom curate.steps.length import char_word_counts\n"
+            "print(char_word_counts(pa.array(['a b']))[1].tolist())")
+    env = {"CURATE_CACHE_DIR": str(tmp_path)}
+    assert run(code, env).returncode == 0
+    (built,) = (tmp_path / "kernels").glob("*/_curate_length*.so")
+    built.write_bytes(built.read_bytes()[:1000])  # truncated
+    again = run(code, env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "[2]"
+    assert "compiling kernels 'length' once" in again.stderr and "JIT" not in again.stderr
+    assert built.stat().st_size > 100_000
+
+
+def test_unwritable_cache_falls_back_to_jit_and_says_why(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    done = run("import sys, pyarrow as pa\nfrom curate.steps.length import char_word_counts\n"
+               "print(char_word_counts(pa.array(['a b']))[1].tolist(), 'numba' in sys.modules)",
+               {"CURATE_CACHE_DIR": str(blocker / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[2]", "True"]
+    assert "kernels 'length' run through numba's JIT" in done.stderr
+
+
+def test_jit_mode_and_a_bad_mode(monkeypatch):
+    monkeypatch.setenv("CURATE_KERNELS", "jit")
+    monkeypatch.setattr(kernels, "_loaded", {})
+    assert kernels.load("length") is importlib.import_module("curate.kernels.length")
+    monkeypatch.setenv("CURATE_KERNELS", "fast")
+    monkeypatch.setattr(kernels, "_loaded", {})
+    with pytest.raises(ValueError, match="CURATE_KERNELS='fast'; allowed: aot, jit"):
+        kernels.load("length")
+
+
+def test_key_covers_kernel_files_and_the_curate_modules_they_import():
+    sources = {p.relative_to(REPO).as_posix() for p in kernels.key_sources()}
+    assert {"curate/kernels/length.py", "curate/kernels/minhash.py", "curate/kernels/borrow.py",
+            "curate/text/hashing.py"} <= sources  # minhash.py imports GOLDEN from curate.text.hashing
+    found = set(kernels._curate_imports("from curate.text import charclass as cc, lines\nimport curate.kernels.utf8\n"))
+    assert {"curate.text", "curate.text.charclass", "curate.text.lines", "curate.kernels.utf8"} <= found
+
+
+def test_key_changes_with_a_kernel_file(tmp_path, monkeypatch):
+    copy = tmp_path / "curate"
+    (copy / "kernels").mkdir(parents=True)
+    for p in (REPO / "curate" / "kernels").glob("*.py"):
+        (copy / "kernels" / p.name).write_bytes(p.read_bytes())
+    monkeypatch.setattr(kernels, "HERE", copy / "kernels")
+    monkeypatch.setattr(kernels, "CURATE_ROOT", copy)
+    monkeypatch.setattr(kernels, "_key", None)
+    before = kernels.kernels_key()
+    monkeypatch.setattr(kernels, "_key", None)
+    assert kernels.kernels_key() == before
+    path = copy / "kernels" / "length.py"
+    path.write_text(path.read_text() + "\n# changed\n")
+    monkeypatch.setattr(kernels, "_key", None)
+    assert kernels.kernels_key() != before
+    monkeypatch.setattr(kernels, "_key", None)
+
+
+def test_a_family_without_exports_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="exports nothing"):
+        kernels_compile.compile_family("utf8", tmp_path / "x.so")
