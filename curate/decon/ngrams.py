@@ -109,8 +109,9 @@ def find_matches(text: pa.Array, index: NgramIndex, min_overlap: float) -> Match
     GPT-3 / OLMo 13-gram rule; Llama 2 counts a sample contaminated from a covered fraction)."""
     data, offsets = string_buffers(text)
     lib = kernels.load("ngrams")
-    hits = lib.find_hits(data, offsets, index.n, *tables(), np.ascontiguousarray(index.hashes, np.uint64),
-                         np.ascontiguousarray(index.items, np.int32), np.ascontiguousarray(index.positions, np.int32))
+    idx = (np.ascontiguousarray(index.hashes, np.uint64), np.ascontiguousarray(index.items, np.int32),
+           np.ascontiguousarray(index.positions, np.int32))
+    hits = lib.find_hits(data, offsets, index.n, *tables(), *idx)
     if len(hits) == 0:
         return Matches(np.zeros((0, 2), np.int64), np.zeros((0, 3), np.int64))
     hits = hits[np.lexsort((hits[:, 2], hits[:, 1], hits[:, 0]))]
@@ -136,8 +137,9 @@ def cut_spans(text: pa.Array, spans: np.ndarray, *, whole_lines: bool) -> tuple[
     out_data = np.empty(max(len(data), 1), np.uint8)
     out_offsets = np.empty(num + 1, np.int64)
     removed = np.zeros(num, np.int64)
-    kernels.load("ngrams").remove_spans(data, offsets, np.ascontiguousarray(spans, np.int64), span_off, whole_lines,
-                                        cc.char_flags(), out_data, out_offsets, removed)
+    spans = np.ascontiguousarray(spans, np.int64)
+    kernels.load("ngrams").remove_spans(data, offsets, spans, span_off, whole_lines, cc.char_flags(), out_data,
+                                        out_offsets, removed)
     new = pa.LargeStringArray.from_buffers(num, pa.py_buffer(out_offsets),
                                            pa.py_buffer(out_data[: out_offsets[-1]]))
     return new, removed

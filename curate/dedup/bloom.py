@@ -82,7 +82,8 @@ def over_count_in_order(keys: np.ndarray, steps: np.ndarray, counters: np.ndarra
                                               max_count, out)
 
 
-def add_counts(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_slots: int, num_hashes: int) -> None:
+def add_counts(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_slots: int,
+               num_hashes: int) -> None:
     """Count every key (order-independent: saturating sums commute)."""
     kernels.load("bloom").add_counts(_keys(keys), _keys(steps), counters, num_slots, num_hashes)
 
@@ -90,4 +91,5 @@ def add_counts(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_sl
 def over_count(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_slots: int, num_hashes: int,
                max_count: int, out: np.ndarray) -> None:
     """``out[i]`` = key i's estimated count is above ``max_count`` (after :func:`add_counts`)."""
-    kernels.load("bloom").over_count(_keys(keys), _keys(steps), counters, num_slots, num_hashes, max_count, out)
+    kernels.load("bloom").over_count(_keys(keys), _keys(steps), counters, num_slots, num_hashes, max_count,
+                                     out)

@@ -85,7 +85,8 @@ def run_removals(keys: np.ndarray, max_count: int, keep_first: bool, out: np.nda
     """Over sorted ``keys``: mark in ``out`` (bool) the removed entries of runs longer than
     ``max_count``; returns the number of such runs (repeated keys). Kernel:
     ``curate/kernels/repeats.py``."""
-    return kernels.load("repeats").run_removals(np.ascontiguousarray(keys, np.uint64), max_count, keep_first, out)
+    keys = np.ascontiguousarray(keys, np.uint64)
+    return kernels.load("repeats").run_removals(keys, max_count, keep_first, out)
 
 
 def count_task(args: tuple[Path, str]) -> dict[str, int]:
