@@ -89,6 +89,7 @@ def _word_scratch(offsets):
 
 @numba.njit(cache=True, nogil=True)
 def count_words(data, offsets, flags, lower):
+    """Normalised words per document."""
     num = offsets.shape[0] - 1
     cps, hashes, starts, ends = _word_scratch(offsets)
     counts = np.zeros(num, np.int64)
@@ -100,6 +101,7 @@ def count_words(data, offsets, flags, lower):
 
 @numba.njit(cache=True, nogil=True)
 def fill_grams(data, offsets, n, flags, lower, gram_off, out_hash, out_item, out_pos):
+    """Every n-gram of document d, from ``gram_off[d]`` on: its hash, d, its first word."""
     cps, hashes, starts, ends = _word_scratch(offsets)
     for d in range(offsets.shape[0] - 1):
         m = decode_into(data, offsets[d], offsets[d + 1], cps)
@@ -114,6 +116,8 @@ def fill_grams(data, offsets, n, flags, lower, gram_off, out_hash, out_item, out
 
 @numba.njit(cache=True, nogil=True)
 def find_hits(data, offsets, n, flags, lower, idx_hash, idx_item, idx_pos):
+    """Every (n-gram of a document, equal-hash index entry) pair: rows of ``HIT_COLUMNS``, in
+    document order (the buffer doubles as it fills)."""
     cps, hashes, starts, ends = _word_scratch(offsets)
     cap = 1024
     out = np.empty((cap, HIT_COLUMNS), np.int64)
@@ -168,6 +172,8 @@ def coverage(hits, n):
 
 @numba.njit(cache=True, nogil=True)
 def remove_spans(data, offsets, spans, span_off, whole_lines, flags, out_data, out_offsets, removed):
+    """Document d without its codepoint spans ``spans[span_off[d]:span_off[d + 1]]`` (or the lines
+    they touch, with their breaks), as UTF-8 into ``out_data``; codepoints removed per document."""
     longest = _longest(offsets)
     cps = np.empty(longest, np.int32)
     cut = np.zeros(longest + 1, np.bool_)
