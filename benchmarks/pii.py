@@ -32,7 +32,6 @@ def ours(texts: list[str], kinds: tuple[str, ...]) -> tuple[list[str], float]:
     from curate.steps.pii import Pii
 
     step = Pii(kinds=kinds)
-    step.warm_up()
     step.redact(pa.array(texts[:10], pa.large_string()))
     batches = [pa.array(texts[i:i + BATCH_ROWS], pa.large_string()) for i in range(0, len(texts), BATCH_ROWS)]
     start = time.perf_counter()

@@ -3,6 +3,7 @@ one compile per key (announced, locked), recovery from a damaged file, the JIT f
 
 import importlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ def run(code: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_every_family_exports_functions_that_exist():
-    assert {"hashing", "length", "minhash", "cluster"} <= set(FAMILIES)
+    assert {"hashing", "length", "minhash", "cluster", "bloom", "repeats", "ngrams", "pii"} <= set(FAMILIES)
     for family in FAMILIES:
         module = importlib.import_module(f"curate.kernels.{family}")
         for name, signature in module.SIGNATURES.items():
@@ -68,6 +69,88 @@ def test_aot_equals_jit(values):
     assert type(aot["length"]).__name__ == "module" and "_curate_length" == aot["length"].__name__
 
 
+def _dedup_kernel_outputs(lib: dict, data: np.ndarray, offsets: np.ndarray, values: list[str]) -> list:
+    """Every output of the bloom, repeats, ngrams and pii kernels on one batch (``lib``: family ->
+    compiled library or numba module)."""
+    from curate.decon.ngrams import tables
+    from curate.dedup.bloom import bloom_size, second_hashes
+    from curate.pii.checked import NETWORK_TABLE
+    from curate.text.hashing import hash_strings
+
+    n = len(offsets) - 1
+    words = [w for v in values for w in v.split()] or ["x"]
+    keys = hash_strings(pa.array(words + words[::2], pa.large_string())) % np.uint64(7)  # repeats and 0s
+    steps = second_hashes(keys)
+    outs = []
+    size = bloom_size(len(keys), 0.01, 1 << 20, counting=True)
+    bits, seen = np.zeros(size.num_slots // 64, np.uint64), np.zeros(len(keys), bool)
+    lib["bloom"].seen_bits(keys, steps, bits, size.num_slots, size.num_hashes, seen)
+    counters, first = np.zeros(size.num_slots, np.uint8), np.zeros(len(keys), bool)
+    lib["bloom"].over_count_in_order(keys, steps, counters, size.num_slots, size.num_hashes, 2, first)
+    totals, over = np.zeros(size.num_slots, np.uint8), np.zeros(len(keys), bool)
+    lib["bloom"].add_counts(keys, steps, totals, size.num_slots, size.num_hashes)
+    lib["bloom"].over_count(keys, steps, totals, size.num_slots, size.num_hashes, 1, over)
+    removed = np.zeros(len(keys), bool)
+    runs = lib["repeats"].run_removals(np.sort(keys), 1, False, removed)
+    outs += [bits, seen, counters, first, totals, over, removed, np.array([runs])]
+    flags, lower = tables()
+    ng = lib["ngrams"]
+    counts = ng.count_words(data, offsets, flags, lower)
+    grams = np.maximum(counts - 1, 0)
+    gram_off = np.r_[0, np.cumsum(grams)].astype(np.int64)
+    total = gram_off[-1]
+    h, it, pos = np.empty(total, np.uint64), np.empty(total, np.int32), np.empty(total, np.int32)
+    ng.fill_grams(data, offsets, 2, flags, lower, gram_off, h, it, pos)
+    order = np.argsort(h, kind="stable")
+    hits = ng.find_hits(data, offsets, 2, flags, lower, h[order], it[order], pos[order])
+    hits = hits[np.lexsort((hits[:, 2], hits[:, 1], hits[:, 0]))]
+    run_start, covered = ng.coverage(hits, 2)
+    spans = np.ascontiguousarray(hits[::2][:, [0, 3, 4]])
+    spans = spans[np.lexsort((spans[:, 1], spans[:, 0]))] if len(spans) else np.zeros((0, 3), np.int64)
+    span_off = np.searchsorted(spans[:, 0], np.arange(n + 1)).astype(np.int64)
+    outs += [counts, h, it, pos, hits, run_start, covered]
+    for whole_lines in (False, True):
+        cut, cut_off = np.empty(max(len(data), 1), np.uint8), np.empty(n + 1, np.int64)
+        gone = np.zeros(n, np.int64)
+        ng.remove_spans(data, offsets, spans, span_off, whole_lines, flags, cut, cut_off, gone)
+        outs += [cut[:cut_off[-1]], cut_off, gone]
+    checked = values + ["card: 4111 1111 1111 1111.", "iban: GB82 WEST 1234 5698 7654 32",
+                        "4111 1111 1111 1112"]  # Luhn-valid Visa, mod-97-valid IBAN, Luhn-invalid
+    candidate = re.compile(r"[0-9A-Za-z][0-9A-Za-z ]*[0-9A-Za-z]")
+    wrapped = pa.array([candidate.sub(lambda m: "\ue000" + m.group() + "\ue001", v) for v in checked],
+                       pa.large_string())
+    wbufs = wrapped.buffers()
+    wdata = np.frombuffer(wbufs[2], np.uint8)
+    woff = np.frombuffer(wbufs[1], np.int64)[: len(checked) + 1]
+    place = np.frombuffer(b"<X>", np.uint8)
+    for check in (0, 1):
+        out, out_off = np.empty(3 * len(wdata) + 1, np.uint8), np.empty(len(checked) + 1, np.int64)
+        found = np.zeros(len(checked), np.int64)
+        lib["pii"].resolve(wdata, woff, check, place, out, out_off, found, NETWORK_TABLE)
+        outs += [out[:out_off[-1]], out_off, found]
+    return outs
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(texts)
+def test_dedup_families_aot_equal_jit(values):
+    """bloom, repeats, ngrams and pii: the compiled libraries and numba's dispatchers give the
+    same arrays on the same inputs."""
+    arr = pa.array(values, pa.large_string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], np.int64)[: len(arr) + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    families = ("bloom", "repeats", "ngrams", "pii")
+    aot = _dedup_kernel_outputs({f: kernels.load(f) for f in families}, data, offsets, values)
+    jit = _dedup_kernel_outputs({f: importlib.import_module(f"curate.kernels.{f}") for f in families}, data,
+                                offsets, values)
+    assert len(aot) == len(jit) == 27
+    assert aot[-4][-3:].tolist() == [1, 0, 0] and aot[-1][-3:].tolist() == [0, 1, 0]  # Luhn; mod-97
+    for a, b in zip(aot, jit):
+        np.testing.assert_array_equal(a, b)
+    assert all(type(kernels.load(f)).__name__ == "module" for f in families)
+
+
 def test_process_using_kernels_never_imports_numba():
     done = run("import sys, pyarrow as pa\n"
                "from curate.text.hashing import hash_strings\n"
@@ -77,6 +160,29 @@ def test_process_using_kernels_never_imports_numba():
                "      signatures(pa.array(['a b c']), num_perm=4)[1][0], 'numba' in sys.modules)", {})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[1:] == ["2", "1", "False"]
+
+
+def test_dedup_decon_and_pii_never_import_numba():
+    done = run("import sys, numpy as np, pyarrow as pa\n"
+               "from curate.dedup import bloom, repeats\n"
+               "from curate.decon.ngrams import NgramIndex, cut_spans, find_matches\n"
+               "from curate.pii.checked import LUHN, replace_checked\n"
+               "from curate.pii.patterns import PATTERNS\n"
+               "keys = np.array([5, 5, 0, 9, 5], np.uint64)\n"
+               "out = np.zeros(5, bool)\n"
+               "size = bloom.bloom_size(5, 0.01, 1 << 20, counting=False)\n"
+               "bloom.seen_bits(keys, bloom.second_hashes(keys), np.zeros(size.num_slots // 64, np.uint64),\n"
+               "                size.num_slots, size.num_hashes, out)\n"
+               "runs = repeats.run_removals(np.sort(keys), 1, True, np.zeros(5, bool))\n"
+               "text = pa.array(['one two three', 'x one two y'], pa.large_string())\n"
+               "m = find_matches(text, NgramIndex.build(text[:1], 2, 10), 0.0)\n"
+               "cut, gone = cut_spans(text, m.spans, whole_lines=False)\n"
+               "red, n = replace_checked(pa.array(['pay 4111 1111 1111 1111'], pa.large_string()),\n"
+               "                         PATTERNS['credit_card'], LUHN, '<CC>')\n"
+               "print(out.tolist(), runs, cut.to_pylist(), red.to_pylist(), 'numba' in sys.modules)", {})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == ("[False, True, False, False, True] 1 ['', 'x  y'] "
+                                            "['pay <CC>'] False")
 
 
 def test_first_use_compiles_once_with_a_notice_then_loads_silently(tmp_path):
@@ -143,7 +249,8 @@ def test_jit_mode_and_a_bad_mode(monkeypatch):
 def test_key_covers_kernel_files_and_the_curate_modules_they_import():
     sources = {p.relative_to(REPO).as_posix() for p in kernels.key_sources()}
     assert {"curate/kernels/length.py", "curate/kernels/minhash.py", "curate/kernels/borrow.py",
-            "curate/text/hashing.py"} <= sources  # minhash.py imports GOLDEN from curate.text.hashing
+            "curate/text/hashing.py", "curate/dedup/bloom.py", "curate/text/charclass.py",
+            "curate/kernels/utf8.py"} <= sources  # GOLDEN, SATURATED, the flag bits: compiled in
     found = set(kernels._curate_imports("from curate.text import charclass as cc, lines\nimport curate.kernels.utf8\n"))
     assert {"curate.text", "curate.text.charclass", "curate.text.lines", "curate.kernels.utf8"} <= found
 

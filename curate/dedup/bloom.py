@@ -1,5 +1,5 @@
-"""Bloom filters over 64-bit keys: sizing maths and the numba kernels of ``line_dedup`` /
-``paragraph_dedup``'s ``method = "bloom"``.
+"""Bloom filters over 64-bit keys: sizing maths and the kernels (compiled ahead of time,
+``curate/kernels/bloom.py``) of ``line_dedup`` / ``paragraph_dedup``'s ``method = "bloom"``.
 
 A filter has ``m`` slots and ``h`` hash functions; key ``x`` uses slots ``(x + i * y) mod m`` for
 ``i < h`` with ``y = splitmix64(x) | 1`` (Kirsch and Mitzenmacher 2006: two hashes are as good as
@@ -23,9 +23,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numba
 import numpy as np
 
+from curate import kernels
 from curate.text.hashing import splitmix64_array
 
 MAX_HASHES = 16
@@ -63,72 +63,33 @@ def second_hashes(keys: np.ndarray) -> np.ndarray:
     return splitmix64_array(keys) | np.uint64(1)
 
 
-@numba.njit(cache=True)
-def seen_bits(keys, steps, bits, num_slots, num_hashes, out):
+def _keys(keys: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(keys, np.uint64)
+
+
+def seen_bits(keys: np.ndarray, steps: np.ndarray, bits: np.ndarray, num_slots: int, num_hashes: int,
+              out: np.ndarray) -> None:
     """In order: ``out[i]`` = key i's bits were all set (it was probably seen), then set them.
-    Keys 0 are skipped (``out`` False). ``bits`` is uint64 words."""
-    m = np.uint64(num_slots)
-    for i in range(keys.shape[0]):
-        x = keys[i]
-        if x == 0:
-            continue
-        seen = True
-        for j in range(num_hashes):
-            pos = (x + np.uint64(j) * steps[i]) % m
-            word, bit = pos >> np.uint64(6), np.uint64(1) << (pos & np.uint64(63))
-            if not (bits[word] & bit):
-                seen = False
-                bits[word] |= bit
-        out[i] = seen
+    Keys 0 are skipped (``out`` False). ``bits`` is uint64 words (updated in place)."""
+    kernels.load("bloom").seen_bits(_keys(keys), _keys(steps), bits, num_slots, num_hashes, out)
 
 
-@numba.njit(cache=True)
-def estimate(counters, x, step, m, num_hashes):
-    """The counting filter's estimate of key ``x``'s count: the minimum of its slots."""
-    low = SATURATED
-    for j in range(num_hashes):
-        c = counters[(x + np.uint64(j) * step) % m]
-        if c < low:
-            low = c
-    return low
-
-
-@numba.njit(cache=True)
-def _increment(counters, x, step, m, num_hashes):
-    for j in range(num_hashes):
-        pos = (x + np.uint64(j) * step) % m
-        if counters[pos] < SATURATED:
-            counters[pos] += 1
-
-
-@numba.njit(cache=True)
-def over_count_in_order(keys, steps, counters, num_slots, num_hashes, max_count, out):
+def over_count_in_order(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_slots: int,
+                        num_hashes: int, max_count: int, out: np.ndarray) -> None:
     """In order: ``out[i]`` = key i was (probably) seen ``max_count`` times already; else count it.
-    Keeps the first ``max_count`` copies of each key."""
-    m = np.uint64(num_slots)
-    for i in range(keys.shape[0]):
-        x = keys[i]
-        if x == 0:
-            continue
-        if estimate(counters, x, steps[i], m, num_hashes) >= max_count:
-            out[i] = True
-        else:
-            _increment(counters, x, steps[i], m, num_hashes)
+    Keeps the first ``max_count`` copies of each key. ``counters``: uint8 (updated in place)."""
+    kernels.load("bloom").over_count_in_order(_keys(keys), _keys(steps), counters, num_slots, num_hashes,
+                                              max_count, out)
 
 
-@numba.njit(cache=True)
-def add_counts(keys, steps, counters, num_slots, num_hashes):
+def add_counts(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_slots: int,
+               num_hashes: int) -> None:
     """Count every key (order-independent: saturating sums commute)."""
-    m = np.uint64(num_slots)
-    for i in range(keys.shape[0]):
-        if keys[i] != 0:
-            _increment(counters, keys[i], steps[i], m, num_hashes)
+    kernels.load("bloom").add_counts(_keys(keys), _keys(steps), counters, num_slots, num_hashes)
 
 
-@numba.njit(cache=True)
-def over_count(keys, steps, counters, num_slots, num_hashes, max_count, out):
+def over_count(keys: np.ndarray, steps: np.ndarray, counters: np.ndarray, num_slots: int, num_hashes: int,
+               max_count: int, out: np.ndarray) -> None:
     """``out[i]`` = key i's estimated count is above ``max_count`` (after :func:`add_counts`)."""
-    m = np.uint64(num_slots)
-    for i in range(keys.shape[0]):
-        if keys[i] != 0 and estimate(counters, keys[i], steps[i], m, num_hashes) > max_count:
-            out[i] = True
+    kernels.load("bloom").over_count(_keys(keys), _keys(steps), counters, num_slots, num_hashes, max_count,
+                                     out)

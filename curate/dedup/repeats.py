@@ -42,11 +42,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Iterator
 
-import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curate import kernels
 from curate.dedup import bloom
 from curate.dedup.cluster import partition_bits
 from curate.dedup.resolve import ENTRIES
@@ -81,22 +81,12 @@ def part_keys(path: Path, column: str) -> Iterator[np.ndarray]:
             yield batch.column(0).flatten().to_numpy(zero_copy_only=False)
 
 
-@numba.njit(cache=True)
-def run_removals(keys, max_count, keep_first, out):
-    """Over sorted ``keys``: mark in ``out`` the removed entries of runs longer than
-    ``max_count``; returns the number of such runs (repeated keys)."""
-    repeated = 0
-    start = 0
-    n = keys.shape[0]
-    for k in range(1, n + 1):
-        if k == n or keys[k] != keys[start]:
-            if k - start > max_count:
-                repeated += 1
-                first = start + max_count if keep_first else start
-                for j in range(first, k):
-                    out[j] = True
-            start = k
-    return repeated
+def run_removals(keys: np.ndarray, max_count: int, keep_first: bool, out: np.ndarray) -> int:
+    """Over sorted ``keys``: mark in ``out`` (bool) the removed entries of runs longer than
+    ``max_count``; returns the number of such runs (repeated keys). Kernel:
+    ``curate/kernels/repeats.py``."""
+    keys = np.ascontiguousarray(keys, np.uint64)
+    return kernels.load("repeats").run_removals(keys, max_count, keep_first, out)
 
 
 def count_task(args: tuple[Path, str]) -> dict[str, int]:
@@ -207,17 +197,3 @@ def find_removals(ctx: Any, column: str, *, method: str, max_count: int, keep_fi
         found = ctx.phase("seg_bloom", bloom_task, [(plan, list(ctx.part_paths), num_candidates, fp_rate, max_bytes)])
         stats.update({k: v for k, v in found[0].items() if k != "bytes"})
     return plan, stats
-
-
-def warm_up() -> None:
-    """Compile the kernels once (before the runner forks its workers)."""
-    keys = np.array([3, 3, 0, 5], np.uint64)
-    run_removals(np.sort(keys), 1, True, np.zeros(4, bool))
-    size = bloom.bloom_size(4, 0.01, 1 << 20, counting=True)
-    steps = bloom.second_hashes(keys)
-    counters = np.zeros(size.num_slots, np.uint8)
-    bloom.add_counts(keys, steps, counters, size.num_slots, size.num_hashes)
-    bloom.over_count(keys, steps, counters, size.num_slots, size.num_hashes, 1, np.zeros(4, bool))
-    bloom.over_count_in_order(keys, steps, counters, size.num_slots, size.num_hashes, 1, np.zeros(4, bool))
-    bloom.seen_bits(keys, steps, np.zeros(size.num_slots // 64, np.uint64), size.num_slots, size.num_hashes,
-                    np.zeros(4, bool))

@@ -116,8 +116,7 @@ class Decontaminate:
         return eval_index(self.eval_sets, self.ngram_size, self.max_index_ngrams)
 
     def warm_up(self) -> None:
-        """Compile the kernels and build the eval index once, before the runner forks workers."""
-        ngrams.warm_up()
+        """Build the eval index once, before the runner forks workers (they inherit it)."""
         self._index()
 
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -4,7 +4,7 @@ numbers (Luhn-checked) and IBANs (mod-97-checked) in ``text`` are replaced by pl
 Patterns, their order, the placeholders and every difference from datatrove's ``PIIFormatter`` are
 in ``curate/pii/patterns.py``. Vectorised: each kind is one ``pyarrow.compute`` RE2 pass over the
 batch (``count_substring_regex`` then ``replace_substring_regex``); checked kinds wrap candidates in
-RE2 and validate them in one numba pass (``curate/pii/checked.py``). No document is dropped.
+RE2 and validate them in one compiled pass (``curate/pii/checked.py``). No document is dropped.
 
 Counts: the replacements of each kind go to stats.json as the step's ``counts`` (``email``,
 ``ipv4``, ...) through ``_count:<kind>`` columns, and ``documents`` counts the documents with at
@@ -70,12 +70,6 @@ class Pii:
                 text = pc.replace_substring_regex(text, PATTERNS[kind], _rewrite(self.placeholder(kind)))
             counts[kind] = found.astype(np.int64)
         return text, counts
-
-    def warm_up(self) -> None:
-        """Compile the checksum kernel once, before the runner forks its workers."""
-        if any(k in CHECKED for k in self.kinds):
-            replace_checked(pa.array(["x 4111 1111 1111 1111"], pa.large_string()), PATTERNS["credit_card"],
-                            CHECKED["credit_card"], "x")
 
     def annotate(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         text, counts = self.redact(batch.column(TEXT))

@@ -117,10 +117,6 @@ class _SegmentDedup:
     def reason(self) -> str:
         return f"all_{self.unit}s_duplicate"
 
-    def warm_up(self) -> None:
-        """Compile the numba kernels once, in the parent, before the runner forks its workers."""
-        repeats.warm_up()
-
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         pieces, offsets = split_segments(batch.column(TEXT), self.unit)
         keys = segment_keys(pieces, min_chars=self.min_chars, normalize=self.normalize)
