@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from curate.text.charclass import char_flags
-from curate.text.sentences import count_sentences
-from curate.text.words import tokenize, word_tables
+from curate.kernels.sentences import count_sentences
+from curate.kernels.words import tokenize
+from curate.text.words import word_tables
 
 REPO = Path(__file__).resolve().parents[1]
 
