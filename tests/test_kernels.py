@@ -88,7 +88,7 @@ def quality_outputs(values: list[str]) -> list:
     text = pa.array(values, pa.large_string())
     batch = pa.record_batch({"text": text, "meta": pa.array(['{"path": "a.py"}'] * len(values))})
     c4_text, c4_reasons = C4(min_num_sentences=1, min_words_per_line=1)._run(text)
-    steps = [GopherQuality(min_doc_words=3, min_stop_words=1), GopherRepetition(top_ngram_max_fracs=(0.05, 0.05, 0.05)),
+    steps = [GopherQuality(min_doc_words=3, min_stop_words=1, max_symbol_word_ratio=0.5), GopherRepetition(),
              FineWebQuality(), CodeQuality(max_line_length=40, max_encoded_run=8)]
     return ([s.reject(batch).to_pylist() for s in steps] + [c4_text.to_pylist(), c4_reasons.to_pylist()]
             + [a.tolist() for a in _english(text)] + [np.nan_to_num(mtld(text), nan=-1.0).tolist()])
