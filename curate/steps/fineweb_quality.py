@@ -3,7 +3,7 @@ them, in one compiled pass per batch
 (``curate/kernels/fineweb_quality.py``).
 
 Lines are ``text.split("\\n")`` without the blank ones (not stripped otherwise); words are
-spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+spaCy-English tokens (``curate/kernels/words.py``) or ``language``'s (``curate/text/lang_words.py``).
 Dropped by the first failing rule (datatrove's reasons):
 
 | reason | rule (defaults) |

@@ -2,7 +2,7 @@
 ``GopherQualityFilter`` applies them, in one compiled pass per batch
 (``curate/kernels/gopher_quality.py``).
 
-Words are spaCy-English tokens (``curate/text/words.py``), or ``language``'s words
+Words are spaCy-English tokens (``curate/kernels/words.py``), or ``language``'s words
 (``curate/text/lang_words.py``); "non-symbol" words have a character outside datatrove's punctuation
 set. A document is dropped by the first failing rule, in this order:
 

@@ -3,7 +3,7 @@ applies them, in one compiled pass per batch
 (``curate/kernels/gopher_repetition.py``).
 
 Paragraphs are ``text.strip()`` split on ``\\n{2,}``, lines ``text`` split on ``\\n+``, words
-spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+spaCy-English tokens (``curate/kernels/words.py``) or ``language``'s (``curate/text/lang_words.py``).
 All character fractions divide by ``len(text)``. A document is dropped by the first failing rule, in this order (reasons are datatrove's):
 
 | reason | rule (defaults) |
