@@ -69,9 +69,10 @@ def test_aot_equals_jit(values):
 
 
 TEXT_FAMILIES = ("words", "gopher_quality", "gopher_repetition", "fineweb_quality", "c4", "code_quality", "mtld")
-PIECES = ["don't", "Mr.", "the", "and", "of", "http://x.com/a-b", "e.g.,", "...", "\u2026", "\n", "\n\n", " ",
-          "  ", "-", "\u2022", "#", "{", "[1]", "lorem ipsum", "Hello", "end.", "x......y", "\u4e2d\u6587", "\U0001f600",
-          "10km", "$5", ":)", "well-known", "javascript", "\t", "\r\n", "\u00e9t\u00e9", "0x1F, ", "ab+/"]
+PIECES = ["don't", "Mr.", "the", "and", "of", "http://x.com/a-b", "e.g.,", "...", "\u2026", "\n", "\n\n",
+          " ", "  ", "-", "\u2022", "#", "{", "[1]", "lorem ipsum", "Hello", "end.", "x......y", "\u4e2d\u6587",
+          "\U0001f600", "10km", "$5", ":)", "well-known", "javascript", "\t", "\r\n", "\u00e9t\u00e9", "0x1F, ",
+          "ab+/"]
 documents = st.lists(st.lists(st.sampled_from(PIECES), max_size=80).map("".join), min_size=1, max_size=8)
 
 
@@ -117,8 +118,8 @@ def test_quality_steps_never_import_numba():
                "from curate.steps.c4 import C4\n"
                "from curate.steps.fineweb_quality import FineWebQuality\n"
                "b = pa.record_batch({'text': pa.array(['The cat sat. It was fine!'], pa.large_string())})\n"
-               "print([s.reject(b)[0].as_py() for s in (GopherQuality(), GopherRepetition(), C4(), FineWebQuality())],\n"
-               "      'numba' in sys.modules)", {})
+               "steps = (GopherQuality(), GopherRepetition(), C4(), FineWebQuality())\n"
+               "print([s.reject(b)[0].as_py() for s in steps], 'numba' in sys.modules)", {})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("]")[-1].split() == ["False"]
     assert "gopher_short_doc" in done.stdout and "too_few_sentences" in done.stdout
