@@ -1,4 +1,4 @@
-"""curate/text/dupes.py against datatrove's definitions written with collections.Counter."""
+"""curate/kernels/dupes.py against datatrove's definitions written with collections.Counter."""
 
 from collections import Counter
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curate.text.dupes import dup_stats, top_repeat_chars
+from curate.kernels.dupes import dup_stats, top_repeat_chars
 
 segments = st.lists(st.tuples(st.integers(0, 6), st.integers(1, 50)), max_size=60)
 

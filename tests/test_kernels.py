@@ -29,7 +29,7 @@ def run(code: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_every_family_exports_functions_that_exist():
-    assert {"hashing", "length", "minhash", "cluster", "bloom", "repeats", "ngrams", "pii"} <= set(FAMILIES)
+    assert {"hashing", "length", "minhash", "cluster", "bloom", "repeats", "ngrams", "pii", *TEXT_FAMILIES} <= set(FAMILIES)
     for family in FAMILIES:
         module = importlib.import_module(f"curate.kernels.{family}")
         for name, signature in module.SIGNATURES.items():
@@ -149,6 +149,61 @@ def test_dedup_families_aot_equal_jit(values):
     for a, b in zip(aot, jit):
         np.testing.assert_array_equal(a, b)
     assert all(type(kernels.load(f)).__name__ == "module" for f in families)
+TEXT_FAMILIES = ("words", "gopher_quality", "gopher_repetition", "fineweb_quality", "c4", "code_quality", "mtld")
+PIECES = ["don't", "Mr.", "the", "and", "of", "http://x.com/a-b", "e.g.,", "...", "\u2026", "\n", "\n\n",
+          " ", "  ", "-", "\u2022", "#", "{", "[1]", "lorem ipsum", "Hello", "end.", "x......y", "\u4e2d\u6587",
+          "\U0001f600", "10km", "$5", ":)", "well-known", "javascript", "\t", "\r\n", "\u00e9t\u00e9", "0x1F, ",
+          "ab+/"]
+documents = st.lists(st.lists(st.sampled_from(PIECES), max_size=80).map("".join), min_size=1, max_size=8)
+
+
+def quality_outputs(values: list[str]) -> list:
+    """Every text family's exported kernel through its Python caller, on ``values``."""
+    from curate.steps.c4 import C4
+    from curate.steps.code_quality import CodeQuality
+    from curate.steps.fineweb_quality import FineWebQuality
+    from curate.steps.gopher_quality import GopherQuality
+    from curate.steps.gopher_repetition import GopherRepetition
+    from curate.text.lang_words import _english
+    from curate.text.mtld import mtld
+
+    text = pa.array(values, pa.large_string())
+    batch = pa.record_batch({"text": text, "meta": pa.array(['{"path": "a.py"}'] * len(values))})
+    c4_text, c4_reasons = C4(min_num_sentences=1, min_words_per_line=1)._run(text)
+    steps = [GopherQuality(min_doc_words=3, min_stop_words=1, max_symbol_word_ratio=0.5), GopherRepetition(),
+             FineWebQuality(), CodeQuality(max_line_length=40, max_encoded_run=8)]
+    return ([s.reject(batch).to_pylist() for s in steps] + [c4_text.to_pylist(), c4_reasons.to_pylist()]
+            + [a.tolist() for a in _english(text)] + [np.nan_to_num(mtld(text), nan=-1.0).tolist()])
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(documents)
+def test_text_families_aot_equal_jit(values):
+    """The tokenizer (``words.english_spans``) and every quality-filter family: the compiled libraries
+    and numba's dispatchers give the same spans, reasons, rewritten texts and scores."""
+    aot = {f: kernels.load(f) for f in TEXT_FAMILIES}
+    jit = {f: importlib.import_module(f"curate.kernels.{f}") for f in TEXT_FAMILIES}
+    results = []
+    with pytest.MonkeyPatch.context() as mp:
+        for lib in (aot, jit):
+            mp.setattr(kernels, "_loaded", dict(lib))
+            results.append(quality_outputs(values))
+    assert results[0] == results[1]
+    assert all(type(m).__name__ == "module" and m.__name__ == f"_curate_{f}" for f, m in aot.items())
+
+
+def test_quality_steps_never_import_numba():
+    done = run("import sys, pyarrow as pa\n"
+               "from curate.steps.gopher_quality import GopherQuality\n"
+               "from curate.steps.gopher_repetition import GopherRepetition\n"
+               "from curate.steps.c4 import C4\n"
+               "from curate.steps.fineweb_quality import FineWebQuality\n"
+               "b = pa.record_batch({'text': pa.array(['The cat sat. It was fine!'], pa.large_string())})\n"
+               "steps = (GopherQuality(), GopherRepetition(), C4(), FineWebQuality())\n"
+               "print([s.reject(b)[0].as_py() for s in steps], 'numba' in sys.modules)", {})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("]")[-1].split() == ["False"]
+    assert "gopher_short_doc" in done.stdout and "too_few_sentences" in done.stdout
 
 
 def test_process_using_kernels_never_imports_numba():

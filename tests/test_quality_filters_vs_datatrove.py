@@ -12,7 +12,7 @@ on 400 later bench_corpus documents (every 7th from #6000), and for the four-fil
 first 919 bench_corpus documents (benchmarks/filters.py).
 
 Where decisions can differ (all through word splitting; the line, paragraph and character rules are
-exact): curate re-implements spaCy's English tokenizer (``curate/text/words.py``) instead of calling
+exact): curate re-implements spaCy's English tokenizer (``curate/kernels/words.py``) instead of calling
 it, with spaCy's character classes, special cases and special-case matcher, but approximates spaCy's
 URL regex by a scheme/host/TLD/path scan (no IP-address exclusions), and always applies the
 special-case matcher, which spaCy skips for some chunks depending on its tokenizer cache. All 918

@@ -1,5 +1,6 @@
-"""The spaCy-English word splitter (curate/text/words.py) and sentence counter: exact tokens on the
-cases spaCy's rules single out, and a differential check against spaCy itself on real pages."""
+"""The spaCy-English word splitter (curate/kernels/words.py, its tables in curate/text/words.py) and
+sentence counter: exact tokens on the cases spaCy's rules single out, and a differential check
+against spaCy itself on real pages."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 
 from curate.text.charclass import char_flags
-from curate.text.sentences import count_sentences
-from curate.text.words import tokenize, word_tables
+from curate.kernels.sentences import count_sentences
+from curate.kernels.words import tokenize
+from curate.text.words import word_tables
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,3 +94,15 @@ def test_same_tokens_as_spacy_on_real_pages():
         total_tokens += len(theirs)
     assert same_docs >= 0.97 * len(texts)
     assert count_diff < 0.001 * total_tokens
+
+
+def test_table_keys_are_the_kernels_span_keys():
+    """The special-case table is keyed in Python (curate/text/words.py, no numba); the tokenizer looks
+    keys up with its compiled ``span_key``: both give the same key for every special case."""
+    from curate.kernels.words import span_key as kernel_span_key
+    from curate.text import reference_data as ref
+    from curate.text.words import span_key
+
+    for orth in [*ref.SPACY_EXCEPTIONS, "", "\u00e9\U0001f600"]:
+        cps = np.array([ord(c) for c in orth], np.int32)
+        assert span_key(orth) == int(kernel_span_key(cps, 0, len(cps))), orth

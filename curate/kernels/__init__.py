@@ -15,6 +15,9 @@ an object whose attributes are those functions:
 - **JIT** (``CURATE_KERNELS=jit``, or when compiling fails: no C compiler, unwritable cache dir,
   a numba without ``pycc``): the family module's numba dispatchers, same results, numba's
   start-up. A fallback says why on stderr, once per family and process.
+- **Compiling** runs in a child process whose numba cache (``NUMBA_CACHE_DIR``) is
+  ``<key>/.numba``: the kernels a family calls from another file (the tokenizer, in four
+  families) compile once per key and are linked into each family from there.
 
 ``key`` hashes every ``curate/kernels/*.py`` file, the curate modules they import (their
 constants are compiled in), Python, numba, llvmlite and numpy versions, and the CPU's model and
@@ -130,6 +133,10 @@ def compile_locked(family: str, path: Path) -> None:
         t0 = time.perf_counter()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(CURATE_ROOT.parent), env.get("PYTHONPATH", "")])
+        # numba's cache of the kernels' callees (``cache=True``), private to this key: families of one
+        # key share the tokenizer's compiled code (~15 s once, not per family), and a callee whose
+        # imported helper changed is never loaded stale (numba checks only the callee's own file)
+        env["NUMBA_CACHE_DIR"] = str(path.parent / ".numba")
         subprocess.run([sys.executable, "-m", "curate.kernels.compile", family, str(path)],
                        check=True, capture_output=True, text=True, env=env)
         if os.environ.get("CURATE_VERBOSE"):

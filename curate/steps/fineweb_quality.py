@@ -1,8 +1,9 @@
 """FineWeb quality rules (Penedo et al. 2024), as datatrove 0.10.1's ``FineWebQualityFilter`` applies
-them, in one numba pass per batch.
+them, in one compiled pass per batch
+(``curate/kernels/fineweb_quality.py``).
 
 Lines are ``text.split("\\n")`` without the blank ones (not stripped otherwise); words are
-spaCy-English tokens (``curate/text/words.py``) or ``language``'s (``curate/text/lang_words.py``).
+spaCy-English tokens (``curate/kernels/words.py``) or ``language``'s (``curate/text/lang_words.py``).
 Dropped by the first failing rule (datatrove's reasons):
 
 | reason | rule (defaults) |
@@ -19,74 +20,18 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-import numba
 import numpy as np
 import pyarrow as pa
 
+from curate import kernels
 from curate.config import check_range, param
 from curate.schema import TEXT
 from curate.steps.doc_kernel import codes_to_reasons, text_buffers
-from curate.text import charclass as cc
 from curate.text import reference_data as ref
-from curate.text.dupes import dup_stats
-from curate.kernels.utf8 import decode_into
 from curate.text.lang_words import check_language_params, step_spans
-from curate.text.words import doc_tokens, span_key, word_tables
+from curate.text.words import word_tables
 
 REASONS = ["empty", "line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio"]
-
-
-@numba.njit(cache=True, nogil=True)
-def _is_stop(c, stop_chars):
-    i = np.searchsorted(stop_chars, c)
-    return i < stop_chars.shape[0] and stop_chars[i] == c
-
-
-@numba.njit(cache=True, nogil=True)
-def fineweb_codes(data, offsets, longest, flags, ex, units, unit_off, stop_chars, bounds, exclude_zero,
-                  given_off, given_s, given_e, out):
-    """Reason code per document (index into REASONS, -1 keeps). ``bounds``: min punct-line ratio,
-    max short-line ratio, short-line length, max dup-char ratio, max newline-per-word ratio.
-    ``given_*``: word spans from another tokenizer (empty: spaCy-English)."""
-    size = longest + 2
-    cps = np.empty(size, np.int32)
-    ts, te = np.empty(size, np.int64), np.empty(size, np.int64)
-    stack = np.empty(4 * size, np.int64)
-    keys, lens = np.empty(size, np.uint64), np.empty(size, np.int64)
-    for d in range(offsets.shape[0] - 1):
-        n = decode_into(data, offsets[d], offsets[d + 1], cps)
-        lines = punct = short = newlines = 0
-        start = 0
-        for i in range(n + 1):
-            if i < n and cps[i] != 10:
-                continue
-            if i < n:
-                newlines += 1
-            blank = True
-            for k in range(start, i):
-                if not (flags[cps[k]] & cc.SPACE):
-                    blank = False
-                    break
-            if not blank:
-                keys[lines], lens[lines] = span_key(cps, start, i), i - start
-                lines += 1
-                punct += _is_stop(cps[i - 1], stop_chars)
-                short += i - start <= bounds[2]
-            start = i + 1
-        code = -1
-        if lines == 0:
-            code = 0
-        elif punct / lines < bounds[0] and not (punct == 0 and exclude_zero):
-            code = 1
-        elif short / lines > bounds[1]:
-            code = 2
-        elif dup_stats(keys, lens, lines)[1] / (n - newlines) > bounds[3]:
-            code = 3
-        else:
-            nt = doc_tokens(cps, n, d, flags, ex, units, unit_off, ts, te, stack, given_off, given_s, given_e)
-            if nt > 0 and newlines / nt > bounds[4]:
-                code = 4
-        out[d] = code
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -125,5 +70,6 @@ class FineWebQuality:
                            self.char_duplicates_ratio, self.new_line_ratio], np.float64)
         codes = np.empty(batch.num_rows, np.int32)
         given = step_spans(batch, TEXT, self.language, self.lang_column)[0]
-        fineweb_codes(data, offsets, longest, *word_tables(), stop, bounds, self.line_punct_exclude_zero, *given, codes)
+        kernels.load("fineweb_quality").fineweb_codes(
+            data, offsets, longest, *word_tables(), stop, bounds, bool(self.line_punct_exclude_zero), *given, codes)
         return codes_to_reasons(codes, REASONS)

@@ -7,7 +7,7 @@ through the vendored FineWeb-2 table (``curate/text/fineweb2.py``) to a :class:`
 
 | FineWeb-2 / datatrove tokenizer | here | same words as datatrove? |
 |---|---|---|
-| spaCy ``en`` | the numba port of spaCy-English (``words.py``), the fast path | yes (tested) |
+| spaCy ``en`` | the compiled port of spaCy-English (``curate/kernels/words.py``), the fast path | yes (tested) |
 | spaCy blank tokenizer ``xx`` (de, fr, ru, ar, ...) | ``spacy.blank(code)`` tokenizer, offline | yes (tested) |
 | ``WhitespaceTokenizer`` | ``spacy.blank("xx")``, as datatrove | yes |
 | Stanza / IndicNLP (needs a model download / extra package) | ``spacy.blank(code)`` if spaCy has the language, else ``xx`` | no: a documented fallback |
@@ -18,7 +18,7 @@ through the vendored FineWeb-2 table (``curate/text/fineweb2.py``) to a :class:`
 ``chars`` scripts: Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar, Tibetan. The spaCy paths call
 spaCy per document (~0.3-1 MB/s, like datatrove); only English runs in compiled code. Words are
 datatrove's: spaCy tokens stripped of surrounding whitespace, blank ones dropped; they reach the
-numba kernels as codepoint spans (``given_spans``), so every rule is the one implementation the
+compiled kernels as codepoint spans (``given_spans``), so every rule is the one implementation the
 English path uses. With a per-row language column (``step_spans``), rows are grouped by language,
 each group split by its splitter (English through the compiled tokenizer's ``english_spans``), and
 the spans merged back in row order.
@@ -192,13 +192,14 @@ def _spacy_spans(texts: list, tokenizer, runs) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _english(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from curate import kernels
     from curate.steps.doc_kernel import text_buffers
-    from curate.text.words import english_spans, word_tables
+    from curate.text.words import word_tables
 
     data, offsets, longest = text_buffers(text)
     off = np.zeros(len(text) + 1, np.int64)
     starts, ends = np.empty(len(data) + 1, np.int64), np.empty(len(data) + 1, np.int64)
-    english_spans(data, offsets, longest, *word_tables(), off, starts, ends)
+    kernels.load("words").english_spans(data, offsets, longest, *word_tables(), off, starts, ends)
     return off, starts[: off[-1]], ends[: off[-1]]
 
 
@@ -263,6 +264,6 @@ def step_spans(batch: pa.RecordBatch, text_column: str, language: str, lang_colu
 def split_words(text: str, splitter: WordSplitter) -> list[str]:
     """The words of one text (for tests and inspection; the steps use :func:`given_spans`)."""
     if splitter.kind == "en":
-        raise ValueError("split_words: English words come from curate.text.words.tokenize")
+        raise ValueError("split_words: English words come from curate.kernels.words.tokenize")
     off, s, e = given_spans(pa.array([text]), splitter)
     return [text[a:b] for a, b in zip(s.tolist(), e.tolist())]

@@ -1,4 +1,5 @@
-"""Duplicate and repetition statistics of text segments (lines, paragraphs, word n-grams), in numba.
+"""Duplicate and repetition statistics of text segments (lines, paragraphs, word n-grams), in numba:
+helpers of the ``gopher_repetition`` and ``fineweb_quality`` families (no exports).
 
 Segments are identified by 64-bit keys (equal text -> equal key; collisions ~2^-64 per pair), so
 the statistics reduce to one pass over the keys with an open-addressing table (load <= 1/2; no sort):

@@ -1,18 +1,18 @@
 """Sentence counting as spaCy 3.8's ``Sentencizer`` does it (datatrove's ``split_into_sentences``).
 
-Over the spaCy-English tokens of a span (``words.tokenize``), a sentence starts at the first token
-that is neither punctuation (all characters Unicode ``P*``) nor a sentence-final character
-(``!``, ``.``, ``?`` and their equivalents in other scripts) after a sentence-final token. spaCy also
-makes tokens of whitespace runs (any whitespace gap except one plain space); they count as
-non-punctuation here too.
+Over the spaCy-English tokens of a span (``tokenize`` of ``words.py``), a sentence starts at the
+first token that is neither punctuation (all characters Unicode ``P*``) nor a sentence-final
+character (``!``, ``.``, ``?`` and their equivalents in other scripts) after a sentence-final token.
+spaCy also makes tokens of whitespace runs (any whitespace gap except one plain space); they count
+as non-punctuation here too. A helper of the ``c4`` family (no exports).
 """
 
 from __future__ import annotations
 
 import numba
 
+from curate.kernels.words import tokenize
 from curate.text import charclass as cc
-from curate.text.words import tokenize
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,4 +1,5 @@
-"""Line and whitespace helpers for numba kernels over codepoints, matching Python's ``str`` methods.
+"""Line and whitespace helpers for numba kernels over codepoints, matching Python's ``str`` methods
+(helpers of the quality-filter families; no exports).
 
 ``next_line`` walks ``str.splitlines()`` boundaries (``\\n``, ``\\r``, ``\\r\\n``, ``\\v``, ``\\f``,
 ``\\x1c-\\x1e``, ``\\x85``, ``\\u2028``, ``\\u2029``); ``strip_span`` is ``str.strip()``.
