@@ -115,3 +115,20 @@ def test_repeated_shingles_keep_the_signature():
     np.testing.assert_array_equal(sigs[1], twice[0])
     np.testing.assert_array_equal(sigs[2], alone[0])
     assert counts.tolist() == [6, 398, 7]
+
+
+def test_wide_vectors_are_scoped_to_the_family_that_asks():
+    """compile.py's 512-bit switch (``VECTOR_BITS = 512``: the minhash family) is undone after its
+    compile, so a family compiled next in the same process gets numba's own target features."""
+    from numba.core.codegen import AOTCPUCodegen
+
+    from curate.kernels import minhash
+    from curate.kernels.compile import _vectors
+
+    own = AOTCPUCodegen._customize_tm_features
+    with _vectors(True):
+        assert AOTCPUCodegen._customize_tm_features(None) == "-prefer-256-bit"
+    with _vectors(False):
+        assert AOTCPUCodegen._customize_tm_features is own
+    assert AOTCPUCodegen._customize_tm_features is own and own(None) == ""
+    assert minhash.VECTOR_BITS == 512

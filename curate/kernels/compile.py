@@ -7,6 +7,7 @@ extension onto ``PATH`` (atomic: a reader sees the whole file or none, and check
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.machinery
@@ -25,12 +26,11 @@ def compile_family(family: str, path: Path) -> None:
     from numba.pycc import CC
 
     module = importlib.import_module(f"curate.kernels.{family}")
-    if getattr(module, "VECTOR_BITS", 256) == 512 and platform.machine() in ("x86_64", "AMD64"):
-        _prefer_512_bit_vectors()
     signatures: dict[str, str] = getattr(module, "SIGNATURES", {})
     if not signatures:
         raise SystemExit(f"curate/kernels/{family}.py exports nothing (empty SIGNATURES)")
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{family}-") as tmp:
+    wide = getattr(module, "VECTOR_BITS", 256) == 512 and platform.machine() in ("x86_64", "AMD64")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{family}-") as tmp, _vectors(wide):
         cc = CC(f"_curate_{family}")
         cc.output_dir = tmp
         cc.target_cpu = "host"
@@ -46,14 +46,24 @@ def compile_family(family: str, path: Path) -> None:
         os.replace(built, path)
 
 
-def _prefer_512_bit_vectors() -> None:
-    """Let LLVM vectorise with 512-bit registers where the CPU has AVX-512: its tuning for such CPUs
-    (``prefer-256-bit``) otherwise keeps loops at 256 bits. A family opts in with ``VECTOR_BITS =
-    512`` (its hot loop is multiply-bound: twice the lanes per multiply); a CPU without AVX-512 gets
-    the same code as before. The ISA still comes from the CPU model (numba's AOT codegen)."""
+@contextlib.contextmanager
+def _vectors(wide: bool):
+    """With ``wide``, let LLVM vectorise with 512-bit registers where the CPU has AVX-512: its tuning
+    for such CPUs (``prefer-256-bit``) otherwise keeps loops at 256 bits. A family opts in with
+    ``VECTOR_BITS = 512`` (a hot loop bound by multiplies: twice the lanes per instruction); a CPU
+    without AVX-512 gets the same code either way. The ISA still comes from the CPU model (numba's
+    AOT codegen); other families compiled later in the process are not affected."""
     from numba.core.codegen import AOTCPUCodegen
 
+    if not wide:
+        yield
+        return
+    own = AOTCPUCodegen._customize_tm_features  # numba's: '' (the CPU model's features)
     AOTCPUCodegen._customize_tm_features = lambda self: "-prefer-256-bit"
+    try:
+        yield
+    finally:
+        AOTCPUCodegen._customize_tm_features = own
 
 
 if __name__ == "__main__":
