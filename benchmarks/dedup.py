@@ -379,8 +379,8 @@ def main() -> None:
               "1 just now (2.0x on two idle cores)")
         inner = [results[t]["build_seconds"] for t in ("curate", "curate_2w")]
         print(f"curate 2 workers vs 1: {base / results['curate_2w']['seconds']:.2f}x end to end, "
-              f"{inner[0] / inner[1]:.2f}x for build() alone ({inner[0]:.2f} s vs {inner[1]:.2f} s, stats.json; "
-              f"without process start-up and imports)")
+              f"{inner[0] / inner[1]:.2f}x for build() alone ({inner[0]:.2f} s vs {inner[1]:.2f} s, "
+              f"stats.json; without process start-up and imports)")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ COMPILE_SECONDS = 60
 
 
 def idle_blas_threads() -> None:
-    """``OPENBLAS_THREAD_TIMEOUT=4`` unless set (see the module docstring); no effect once numpy is loaded."""
+    """``OPENBLAS_THREAD_TIMEOUT=4`` unless set (module docstring); no effect once numpy is loaded."""
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 

@@ -18,8 +18,8 @@ FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
 M1, M2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
 # words, digits, punctuation, whitespace (ASCII and not), multi-byte letters: a small vocabulary, so
 # documents repeat shingles (the kernel skips repeats) and share them across documents of a batch
-TOKENS = ["the", "cat", "Sat", "a1", "42", "ß", "日本", "é", " ", "  ", ", ", "!", "\n", "\t", "\u00a0",
-          "\u0085", "\u2014", "\u3000", "😀", "x-y", "½"]
+TOKENS = ["the", "cat", "Sat", "a1", "42", "ß", "日本", "é", " ", "  ", ", ", "!", "\n", "\t",
+          "\u00a0", "\u0085", "\u2014", "\u3000", "😀", "x-y", "½"]
 texts = st.lists(st.lists(st.sampled_from(TOKENS), max_size=60).map("".join), min_size=1, max_size=12)
 
 
@@ -81,7 +81,8 @@ def reference_signature(text: str, num_perm: int, ngram_size: int, unit: str, no
 @given(texts, st.sampled_from(["word", "char"]), st.booleans(), st.integers(1, 6))
 def test_kernel_equals_the_python_reference(values, unit, normalize, ngram_size):
     arr = pa.array(values, pa.large_string())
-    sigs, counts = signatures(arr, num_perm=9, ngram_size=ngram_size, unit=unit, normalize=normalize, seed=11)
+    sigs, counts = signatures(arr, num_perm=9, ngram_size=ngram_size, unit=unit, normalize=normalize,
+                              seed=11)
     lowered = pc.utf8_lower(arr).to_pylist() if normalize else values
     for k, text in enumerate(lowered):
         sig, count = reference_signature(text, 9, ngram_size, unit, normalize, 11)
@@ -90,8 +91,8 @@ def test_kernel_equals_the_python_reference(values, unit, normalize, ngram_size)
 
 def test_signature_values_are_pinned():
     """The values of curate 6b4ff4b (before the branch-free word path and repeat skipping)."""
-    texts = pa.array(["The quick brown fox jumps over the lazy dog 1984 times.", "Ünïcode — «text» 日本語 ok",
-                      "ab  cd, ef!"])
+    texts = pa.array(["The quick brown fox jumps over the lazy dog 1984 times.",
+                      "Ünïcode — «text» 日本語 ok", "ab  cd, ef!"])
     words, word_counts = signatures(texts, num_perm=4, ngram_size=3, seed=3)
     chars, char_counts = signatures(texts, num_perm=4, ngram_size=4, unit="char", seed=3)
     assert words.tolist() == [[585416484, 392848317, 1176794252, 1007777],

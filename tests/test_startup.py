@@ -14,7 +14,8 @@ SHOW = "import os, curate, numpy; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'
 def run(code: str, **env: str) -> str:
     full = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
     full.update(PYTHONPATH=str(REPO), **env)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, cwd=REPO)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full,
+                          cwd=REPO)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 

@@ -128,7 +128,7 @@ def star_task(args: tuple[Plan, int, str, str, bool]) -> dict[str, int]:
 
 
 def _column(src: Source, name: str) -> pa.Array:
-    col = pq.ParquetFile(src.path).read(columns=[name]).column(name)  # (read_table: a dataset per call)
+    col = pq.ParquetFile(src.path).read(columns=[name]).column(name)  # (read_table: a dataset)
     return col.combine_chunks() if col.num_chunks else pa.array([], col.type)
 
 
