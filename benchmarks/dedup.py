@@ -3,8 +3,14 @@ datasketch MinHash + MinHashLSH, rensa RMinHash + RMinHashLSH, and curate's ``mi
 
 All use the same slice of ``../shared/data/bench_corpus.jsonl.zst`` (plus planted near-duplicates of
 some of its documents), the same number of bands, rows per band and word n-gram size. Each tool runs
-in its own process, from reading the slice to the set of removed ids ("end to end"); the peers get
-the same connected-components semantics (a document is removed when LSH links it to an earlier one).
+as its own process, from reading the slice to the set of removed ids ("end to end"); wall and CPU
+seconds are those of the whole process as the parent sees it (interpreter start-up and imports
+included): curate is the ``python -m curate build`` command a user runs, into a fresh output
+directory, the peers a child of this script. The peers get the same connected-components semantics
+(a document is removed when LSH links it to an earlier one). Each tool first runs ``--warmup``
+untimed times (file cache, byte-compiled modules, curate's compiled kernels: what any second run
+on a machine finds); children write byte code under ``--work`` (``PYTHONPYCACHEPREFIX``) even where
+``PYTHONDONTWRITEBYTECODE`` is set, as an installed package has it.
 
 Printed per tool: MB/s per core (text bytes / wall seconds / cores; and per CPU-second of the
 tool's processes, steadier on a shared machine), peak RSS of its largest process, documents
@@ -29,8 +35,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "bench_corpus.jsonl.zst"
@@ -77,6 +81,7 @@ def make_slice(work: Path, mb: float, num_planted: int, ngram: int, copies: int 
     """Write the slice (one file and NUM_FILES parts per copy) and the planted pairs with their
     Jaccard. ``copies`` > 1 appends that many exact copies of the slice (ids prefixed ``c<k>/``),
     for scaling runs beyond the corpus size; the copies are duplicates every tool removes."""
+    import numpy as np
     import zstandard
 
     reader = io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(CORPUS.open("rb")), "utf-8")
@@ -219,59 +224,67 @@ def run_datatrove(work: Path, args) -> list[str]:
     return removed
 
 
-def run_curate(work: Path, args, workers: int) -> list[str]:
-    sys.path.insert(0, str(REPO))
-    import pyarrow.parquet as pq
-
-    from curate.build import build
-    from curate.recipe import load_recipe
-
+def curate_command(work: Path, args, workers: int) -> list[str]:
+    """``curate build`` of the slice's 8 parts into a fresh output directory (removed first)."""
     recipe = work / f"curate_{workers}.toml"
     recipe.write_text(
         f'[recipe]\nname = "bench"\n[[sources]]\nname = "bench"\npaths = ["parts/*.jsonl"]\n'
         f'[[steps]]\nuse = "minhash_dedup"\nngram_size = {args.ngram}\nnum_bands = {args.num_bands}\n'
         f'rows_per_band = {args.rows_per_band}\n[output]\ndir = "out_curate_{workers}"\n'
         f'batch_rows = 4096\n')
-    loaded = load_recipe(recipe)  # also loads the compiled kernels (numba's ~1 s start-up)
-    t0 = time.perf_counter()
-    build(loaded, workers=workers, overwrite=True)
-    (work / f"build_seconds_{workers}.txt").write_text(str(time.perf_counter() - t0))
+    shutil.rmtree(work / f"out_curate_{workers}", ignore_errors=True)
+    return [sys.executable, "-m", "curate", "build", str(recipe), "--workers", str(workers), "--no-progress"]
+
+
+def curate_result(work: Path, workers: int) -> dict:
+    """The removed ids (the rejected files) and build()'s own seconds (stats.json) of a finished build."""
+    import pyarrow.parquet as pq
+
+    out = work / f"out_curate_{workers}"
     removed: list[str] = []
-    for path in sorted((work / f"out_curate_{workers}" / "rejected").glob("*.parquet")):
+    for path in sorted((out / "rejected").glob("*.parquet")):
         removed += pq.read_table(path, columns=["id"]).column(0).to_pylist()
-    return removed
+    return {"removed": removed, "build_seconds": json.loads((out / "stats.json").read_text())["seconds"]}
 
 
 def child(tool: str, work: Path, args) -> None:
-    t0 = time.perf_counter()
     if tool == "datasketch":
         removed = run_datasketch(work, args)
     elif tool == "rensa":
         removed = run_rensa(work, args)
-    elif tool == "datatrove":
-        removed = run_datatrove(work, args)
     else:
-        removed = run_curate(work, args, 2 if tool == "curate_2w" else 1)
-    result = {"seconds": time.perf_counter() - t0, "removed": removed}
-    if tool.startswith("curate"):
-        workers = 2 if tool == "curate_2w" else 1
-        result["build_seconds"] = float((work / f"build_seconds_{workers}.txt").read_text())
-    (work / f"result_{tool}.json").write_text(json.dumps(result))
+        removed = run_datatrove(work, args)
+    (work / f"result_{tool}.json").write_text(json.dumps({"removed": removed}))
 
 
 # ---------------------------------------------------------------- the report
 
 
 def measure(tool: str, work: Path, args) -> dict:
-    cmd = [sys.executable, __file__, "--child", tool, "--work", str(work), "--ngram", str(args.ngram),
-           "--num-bands", str(args.num_bands), "--rows-per-band", str(args.rows_per_band),
-           "--threshold", str(args.threshold)]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """One run of ``tool`` as a whole process: its wall and CPU seconds (its own and its workers'),
+    peak RSS of its largest process, and the ids it removed."""
+    workers = 2 if tool == "curate_2w" else 1
+    if tool.startswith("curate"):
+        cmd = curate_command(work, args, workers)
+    else:
+        cmd = [sys.executable, __file__, "--child", tool, "--work", str(work), "--ngram", str(args.ngram),
+               "--num-bands", str(args.num_bands), "--rows-per-band", str(args.rows_per_band),
+               "--threshold", str(args.threshold)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               PYTHONPYCACHEPREFIX=str(work / "pycache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode()[-2000:]
+    seconds = time.perf_counter() - t0
     if status != 0:
-        raise SystemExit(f"{tool} failed:\n{err}")
-    result = json.loads((work / f"result_{tool}.json").read_text())
+        raise SystemExit(f"{tool} failed:\n{err.decode()[-2000:]}")
+    if tool.startswith("curate"):
+        result = curate_result(work, workers)
+    else:
+        result = json.loads((work / f"result_{tool}.json").read_text())
+    result["seconds"] = seconds
     result["peak_rss_mb"] = usage.ru_maxrss / 1024
     result["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # its own and its workers' CPU time
     return result
@@ -317,7 +330,8 @@ def main() -> None:
     p.add_argument("--planted", type=int, default=100, help="documents that get planted variants")
     p.add_argument("--tools", default=",".join(TOOLS))
     p.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported, with the "
-                   "min and median CPU seconds")
+                   "min and median wall and CPU seconds")
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs per tool before the timed ones")
     p.add_argument("--work", type=Path, default=Path("/tmp/curate_dedup_bench"))
     p.add_argument("--child", choices=TOOLS)
     args = p.parse_args()
@@ -330,16 +344,21 @@ def main() -> None:
           f"variants; bands={args.num_bands} rows={args.rows_per_band} ngram={args.ngram}; cpus={os.cpu_count()}")
     results = {}
     for tool in args.tools.split(","):
+        for _ in range(args.warmup):
+            measure(tool, args.work, args)
         runs = [measure(tool, args.work, args) for _ in range(args.repeat)]
         results[tool] = r = min(runs, key=lambda x: x["seconds"])
         cpus = sorted(x["cpu_seconds"] for x in runs)
+        walls = sorted(x["seconds"] for x in runs)
         r["cpu_min"], r["cpu_median"] = cpus[0], statistics.median(cpus)
+        r["wall_median"] = statistics.median(walls)
         cores = 2 if tool == "curate_2w" else 1
         recall, precision = quality(set(r["removed"]), info["pairs"], args.threshold)
         print(f"{tool:11} {r['seconds']:8.1f} s {info['text_mb'] / r['seconds'] / cores:7.2f} MB/s/core "
               f"({info['text_mb'] / r['cpu_seconds']:6.2f} MB per CPU-s) peak RSS {r['peak_rss_mb']:5.0f} MB "
               f"removed {len(r['removed']):6}  "
               f"recall(J>=0.85) {recall:.3f}  precision(J>={args.threshold}) {precision:.3f}  "
+              f"wall s min {r['seconds']:.2f} median {r['wall_median']:.2f}  "
               f"CPU s min {r['cpu_min']:.2f} median {r['cpu_median']:.2f}", flush=True)
     names = list(results)
     print("agreement (Jaccard of removed sets):")
@@ -351,16 +370,17 @@ def main() -> None:
         base = results["curate"]["seconds"]
         for tool in names:
             if tool not in ("curate", "curate_2w"):
-                print(f"curate is {results[tool]['seconds'] / base:6.1f}x faster than {tool} (wall, fastest run); "
-                      f"CPU min {results[tool]['cpu_min'] / results['curate']['cpu_min']:.1f}x, "
-                      f"median {results[tool]['cpu_median'] / results['curate']['cpu_median']:.1f}x")
+                print(f"curate is {results[tool]['seconds'] / base:6.2f}x faster than {tool} (wall min; "
+                      f"median {results[tool]['wall_median'] / results['curate']['wall_median']:.2f}x); "
+                      f"CPU min {results[tool]['cpu_min'] / results['curate']['cpu_min']:.2f}x, "
+                      f"median {results[tool]['cpu_median'] / results['curate']['cpu_median']:.2f}x")
     if "curate" in results and "curate_2w" in results:
         print(f"control: 2 processes of a pure-Python loop ran {machine_parallelism():.2f}x as fast as "
               "1 just now (2.0x on two idle cores)")
         inner = [results[t]["build_seconds"] for t in ("curate", "curate_2w")]
         print(f"curate 2 workers vs 1: {base / results['curate_2w']['seconds']:.2f}x end to end, "
-              f"{inner[0] / inner[1]:.2f}x for build() alone ({inner[0]:.2f} s vs {inner[1]:.2f} s; "
-              f"without process start-up, imports and numba's kernel loading)")
+              f"{inner[0] / inner[1]:.2f}x for build() alone ({inner[0]:.2f} s vs {inner[1]:.2f} s, "
+              f"stats.json; without process start-up and imports)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ def load_recipe(path, overrides=()):
     return load_full_recipe(path, overrides)
 
 
+from curate.startup import idle_blas_threads  # noqa: E402
+
+idle_blas_threads()  # before curate.build imports numpy
 from curate.build import build as _build_recipe  # noqa: E402  (binds the name over the submodule)
 
 

@@ -143,7 +143,8 @@ def _input_batches(task: Task, counts: dict[str, Any], quarantined: list[dict]):
         return
     prev = task.stages[task.stage - 1]
     g_index, g_step = prev.global_step
-    decisions = pq.read_table(task.layout.decisions(prev.index, frag.index))
+    # ParquetFile, not read_table: that builds a dataset per call and imports pyarrow.dataset
+    decisions = pq.ParquetFile(task.layout.decisions(prev.index, frag.index)).read()
     extra = [c for c in decisions.column_names if c not in ("reason", "duplicate_of")]
     offset = 0
     part = pq.ParquetFile(task.layout.part(prev.index, frag.index))

@@ -4,6 +4,11 @@ that explains the only slow start (the first run after an install compiles the n
 - :func:`skip_pandas_probe`: pyarrow imports pandas (~0.3 s) at the first ``pa.array`` of a
   process only to recognise pandas objects in its inputs. curate passes none, so the CLI lets that
   probe fail once; pyarrow still imports pandas on demand (``to_pandas``) if anything asks later.
+- :func:`idle_blas_threads`: numpy's OpenBLAS starts one thread per core when numpy is imported,
+  and each spins ~2^28 cycles waiting for work that a curate build never gives it: ~0.04 CPU s of
+  every process on 2 cores (more on more), the CPU a small build burnt beyond its wall time. With
+  ``OPENBLAS_THREAD_TIMEOUT=4`` (set before numpy loads, unless the user set it) idle threads
+  sleep at once; BLAS keeps its threads (a call wakes them: microseconds).
 - :func:`announce_compiles`: numba compiles a kernel only when its on-disk cache (``cache=True``)
   has no entry for it (a fresh install, a new numba or curate version); the first such compile of
   a process prints ``curate: compiling kernels once (~N s) ...`` to stderr, so a cold start is a
@@ -15,10 +20,16 @@ The precomputed character table is the third fixed cost: it lives in a cache fil
 
 from __future__ import annotations
 
+import os
 import sys
 
 #: Seconds a cold compile of every kernel took on the reference 2-core machine (benchmarks/README.md).
 COMPILE_SECONDS = 60
+
+
+def idle_blas_threads() -> None:
+    """``OPENBLAS_THREAD_TIMEOUT=4`` unless set (module docstring); no effect once numpy is loaded."""
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
 def skip_pandas_probe() -> None:

@@ -22,9 +22,13 @@ Method (Broder 1997; banding as in Leskovec et al., *Mining of Massive Datasets*
    is equal: ``P = 1 - (1 - J^r)^b``; the curve's midpoint is near ``(1/b)^(1/r)``
    (b=14, r=9, the default: 0.75; b=9, r=13: 0.84; datatrove's b=14, r=8: 0.72).
 
-Kernels: ``curate/kernels/minhash.py``. Speed: one pass over the bytes and ``num_perm``
-multiply-adds per shingle (vectorised by LLVM); no
-Python per document. Everything is deterministic and independent of machine and library versions.
+Kernels: ``curate/kernels/minhash.py``. Speed: one pass over the bytes (branch-free for ASCII) and
+``num_perm`` multiply-adds per shingle (vectorised by LLVM, 512-bit where the CPU has AVX-512),
+skipped for a shingle the document already had (a table of recent shingles; ~20 % of the bench
+corpus's shingles repeat within their document); no Python per document. On the bench corpus's
+first 19.8 MB, 5-word shingles, 126 permutations: the kernel takes 0.103 CPU s (190 MB/s; 0.165 s
+before these three changes, same values), :func:`signatures` with lower-casing 0.12 s (165 MB/s).
+Everything is deterministic and independent of machine and library versions.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def star_task(args: tuple[Plan, int, str, str, bool]) -> dict[str, int]:
 
 
 def _column(src: Source, name: str) -> pa.Array:
-    col = pq.read_table(src.path, columns=[name]).column(name)
+    col = pq.ParquetFile(src.path).read(columns=[name]).column(name)  # (read_table: a dataset)
     return col.combine_chunks() if col.num_chunks else pa.array([], col.type)
 
 
@@ -197,7 +197,7 @@ def decisions_task(args: tuple[Plan, Source, Path, Path | None]) -> int:
     pos = np.full(n, -1, np.int64)
     pos[row] = mine
     other = labels.column("kept_id").take(pa.array(pos, mask=pos < 0))
-    table = pq.read_table(src.path, columns=[ID, BANDS_COLUMN])
+    table = pq.ParquetFile(src.path).read(columns=[ID, BANDS_COLUMN] if piece is not None else [ID])
     own_ids = pa.chunked_array(table.column(ID).chunks, pa.string()).combine_chunks() \
         if n else pa.array([], pa.string())
     removed = kept_of != np.arange(lo, lo + n)

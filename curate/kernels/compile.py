@@ -2,15 +2,18 @@
 
 Builds ``curate/kernels/<FAMILY>.py``'s ``SIGNATURES`` with ``numba.pycc`` for the host CPU into a
 temporary directory next to ``PATH``, then renames its SHA-256 onto ``PATH.sha256`` and the
-extension onto ``PATH`` (atomic: a reader sees the whole file or none, and checks it). Run by :func:`curate.kernels.compile_locked`, under its lock.
+extension onto ``PATH`` (atomic: a reader sees the whole file or none, and checks it). Run by
+:func:`curate.kernels.compile_locked`, under its lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.machinery
 import os
+import platform
 import sys
 import tempfile
 import warnings
@@ -27,7 +30,8 @@ def compile_family(family: str, path: Path) -> None:
     signatures: dict[str, str] = getattr(module, "SIGNATURES", {})
     if not signatures:
         raise SystemExit(f"curate/kernels/{family}.py exports nothing (empty SIGNATURES)")
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{family}-") as tmp:
+    wide = getattr(module, "VECTOR_BITS", 256) == 512 and platform.machine() in ("x86_64", "AMD64")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{family}-") as tmp, _vectors(wide):
         cc = CC(f"_curate_{family}")
         cc.output_dir = tmp
         cc.target_cpu = "host"
@@ -54,6 +58,26 @@ FRAME_OFFSET = 5
 def at_depth(frames: int, fn, *args):
     """``fn(*args)`` called ``frames`` Python frames deeper than this call."""
     return fn(*args) if frames <= 0 else at_depth(frames - 1, fn, *args)
+
+
+@contextlib.contextmanager
+def _vectors(wide: bool):
+    """With ``wide``, let LLVM vectorise with 512-bit registers where the CPU has AVX-512: its tuning
+    for such CPUs (``prefer-256-bit``) otherwise keeps loops at 256 bits. A family opts in with
+    ``VECTOR_BITS = 512`` (a hot loop bound by multiplies: twice the lanes per instruction); a CPU
+    without AVX-512 gets the same code either way. The ISA still comes from the CPU model (numba's
+    AOT codegen); other families compiled later in the process are not affected."""
+    from numba.core.codegen import AOTCPUCodegen
+
+    if not wide:
+        yield
+        return
+    own = AOTCPUCodegen._customize_tm_features  # numba's: '' (the CPU model's features)
+    AOTCPUCodegen._customize_tm_features = lambda self: "-prefer-256-bit"
+    try:
+        yield
+    finally:
+        AOTCPUCodegen._customize_tm_features = own
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 one document kept per cluster, every removal traceable to the document it duplicates.
 
 Prepare (parallel, per fragment): MinHash signatures and their LSH band keys in numba over the
-batch's UTF-8 buffer (``curate/dedup/minhash.py``; ~100 MB of text per CPU-second for 5-word
+batch's UTF-8 buffer (``curate/dedup/minhash.py``; ~165 MB of text per CPU-second for 5-word
 shingles and 126 permutations), stored as ``_minhash_bands`` (``num_bands`` uint64 per document;
 null when the document has no word) and, with ``keep = "max"``, the score as ``_minhash_score``.
 
