@@ -1,5 +1,5 @@
-"""Start-up of a ``curate build`` process: what makes the first batch come fast, and the one line
-that explains the only slow start (the first run after an install compiles the numba kernels).
+"""Start-up of a ``curate build`` process: what makes the first batch come fast. (The one slow start,
+the first use of a kernel family after an install, compiles it once and says so: curate/kernels.)
 
 - :func:`skip_pandas_probe`: pyarrow imports pandas (~0.3 s) at the first ``pa.array`` of a
   process only to recognise pandas objects in its inputs. curate passes none, so the CLI lets that
@@ -9,22 +9,15 @@ that explains the only slow start (the first run after an install compiles the n
   every process on 2 cores (more on more), the CPU a small build burnt beyond its wall time. With
   ``OPENBLAS_THREAD_TIMEOUT=4`` (set before numpy loads, unless the user set it) idle threads
   sleep at once; BLAS keeps its threads (a call wakes them: microseconds).
-- :func:`announce_compiles`: numba compiles a kernel only when its on-disk cache (``cache=True``)
-  has no entry for it (a fresh install, a new numba or curate version); the first such compile of
-  a process prints ``curate: compiling kernels once (~N s) ...`` to stderr, so a cold start is a
-  visible one-off, not a silent stall. Cache hits print nothing.
 
 The precomputed character table is the third fixed cost: it lives in a cache file
-(``curate/text/table_cache.py``).
+(``curate/text/table_cache.py``); the kernels are the fourth (``curate/kernels``).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-
-#: Seconds a cold compile of every kernel took on the reference 2-core machine (benchmarks/README.md).
-COMPILE_SECONDS = 60
 
 
 def idle_blas_threads() -> None:
@@ -53,25 +46,3 @@ class _NoPandas:
         if name == "pandas":
             raise ImportError("pandas probe skipped by curate (curate/startup.py)")
         return None
-
-
-def announce_compiles(stream=None) -> None:
-    """Print one line on the process's first numba compile (not on cache loads). Installs nothing
-    when numba is not loaded: then no step of this build has kernels."""
-    if "numba" not in sys.modules:
-        return
-    from numba.core import event
-
-    class CompileNotice(event.Listener):
-        said = False
-
-        def on_start(self, ev) -> None:
-            if not CompileNotice.said:
-                CompileNotice.said = True
-                print(f"curate: compiling kernels once (~{COMPILE_SECONDS} s; cached for later runs) ...",
-                      file=stream or sys.stderr, flush=True)
-
-        def on_end(self, ev) -> None:
-            pass
-
-    event.register("numba:compile", CompileNotice())

@@ -40,13 +40,12 @@ def run(args) -> int:
     from curate.progress import ProgressBar
     from curate.commands.sections import load_full_recipe
 
-    from curate.startup import announce_compiles, skip_pandas_probe
+    from curate.startup import skip_pandas_probe
 
     if args.workers < 1:
         raise RecipeError(f"--workers={args.workers} is out of range; allowed: >= 1")
     skip_pandas_probe()
     recipe = load_full_recipe(args.recipe, args.overrides)
-    announce_compiles()  # the steps' modules are loaded now: numba, if any step has kernels
     if args.out is not None:
         recipe = dataclasses.replace(recipe, output=dataclasses.replace(recipe.output, dir=args.out.resolve()))
     progress = None if args.no_progress else ProgressBar
