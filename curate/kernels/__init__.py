@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 CURATE_ROOT = HERE.parent
 #: ``CURATE_KERNELS``: ``aot`` (default) or ``jit``.
 MODES = ("aot", "jit")
-#: Seconds the slowest family (gopher_quality, with the tokenizer) takes to compile on the 2-core dev machine.
+#: Cold compile seconds of the slowest family (gopher_quality, with the tokenizer), 2-core machine.
 COMPILE_SECONDS = 20
 _IMPORT_RE = re.compile(r"^[ \t]*(?:from\s+(curate(?:\.\w+)*)\s+import\s+(\([^)]*\)|[^\n#]+)"
                         r"|import\s+(curate(?:\.\w+)*))", re.MULTILINE)
