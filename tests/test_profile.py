@@ -50,6 +50,23 @@ def check_profile(stats: dict) -> dict:
     return prof
 
 
+def check_stages(prof: dict, seconds: float) -> None:
+    """The build's phases run back to back: their wall seconds sum to stats.json's ``seconds`` (both
+    rounded); a phase's CPU is its driver's plus its workers'; the steps' CPU, measured inside the
+    tasks, fits in the map stages' CPU; a map stage's peak is that of the processes that ran it."""
+    stages = prof["stages"]
+    assert stages[0]["kind"] == "setup" and stages[-1]["kind"] == "finish"
+    assert abs(sum(e["wall_s"] for e in stages) - seconds) <= 0.001 + 0.0001 * len(stages)
+    for e in stages:
+        assert e["wall_s"] >= 0 and e["driver_cpu_s"] >= 0 and e["workers_cpu_s"] >= 0
+        assert abs(e["cpu_s"] - e["driver_cpu_s"] - e["workers_cpu_s"]) <= 0.0002
+    maps = [e for e in stages if e["kind"] == "map"]
+    assert [e["name"].split(" (")[0] for e in maps] == [f"stage {k}" for k in range(len(maps))]
+    assert sum(e["cpu_s"] for e in prof["steps"]) <= sum(e["cpu_s"] for e in maps) * 1.01 + 0.01
+    for k, e in enumerate(maps):
+        assert e["peak_rss_mb"] == max(w["peak_rss_mb"] for w in prof["worker_processes"] if k in w["stages"])
+
+
 def test_profile_balances_and_changes_nothing_else(tmp_path):
     make_inputs(tmp_path)
     recipe = make_recipe(tmp_path)  # length -> exact_dedup (global) -> lang_id, two sources
@@ -63,12 +80,19 @@ def test_profile_balances_and_changes_nothing_else(tmp_path):
     assert shard_bytes(profiled.root) == shards and (profiled.root / "manifest.json").read_bytes() == manifest
     assert without(stats, "profile", *TIMING_KEYS) == without(plain_stats, *TIMING_KEYS)
     prof = check_profile(stats)
-    assert prof["engine"] == "local" and prof["workers"] == 2 and len(prof["stage_seconds"]) == 2
+    assert prof["engine"] == "local" and prof["workers"] == 2
     assert len(prof["worker_processes"]) >= 2  # forked workers, each with its own peak
     assert "resolve_s" in next(e for e in prof["steps"] if e["name"] == "1:exact_dedup")
+    check_stages(prof, stats["seconds"])
+    assert [e["name"] for e in prof["stages"]] == [
+        "plan and warm-up", "stage 0 (map: read, 0:length, 1:exact_dedup prepare)", "1:exact_dedup resolve",
+        "stage 1 (map: 1:exact_dedup decisions, 2:lang_id, write)", "publish files"]
+    assert all(e["workers_cpu_s"] > 0 for e in prof["stages"] if e["kind"] == "map")  # forked, reaped
+    assert {s for w in prof["worker_processes"] for s in w["stages"]} == {0, 1}
     shown = run_cli("stats", str(profiled.root))
     assert shown.returncode == 0, shown.stderr
     assert "MB/cpu-s" in shown.stdout and "1:exact_dedup" in shown.stdout and "peak RSS: worker" in shown.stdout
+    assert "  stage 1 (map: 1:exact_dedup decisions, 2:lang_id, write)" in shown.stdout
     assert not any("MB/cpu-s" in line for line in funnel_lines(plain_stats))
 
 
