@@ -188,6 +188,23 @@ def test_a_damaged_profile_is_one_line(tmp_path):
     assert len(shown.stderr.strip().splitlines()) == 1
 
 
+def test_stages_are_optional_but_checked(tmp_path):
+    """A profile written before ``stages`` existed still prints; a damaged phase is one line."""
+    make_inputs(tmp_path, num_files=1, per_file=10)
+    root = curate.build(load_recipe(make_recipe(tmp_path)), profile=True).root
+    stats = json.loads((root / "stats.json").read_text())
+    check_stages(stats["profile"], stats["seconds"])
+    old = {**stats, "profile": {**without(stats["profile"], "stages"), "stage_seconds": [0.1, 0.2]}}
+    (root / "stats.json").write_text(json.dumps(old))
+    shown = run_cli("stats", str(root))
+    assert shown.returncode == 0 and "peak RSS: worker" in shown.stdout and "phase (input" not in shown.stdout
+    stats["profile"]["stages"][1]["peak_rss_mb"] = "high"
+    (root / "stats.json").write_text(json.dumps(stats))
+    shown = run_cli("stats", str(root))
+    assert shown.returncode == 2 and "profile.stages[1] needs a name" in shown.stderr
+    assert len(shown.stderr.strip().splitlines()) == 1
+
+
 def test_peak_rss_is_this_process_not_the_one_that_started_it():
     """A build started from a big process (pytest late in a run, a notebook) reports its own peak:
     exec keeps the parent's peak in ru_maxrss on Linux, VmHWM starts afresh."""
