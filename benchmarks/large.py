@@ -172,15 +172,17 @@ def report(stats: dict, proc: dict, memory_mb: int, copies: tuple[dict[str, int]
     input_mb = total["input_bytes"] / 1e6
     lines = [f"input {input_mb:,.1f} MB, {total['read']:,} documents; kept {total['kept']:,}; "
              f"build seconds {stats['seconds']:.1f}; {prof['workers']} worker(s)",
-             "", "| phase | wall s | CPU s (all processes) | MB/s (wall) | MB/s per CPU s | peak RSS MB |",
-             "|---|---|---|---|---|---|"]
+             "", "| phase | wall s | CPU s, all processes (driver + workers) | MB/s (wall) | MB/s per CPU s "
+             "| peak RSS MB | driver RSS MB at end |", "|---|---|---|---|---|---|---|"]
     for e in prof["stages"]:
         rate = f"{input_mb / e['wall_s']:.1f}" if e["kind"] in ("map", "resolve") and e["wall_s"] > 0 else ""
         per_cpu = f"{input_mb / e['cpu_s']:.1f}" if e["kind"] in ("map", "resolve") and e["cpu_s"] > 0 else ""
         peak = "" if e["peak_rss_mb"] is None else f"{e['peak_rss_mb']:.0f}"
-        lines.append(f"| {e['name']} | {e['wall_s']:.1f} | {e['cpu_s']:.1f} | {rate} | {per_cpu} | {peak} |")
+        cpu = f"{e['cpu_s']:.1f} ({e['driver_cpu_s']:.1f} + {e['workers_cpu_s']:.1f})"
+        driver = "" if e["driver_rss_mb"] is None else f"{e['driver_rss_mb']:.0f}"
+        lines.append(f"| {e['name']} | {e['wall_s']:.1f} | {cpu} | {rate} | {per_cpu} | {peak} | {driver} |")
     lines.append(f"| **whole build** | **{sum(e['wall_s'] for e in prof['stages']):.1f}** | "
-                 f"**{sum(e['cpu_s'] for e in prof['stages']):.1f}** | {input_mb / stats['seconds']:.1f} | | |")
+                 f"**{sum(e['cpu_s'] for e in prof['stages']):.1f}** | {input_mb / stats['seconds']:.1f} | | | |")
     lines += ["", "| step | CPU s | MB in | MB/cpu-s | peak raised MB |", "|---|---|---|---|---|"]
     for e in prof["steps"]:
         rate = "" if e["mb_per_cpu_s"] is None else f"{e['mb_per_cpu_s']:.1f}"

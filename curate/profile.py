@@ -40,19 +40,31 @@ FIELDS = ("cpu_s", "wall_s", "docs_in", "docs_out", "bytes_in", "bytes_out", "ma
 PHASE_FIELDS = ("wall_s", "cpu_s", "driver_cpu_s", "workers_cpu_s")
 
 
+def _status_mb(key: bytes) -> float | None:
+    """A ``kB`` line of Linux's ``/proc/self/status`` in MiB, or None elsewhere."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024   # kB
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size so far, in MiB: Linux's ``VmHWM`` (the high-water mark
     of this address space, reset by exec and taken afresh at fork), else ``ru_maxrss``. Not
     ``ru_maxrss`` on Linux: exec keeps the old image's peak there, so a build started from a big
     process (a 2 GB pytest, a notebook) would report that process's peak as its own."""
-    try:
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) / 1024   # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb(b"VmHWM:")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
+
+
+def rss_mb() -> float | None:
+    """This process's resident set size now, in MiB (Linux ``VmRSS``; None elsewhere): what a
+    worker forked now starts with (its pages are shared with this process until written)."""
+    return _status_mb(b"VmRSS:")
 
 
 def process_age_s() -> float | None:
@@ -136,7 +148,9 @@ class PhaseClock:
     ``lap(name, kind)`` closes the phase running since the last lap. Per phase: wall seconds, CPU
     seconds of the driver and of the children it reaped meanwhile (see the module docstring), and
     ``raised_peak_rss_mb``: the peak RSS (MiB) of the driver or of a reaped child when it rose above
-    every earlier one during the phase, else None (the phase's workers stayed below it)."""
+    every earlier one during the phase, else None (the phase's workers stayed below it); and
+    ``driver_rss_mb``, the driver's RSS at the phase's end, which the next phase's forked workers
+    start with."""
 
     def __init__(self):
         self.phases: list[dict[str, Any]] = []
@@ -155,7 +169,7 @@ class PhaseClock:
         raised = [after for after, was in zip(now[3:], before[3:]) if after > was]
         self.phases.append({"name": name, "kind": kind, "stage": stage, "wall_s": now[0] - before[0],
                             "driver_cpu_s": now[1] - before[1], "workers_cpu_s": now[2] - before[2],
-                            "raised_peak_rss_mb": max(raised) if raised else None})
+                            "raised_peak_rss_mb": max(raised) if raised else None, "driver_rss_mb": rss_mb()})
         self._mark = now
         return now[0]
 
@@ -177,14 +191,15 @@ def stage_name(stages: list[Any], index: int) -> str:
 def _phase_entries(phases: list[dict[str, Any]], stage_peaks: dict[int, float]) -> list[dict[str, Any]]:
     """The ``stages`` list: the clock's phases, rounded, with ``cpu_s`` (driver + workers) and
     ``peak_rss_mb``: for a map stage the largest peak of a process that ran one of its tasks, for
-    another phase the peak it raised (None when it raised none)."""
+    another phase the peak it raised (None when it raised none); ``driver_rss_mb`` at its end."""
     entries = []
     for p in phases:
         peak = stage_peaks.get(p["stage"]) if p["kind"] == "map" else p["raised_peak_rss_mb"]
         entries.append({"name": p["name"], "kind": p["kind"], "wall_s": round(p["wall_s"], 4),
                         "cpu_s": round(p["driver_cpu_s"] + p["workers_cpu_s"], 4),
                         "driver_cpu_s": round(p["driver_cpu_s"], 4), "workers_cpu_s": round(p["workers_cpu_s"], 4),
-                        "peak_rss_mb": None if peak is None else round(peak, 1)})
+                        "peak_rss_mb": None if peak is None else round(peak, 1),
+                        "driver_rss_mb": None if p["driver_rss_mb"] is None else round(p["driver_rss_mb"], 1)})
     return entries
 
 
@@ -257,20 +272,22 @@ def profile_problem(profile: Any) -> str | None:
     for i, e in enumerate(stages):
         if (not isinstance(e, dict) or not isinstance(e.get("name"), str)
                 or not all(_number(e.get(f)) for f in PHASE_FIELDS)
-                or not (e.get("peak_rss_mb") is None or _number(e["peak_rss_mb"]))):
-            return f"profile.stages[{i}] needs a name, the numbers {', '.join(PHASE_FIELDS)} and a peak_rss_mb (number or null)"
+                or not all(e.get(f) is None or _number(e[f]) for f in ("peak_rss_mb", "driver_rss_mb"))):
+            return (f"profile.stages[{i}] needs a name, the numbers {', '.join(PHASE_FIELDS)} and "
+                    "peak_rss_mb, driver_rss_mb (numbers or null)")
     return None
 
 
 def phase_lines(profile: dict[str, Any]) -> list[str]:
     """The phases table: wall and CPU seconds (driver + workers), input MB per wall second of the
-    phase (map stages and resolves), the peak RSS it reached (``-``: none measured above earlier ones)."""
+    phase (map stages and resolves), the peak RSS it reached (``-``: none measured above earlier
+    ones) and the driver's RSS at its end."""
     input_mb = next((e["bytes_in"] for e in profile["steps"] if e["name"] == "read"), 0) / 1e6
-    lines = [f"{'wall s':>9} {'cpu s':>9} {'MB/s':>9} {'peak MB':>8}  phase (input {input_mb:,.1f} MB)"]
+    lines = [f"{'wall s':>9} {'cpu s':>9} {'MB/s':>9} {'peak MB':>8} {'drv MB':>7}  phase (input {input_mb:,.1f} MB)"]
     for e in profile.get("stages", []):
         rate = f"{input_mb / e['wall_s']:.1f}" if e.get("kind") in ("map", "resolve") and e["wall_s"] > 0 else "-"
-        peak = "-" if e.get("peak_rss_mb") is None else f"{e['peak_rss_mb']:.0f}"
-        lines.append(f"{e['wall_s']:>9.3f} {e['cpu_s']:>9.3f} {rate:>9} {peak:>8}  {e['name']}")
+        peak, driver = ("-" if e.get(f) is None else f"{e[f]:.0f}" for f in ("peak_rss_mb", "driver_rss_mb"))
+        lines.append(f"{e['wall_s']:>9.3f} {e['cpu_s']:>9.3f} {rate:>9} {peak:>8} {driver:>7}  {e['name']}")
     return lines if len(lines) > 1 else []
 
 

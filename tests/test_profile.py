@@ -53,13 +53,15 @@ def check_profile(stats: dict) -> dict:
 def check_stages(prof: dict, seconds: float) -> None:
     """The build's phases run back to back: their wall seconds sum to stats.json's ``seconds`` (both
     rounded); a phase's CPU is its driver's plus its workers'; the steps' CPU, measured inside the
-    tasks, fits in the map stages' CPU; a map stage's peak is that of the processes that ran it."""
+    tasks, fits in the map stages' CPU; a map stage's peak is that of the processes that ran it; the
+    driver's RSS at a phase's end is within its peak."""
     stages = prof["stages"]
     assert stages[0]["kind"] == "setup" and stages[-1]["kind"] == "finish"
     assert abs(sum(e["wall_s"] for e in stages) - seconds) <= 0.001 + 0.0001 * len(stages)
     for e in stages:
         assert e["wall_s"] >= 0 and e["driver_cpu_s"] >= 0 and e["workers_cpu_s"] >= 0
         assert abs(e["cpu_s"] - e["driver_cpu_s"] - e["workers_cpu_s"]) <= 0.0002
+        assert e["driver_rss_mb"] is None or 0 < e["driver_rss_mb"] <= prof["driver_peak_rss_mb"]
     maps = [e for e in stages if e["kind"] == "map"]
     assert [e["name"].split(" (")[0] for e in maps] == [f"stage {k}" for k in range(len(maps))]
     assert sum(e["cpu_s"] for e in prof["steps"]) <= sum(e["cpu_s"] for e in maps) * 1.01 + 0.01
