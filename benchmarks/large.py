@@ -183,7 +183,7 @@ def report(stats: dict, proc: dict, memory_mb: int, copies: tuple[dict[str, int]
         lines.append(f"| {e['name']} | {e['wall_s']:.1f} | {cpu} | {rate} | {per_cpu} | {peak} | {driver} |")
     lines.append(f"| **whole build** | **{sum(e['wall_s'] for e in prof['stages']):.1f}** | "
                  f"**{sum(e['cpu_s'] for e in prof['stages']):.1f}** | {input_mb / stats['seconds']:.1f} | | | |")
-    lines += ["", "| step | CPU s | MB in | MB/cpu-s | peak raised MB |", "|---|---|---|---|---|"]
+    lines += ["", "| step | CPU s | MB in | MB/cpu-s | peak raised MB (sum over tasks) |", "|---|---|---|---|---|"]
     for e in prof["steps"]:
         rate = "" if e["mb_per_cpu_s"] is None else f"{e['mb_per_cpu_s']:.1f}"
         lines.append(f"| {e['name']} | {e['cpu_s']:.1f} | {e['bytes_in'] / 1e6:,.0f} | {rate} | {e['maxrss_added_mb']:.0f} |")
