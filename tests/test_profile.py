@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 import curate
 from curate.commands.stats import funnel_lines
 from curate.memory import batch_bytes, slice_bounds, split_batch
+from curate.plan import plan_stages
+from curate.profile import stage_name
 from curate.recipe import load_recipe
 from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
 from tests.test_build import make_inputs, make_recipe, shard_bytes
@@ -188,6 +190,32 @@ def test_a_damaged_profile_is_one_line(tmp_path):
     shown = run_cli("stats", str(root))
     assert shown.returncode == 2 and "profile.steps[0] needs a name" in shown.stderr
     assert len(shown.stderr.strip().splitlines()) == 1
+
+
+def test_stage_names_say_what_each_stage_reads_runs_and_writes(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", read_sample(3))
+    recipe = load_recipe(write_recipe(tmp_path / "recipe.toml", """
+[recipe]
+name = "names"
+[[sources]]
+name = "web"
+paths = ["a.jsonl"]
+[[steps]]
+use = "length"
+[[steps]]
+use = "minhash_dedup"
+[[steps]]
+use = "train_tokenizer"
+[[steps]]
+use = "tokenize"
+[output]
+dir = "out"
+"""))
+    stages = plan_stages(recipe.steps)
+    assert [stage_name(stages, k) for k in range(len(stages))] == [
+        "stage 0 (map: read, 0:length, 1:minhash_dedup prepare)",
+        "stage 1 (map: 1:minhash_dedup decisions, 2:train_tokenizer prepare)",
+        "stage 2 (map: 2:train_tokenizer decisions, 3:tokenize, write)"]
 
 
 def test_stages_are_optional_but_checked(tmp_path):
