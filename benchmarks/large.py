@@ -15,12 +15,12 @@ decide the same for every copy, and MinHash finds the same clusters inside each 
 document shares almost no 5-word shingle with its twin in another copy: MinHash removes only the
 rare documents with no rotated letter (numbers, symbols) across copies. The build then does the
 work of ``--mb`` MB of distinct text at every stage. The script prints how many documents each copy
-kept, to show it.
+kept and how many MinHash removed as duplicates of another copy (``rejected/``'s ``duplicate_of``).
 
 Recipe (issue 12's): ``length``, ``gopher_repetition``, ``minhash_dedup``, ``train_tokenizer``
 (default: 32,768 tokens, 20,000 sampled documents), ``tokenize``, all at their defaults, under
-``[output] memory_mb = --memory-mb``. A small uncounted build of the first 300 documents first
-warms the kernel cache (``--no-warm`` skips it: then the first build's ``plan and warm-up`` phase
+``[output] memory_mb = --memory-mb``. A small uncounted build (1.5 MB made from the first 300
+documents) first warms the kernel cache (``--no-warm`` skips it: then the first build's ``plan and warm-up`` phase
 shows the compile).
 
 Printed per build, from stats.json's ``profile`` (``curate/profile.py``): per phase (planning and
@@ -37,7 +37,6 @@ import argparse
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -186,10 +185,12 @@ def report(stats: dict, proc: dict, memory_mb: int, copies: tuple[dict[str, int]
     lines += ["", "| step | CPU s | MB in | MB/cpu-s | peak raised MB (sum over tasks) |", "|---|---|---|---|---|"]
     for e in prof["steps"]:
         rate = "" if e["mb_per_cpu_s"] is None else f"{e['mb_per_cpu_s']:.1f}"
-        lines.append(f"| {e['name']} | {e['cpu_s']:.1f} | {e['bytes_in'] / 1e6:,.0f} | {rate} | {e['maxrss_added_mb']:.0f} |")
+        lines.append(f"| {e['name']} | {e['cpu_s']:.1f} | {e['bytes_in'] / 1e6:,.0f} | {rate} "
+                     f"| {e['maxrss_added_mb']:.0f} |")
     lines += ["", f"driver: peak RSS {prof['driver_peak_rss_mb']:.0f} MB"]
     for w in prof["worker_processes"]:
-        lines.append(f"process {w['pid']} (stages {', '.join(map(str, w['stages']))}): peak RSS {w['peak_rss_mb']:.0f} MB")
+        stages = ", ".join(map(str, w["stages"]))
+        lines.append(f"process {w['pid']} (stages {stages}): peak RSS {w['peak_rss_mb']:.0f} MB")
     resolve_peaks = [e["peak_rss_mb"] for e in prof["stages"] if e["kind"] == "resolve" and e["peak_rss_mb"]]
     worst = max([prof["worker_peak_rss_mb"]] + resolve_peaks)
     lines.append(f"memory budget [output] memory_mb = {memory_mb}: worst worker peak {worst:.0f} MB "
