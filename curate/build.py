@@ -42,7 +42,7 @@ from curate.lock import LOCK_NAME, output_lock
 from curate.manifest import MANIFEST_NAME, Manifest
 from curate.memory import batch_bytes, split_batch
 from curate.pipeline import apply_reasons, rejected_rows, run_steps
-from curate.profile import TaskProfile, merge_profiles, step_key, text_bytes
+from curate.profile import PhaseClock, TaskProfile, merge_profiles, stage_name, step_key, text_bytes
 from curate.plan import Fragment, Stage, input_change, plan_fragments, plan_stages, unique_files
 from curate.readers import read_file
 from curate.recipe import Recipe
@@ -395,12 +395,11 @@ def warm_up(recipe: Recipe) -> None:
             hook()
 
 
-def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> tuple[list[dict[str, Any]], float]:
+def _run_stage(tasks: list[Task], engine: Engine, bar: Any) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     results = engine.map(run_task, tasks, progress=bar.update_docs if bar else None, label=_label)
-    seconds = time.perf_counter() - t0
-    record_timing(f"stage{tasks[0].stage}", len(tasks), seconds)
-    return results, seconds
+    record_timing(f"stage{tasks[0].stage}", len(tasks), time.perf_counter() - t0)
+    return results
 
 
 def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: bool = False,
@@ -415,7 +414,7 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
         from curate.engines.local import LocalEngine
 
         engine = LocalEngine(workers)
-    t0 = time.perf_counter()
+    clock = PhaseClock()  # the build's start: its phases and its seconds count from here
     if confine:  # before any input is opened (planning reads Parquet footers)
         from curate.confine import check_confined
         from curate.recipe import source_files
@@ -431,7 +430,7 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
             if complete:
                 manifest = Manifest.load(layout.root)
             else:
-                manifest = _build(recipe, fragments, layout, engine, strict, progress, t0, profile)
+                manifest = _build(recipe, fragments, layout, engine, strict, progress, clock, profile)
     except OSError as exc:
         mapped = output_error(exc, root)
         if mapped is None:
@@ -444,26 +443,25 @@ def build(recipe: Recipe, *, workers: int = 1, overwrite: bool = False, strict: 
 
 
 def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: Engine, strict: bool,
-           progress: Callable[[int], Any] | None, t0: float, profile: bool = False) -> Manifest:
+           progress: Callable[[int], Any] | None, clock: PhaseClock, profile: bool = False) -> Manifest:
     stages = plan_stages(recipe.steps)
     engine.warm(lambda: warm_up(recipe))
     bar = progress(sum(f.path.stat().st_size for f in unique_files(fragments))) if progress else None
     results: list[list[dict[str, Any]]] = []
     resolve_stats: dict[str, Any] = {}
     published: dict[str, Path] = {}  # artefacts of global steps, in the output dir
-    stage_seconds: list[float] = []
     resolve_seconds: dict[int, float] = {}
+    clock.lap("plan and warm-up", "setup")
     for k in range(len(stages)):
         stage = stages[k]
         tasks = [Task(recipe, stages, stage.index, f, layout, strict, profile) for f in fragments]
-        stage_results, seconds = _run_stage(tasks, engine, bar if stage.index == 0 else None)
-        results.append(stage_results)
-        stage_seconds.append(seconds)
+        results.append(_run_stage(tasks, engine, bar if stage.index == 0 else None))
+        r0 = clock.lap(stage_name(stages, k), "map", stage.index)
         if stage.global_step is not None:
-            r0 = time.perf_counter()
             stats = _resolve(recipe, stage, fragments, layout, engine)
-            resolve_seconds[stage.global_step[0]] = time.perf_counter() - r0
-            resolve_stats[f"{stage.global_step[0]}:{stage.global_step[1].name}"] = stats
+            g_name = f"{stage.global_step[0]}:{stage.global_step[1].name}"
+            resolve_seconds[stage.global_step[0]] = clock.lap(f"{g_name} resolve", "resolve") - r0
+            resolve_stats[g_name] = stats
             published.update({name: layout.root / name for name in stats.get(ARTEFACTS_KEY, ())})
             stages = _bind_stages(stages, published)
     if bar:
@@ -472,13 +470,13 @@ def _build(recipe: Recipe, fragments: list[Fragment], layout: Layout, engine: En
 
     steps = [step for stage in stages for _, step in stage.steps + ([stage.global_step] if stage.global_step else [])]
     _publish_files(steps, layout.root)
+    seconds = clock.lap("publish files", "finish") - clock.started
     merged = None
     if profile:
         merged = merge_profiles([r["profile"] for stage_results in results for r in stage_results if "profile" in r],
                                 [s.name for s in recipe.steps], engine=engine.name, workers=engine.num_workers,
-                                stage_seconds=stage_seconds, resolve_seconds=resolve_seconds)
-    manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, time.perf_counter() - t0,
-                             profile=merged)
+                                phases=clock.phases, resolve_seconds=resolve_seconds)
+    manifest = write_reports(recipe, steps, fragments, layout, results, resolve_stats, seconds, profile=merged)
     rmtree(layout.root / "work", missing_ok=True)
     return manifest
 

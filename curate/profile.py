@@ -14,7 +14,15 @@ process had used by then (start-up is single-threaded: on a loaded machine this 
 quiet one would show).
 
 The driver merges the tasks' profiles (:func:`merge_profiles`) into stats.json's ``profile`` key:
-sums per entry, the peak RSS of every worker process (the max over its tasks) and of the driver.
+sums per entry, the peak RSS of every worker process (the max over its tasks, with the stages it
+ran) and of the driver. The driver also times the build's *phases* (:class:`PhaseClock`), one after
+another from the build's start to its ``seconds`` mark, so their wall seconds sum to stats.json's
+``seconds``: ``plan and warm-up`` (fragments, output checks, the lock, kernel loading or compiling),
+each map stage by name (``stage 0 (map: read, 0:length, 2:minhash_dedup prepare)``), each global
+step's resolve (``2:minhash_dedup resolve``) and ``publish files`` (files steps publish). A phase's CPU
+seconds are the driver's plus those of the worker processes it reaped in that phase
+(``getrusage``: the local engine's pools live for one ``map`` call, so every worker of a phase is
+counted, all threads included); for a remote engine (Ray) they are the driver's alone.
 Only with ``--profile``: without it no key is written and outputs are byte-identical.
 """
 
@@ -29,6 +37,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 FIELDS = ("cpu_s", "wall_s", "docs_in", "docs_out", "bytes_in", "bytes_out", "maxrss_added_mb")
+PHASE_FIELDS = ("wall_s", "cpu_s", "driver_cpu_s", "workers_cpu_s")
+
+
+def _status_mb(key: bytes) -> float | None:
+    """A ``kB`` line of Linux's ``/proc/self/status`` in MiB, or None elsewhere."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024   # kB
+    except OSError:
+        pass
+    return None
 
 
 def peak_rss_mb() -> float:
@@ -36,14 +57,14 @@ def peak_rss_mb() -> float:
     of this address space, reset by exec and taken afresh at fork), else ``ru_maxrss``. Not
     ``ru_maxrss`` on Linux: exec keeps the old image's peak there, so a build started from a big
     process (a 2 GB pytest, a notebook) would report that process's peak as its own."""
-    try:
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) / 1024   # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb(b"VmHWM:")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if peak is None else peak
+
+
+def rss_mb() -> float | None:
+    """This process's resident set size now, in MiB (Linux ``VmRSS``; None elsewhere): what a
+    worker forked now starts with (its pages are shared with this process until written)."""
+    return _status_mb(b"VmRSS:")
 
 
 def process_age_s() -> float | None:
@@ -112,19 +133,94 @@ def step_key(index: int) -> str:
     return f"step{index}"
 
 
+def _cpu_s(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _children_peak_rss_mb() -> float:
+    """The largest peak RSS of any reaped child process so far (``ru_maxrss``, kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+class PhaseClock:
+    """The driver's record of a build's phases, back to back from its creation (the build's start):
+    ``lap(name, kind)`` closes the phase running since the last lap. Per phase: wall seconds, CPU
+    seconds of the driver and of the children it reaped meanwhile (see the module docstring), and
+    ``raised_peak_rss_mb``: the peak RSS (MiB) of the driver or of a reaped child when it rose above
+    every earlier one during the phase, else None (the phase's workers stayed below it); and
+    ``driver_rss_mb``, the driver's RSS at the phase's end, which the next phase's forked workers
+    start with."""
+
+    def __init__(self):
+        self.phases: list[dict[str, Any]] = []
+        self._mark = self._now()
+        self.started = self._mark[0]
+
+    @staticmethod
+    def _now() -> tuple[float, float, float, float, float]:
+        return (time.perf_counter(), _cpu_s(resource.RUSAGE_SELF), _cpu_s(resource.RUSAGE_CHILDREN),
+                peak_rss_mb(), _children_peak_rss_mb())
+
+    def lap(self, name: str, kind: str, stage: int | None = None) -> float:
+        """Close the current phase as ``name`` (kind ``setup``, ``map``, ``resolve`` or ``finish``;
+        ``stage``: the map stage's index); returns its end (``time.perf_counter``)."""
+        now, before = self._now(), self._mark
+        raised = [after for after, was in zip(now[3:], before[3:]) if after > was]
+        self.phases.append({"name": name, "kind": kind, "stage": stage, "wall_s": now[0] - before[0],
+                            "driver_cpu_s": now[1] - before[1], "workers_cpu_s": now[2] - before[2],
+                            "raised_peak_rss_mb": max(raised) if raised else None, "driver_rss_mb": rss_mb()})
+        self._mark = now
+        return now[0]
+
+
+def stage_name(stages: list[Any], index: int) -> str:
+    """Map stage ``index``'s phase name: what it reads (the input files, or the decisions of the
+    global step before it), its steps by recipe index, and what it writes (shards, or the prepared
+    part of the global step it ends in): ``stage 1 (map: 2:minhash_dedup decisions,
+    3:train_tokenizer prepare)``. ``stages``: the build's ``curate.plan.Stage`` list."""
+    stage = stages[index]
+    before = stages[index - 1].global_step if index else None
+    parts = [f"{before[0]}:{before[1].name} decisions" if before else "read"]
+    parts += [f"{i}:{step.name}" for i, step in stage.steps]
+    after = stage.global_step
+    parts.append(f"{after[0]}:{after[1].name} prepare" if after else "write")
+    return f"stage {stage.index} (map: {', '.join(parts)})"
+
+
+def _phase_entries(phases: list[dict[str, Any]], stage_peaks: dict[int, float]) -> list[dict[str, Any]]:
+    """The ``stages`` list: the clock's phases, rounded, with ``cpu_s`` (driver + workers) and
+    ``peak_rss_mb``: for a map stage the largest peak of a process that ran one of its tasks, for
+    another phase the peak it raised (None when it raised none); ``driver_rss_mb`` at its end."""
+    entries = []
+    for p in phases:
+        peak = stage_peaks.get(p["stage"]) if p["kind"] == "map" else p["raised_peak_rss_mb"]
+        entries.append({"name": p["name"], "kind": p["kind"], "wall_s": round(p["wall_s"], 4),
+                        "cpu_s": round(p["driver_cpu_s"] + p["workers_cpu_s"], 4),
+                        "driver_cpu_s": round(p["driver_cpu_s"], 4), "workers_cpu_s": round(p["workers_cpu_s"], 4),
+                        "peak_rss_mb": None if peak is None else round(peak, 1),
+                        "driver_rss_mb": None if p["driver_rss_mb"] is None else round(p["driver_rss_mb"], 1)})
+    return entries
+
+
 def merge_profiles(task_profiles: list[dict[str, Any]], step_names: list[str], *, engine: str,
-                   workers: int, stage_seconds: list[float], resolve_seconds: dict[int, float]) -> dict[str, Any]:
-    """The ``profile`` key of stats.json from every task's profile (any order)."""
+                   workers: int, phases: list[dict[str, Any]], resolve_seconds: dict[int, float]) -> dict[str, Any]:
+    """The ``profile`` key of stats.json from every task's profile (any order) and the build's
+    phases (:attr:`PhaseClock.phases`)."""
     order = ["read"] + [step_key(i) for i in range(len(step_names))] + ["write"]
     names = {"read": "read", "write": "write", **{step_key(i): f"{i}:{n}" for i, n in enumerate(step_names)}}
     merged = {key: _entry(names[key]) for key in order}
     workers_rss: dict[int, float] = {}
+    worker_stages: dict[int, set[int]] = {}
+    stage_peaks: dict[int, float] = {}
     firsts, first_cpus = [], []
     for tp in task_profiles:
         for key, e in tp["entries"].items():
             for f in FIELDS:
                 merged[key][f] += e[f]
         workers_rss[tp["pid"]] = max(workers_rss.get(tp["pid"], 0.0), tp["peak_rss_mb"])
+        worker_stages.setdefault(tp["pid"], set()).add(tp["stage"])
+        stage_peaks[tp["stage"]] = max(stage_peaks.get(tp["stage"], 0.0), tp["peak_rss_mb"])
         if tp.get("first_batch_s") is not None:
             firsts.append(tp["first_batch_s"])
         if tp.get("first_batch_cpu_s") is not None:
@@ -139,13 +235,14 @@ def merge_profiles(task_profiles: list[dict[str, Any]], step_names: list[str], *
         e["maxrss_added_mb"] = round(e["maxrss_added_mb"], 1)
         e["mb_per_cpu_s"] = round(e["bytes_in"] / 1e6 / e["cpu_s"], 2) if e["cpu_s"] > 0 else None
         entries.append(e)
-    worker_list = [{"pid": pid, "peak_rss_mb": rss} for pid, rss in sorted(workers_rss.items())]
+    worker_list = [{"pid": pid, "peak_rss_mb": rss, "stages": sorted(worker_stages[pid])}
+                   for pid, rss in sorted(workers_rss.items())]
     return {
         "engine": engine,
         "workers": workers,
         "first_batch_s": round(min(firsts), 3) if firsts else None,
         "first_batch_cpu_s": round(min(first_cpus), 3) if first_cpus else None,
-        "stage_seconds": [round(s, 3) for s in stage_seconds],
+        "stages": _phase_entries(phases, stage_peaks),
         "driver_peak_rss_mb": round(peak_rss_mb(), 1),
         "worker_peak_rss_mb": max((w["peak_rss_mb"] for w in worker_list), default=0.0),
         "worker_processes": worker_list,
@@ -169,7 +266,29 @@ def profile_problem(profile: Any) -> str | None:
     for i, e in enumerate(profile["steps"]):
         if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not all(_number(e.get(f)) for f in FIELDS):
             return f"profile.steps[{i}] needs a name and the numbers {', '.join(FIELDS)}"
+    stages = profile.get("stages", [])  # absent from profiles written before phases were timed
+    if not isinstance(stages, list):
+        return "profile.stages is not a list"
+    for i, e in enumerate(stages):
+        if (not isinstance(e, dict) or not isinstance(e.get("name"), str)
+                or not all(_number(e.get(f)) for f in PHASE_FIELDS)
+                or not all(e.get(f) is None or _number(e[f]) for f in ("peak_rss_mb", "driver_rss_mb"))):
+            return (f"profile.stages[{i}] needs a name, the numbers {', '.join(PHASE_FIELDS)} and "
+                    "peak_rss_mb, driver_rss_mb (numbers or null)")
     return None
+
+
+def phase_lines(profile: dict[str, Any]) -> list[str]:
+    """The phases table: wall and CPU seconds (driver + workers), input MB per wall second of the
+    phase (map stages and resolves), the peak RSS it reached (``-``: none measured above earlier
+    ones) and the driver's RSS at its end."""
+    input_mb = next((e["bytes_in"] for e in profile["steps"] if e["name"] == "read"), 0) / 1e6
+    lines = [f"{'wall s':>9} {'cpu s':>9} {'MB/s':>9} {'peak MB':>8} {'drv MB':>7}  phase (input {input_mb:,.1f} MB)"]
+    for e in profile.get("stages", []):
+        rate = f"{input_mb / e['wall_s']:.1f}" if e.get("kind") in ("map", "resolve") and e["wall_s"] > 0 else "-"
+        peak, driver = ("-" if e.get(f) is None else f"{e[f]:.0f}" for f in ("peak_rss_mb", "driver_rss_mb"))
+        lines.append(f"{e['wall_s']:>9.3f} {e['cpu_s']:>9.3f} {rate:>9} {peak:>8} {driver:>7}  {e['name']}")
+    return lines if len(lines) > 1 else []
 
 
 def profile_lines(profile: dict[str, Any]) -> list[str]:
@@ -190,4 +309,4 @@ def profile_lines(profile: dict[str, Any]) -> list[str]:
                  f"engine {profile['engine']}, {profile['workers']} worker(s)"
                  + (f"; first batch done {first:.2f} s after its process started "
                     f"({profile.get('first_batch_cpu_s') or 0:.2f} CPU s)" if first is not None else ""))
-    return lines
+    return lines + phase_lines(profile)

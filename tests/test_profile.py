@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 import curate
 from curate.commands.stats import funnel_lines
 from curate.memory import batch_bytes, slice_bounds, split_batch
+from curate.plan import plan_stages
+from curate.profile import stage_name
 from curate.recipe import load_recipe
 from tests.conftest import REPO, _env, read_sample, run_cli, write_jsonl, write_recipe
 from tests.test_build import make_inputs, make_recipe, shard_bytes
@@ -50,6 +52,25 @@ def check_profile(stats: dict) -> dict:
     return prof
 
 
+def check_stages(prof: dict, seconds: float) -> None:
+    """The build's phases run back to back: their wall seconds sum to stats.json's ``seconds`` (both
+    rounded); a phase's CPU is its driver's plus its workers'; the steps' CPU, measured inside the
+    tasks, fits in the map stages' CPU; a map stage's peak is that of the processes that ran it; the
+    driver's RSS at a phase's end is within its peak."""
+    stages = prof["stages"]
+    assert stages[0]["kind"] == "setup" and stages[-1]["kind"] == "finish"
+    assert abs(sum(e["wall_s"] for e in stages) - seconds) <= 0.001 + 0.0001 * len(stages)
+    for e in stages:
+        assert e["wall_s"] >= 0 and e["driver_cpu_s"] >= 0 and e["workers_cpu_s"] >= 0
+        assert abs(e["cpu_s"] - e["driver_cpu_s"] - e["workers_cpu_s"]) <= 0.0002
+        assert e["driver_rss_mb"] is None or 0 < e["driver_rss_mb"] <= prof["driver_peak_rss_mb"]
+    maps = [e for e in stages if e["kind"] == "map"]
+    assert [e["name"].split(" (")[0] for e in maps] == [f"stage {k}" for k in range(len(maps))]
+    assert sum(e["cpu_s"] for e in prof["steps"]) <= sum(e["cpu_s"] for e in maps) * 1.01 + 0.01
+    for k, e in enumerate(maps):
+        assert e["peak_rss_mb"] == max(w["peak_rss_mb"] for w in prof["worker_processes"] if k in w["stages"])
+
+
 def test_profile_balances_and_changes_nothing_else(tmp_path):
     make_inputs(tmp_path)
     recipe = make_recipe(tmp_path)  # length -> exact_dedup (global) -> lang_id, two sources
@@ -63,12 +84,19 @@ def test_profile_balances_and_changes_nothing_else(tmp_path):
     assert shard_bytes(profiled.root) == shards and (profiled.root / "manifest.json").read_bytes() == manifest
     assert without(stats, "profile", *TIMING_KEYS) == without(plain_stats, *TIMING_KEYS)
     prof = check_profile(stats)
-    assert prof["engine"] == "local" and prof["workers"] == 2 and len(prof["stage_seconds"]) == 2
+    assert prof["engine"] == "local" and prof["workers"] == 2
     assert len(prof["worker_processes"]) >= 2  # forked workers, each with its own peak
     assert "resolve_s" in next(e for e in prof["steps"] if e["name"] == "1:exact_dedup")
+    check_stages(prof, stats["seconds"])
+    assert [e["name"] for e in prof["stages"]] == [
+        "plan and warm-up", "stage 0 (map: read, 0:length, 1:exact_dedup prepare)", "1:exact_dedup resolve",
+        "stage 1 (map: 1:exact_dedup decisions, 2:lang_id, write)", "publish files"]
+    assert all(e["workers_cpu_s"] > 0 for e in prof["stages"] if e["kind"] == "map")  # forked, reaped
+    assert {s for w in prof["worker_processes"] for s in w["stages"]} == {0, 1}
     shown = run_cli("stats", str(profiled.root))
     assert shown.returncode == 0, shown.stderr
     assert "MB/cpu-s" in shown.stdout and "1:exact_dedup" in shown.stdout and "peak RSS: worker" in shown.stdout
+    assert "  stage 1 (map: 1:exact_dedup decisions, 2:lang_id, write)" in shown.stdout
     assert not any("MB/cpu-s" in line for line in funnel_lines(plain_stats))
 
 
@@ -161,6 +189,49 @@ def test_a_damaged_profile_is_one_line(tmp_path):
     (root / "stats.json").write_text(json.dumps(stats))
     shown = run_cli("stats", str(root))
     assert shown.returncode == 2 and "profile.steps[0] needs a name" in shown.stderr
+    assert len(shown.stderr.strip().splitlines()) == 1
+
+
+def test_stage_names_say_what_each_stage_reads_runs_and_writes(tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", read_sample(3))
+    recipe = load_recipe(write_recipe(tmp_path / "recipe.toml", """
+[recipe]
+name = "names"
+[[sources]]
+name = "web"
+paths = ["a.jsonl"]
+[[steps]]
+use = "length"
+[[steps]]
+use = "minhash_dedup"
+[[steps]]
+use = "train_tokenizer"
+[[steps]]
+use = "tokenize"
+[output]
+dir = "out"
+"""))
+    stages = plan_stages(recipe.steps)
+    assert [stage_name(stages, k) for k in range(len(stages))] == [
+        "stage 0 (map: read, 0:length, 1:minhash_dedup prepare)",
+        "stage 1 (map: 1:minhash_dedup decisions, 2:train_tokenizer prepare)",
+        "stage 2 (map: 2:train_tokenizer decisions, 3:tokenize, write)"]
+
+
+def test_stages_are_optional_but_checked(tmp_path):
+    """A profile written before ``stages`` existed still prints; a damaged phase is one line."""
+    make_inputs(tmp_path, num_files=1, per_file=10)
+    root = curate.build(load_recipe(make_recipe(tmp_path)), profile=True).root
+    stats = json.loads((root / "stats.json").read_text())
+    check_stages(stats["profile"], stats["seconds"])
+    old = {**stats, "profile": {**without(stats["profile"], "stages"), "stage_seconds": [0.1, 0.2]}}
+    (root / "stats.json").write_text(json.dumps(old))
+    shown = run_cli("stats", str(root))
+    assert shown.returncode == 0 and "peak RSS: worker" in shown.stdout and "phase (input" not in shown.stdout
+    stats["profile"]["stages"][1]["peak_rss_mb"] = "high"
+    (root / "stats.json").write_text(json.dumps(stats))
+    shown = run_cli("stats", str(root))
+    assert shown.returncode == 2 and "profile.stages[1] needs a name" in shown.stderr
     assert len(shown.stderr.strip().splitlines()) == 1
 
 
