@@ -86,11 +86,15 @@ def _broken(pool_procs: dict[int, Any], running: dict[int, str]) -> FatalError:
 
 
 def run_pool(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int, *,
-             label: Callable[[Any], str], on_message: Callable[..., None] | None = None) -> list[Any]:
+             label: Callable[[Any], str], on_message: Callable[..., None] | None = None,
+             isolate: bool = False) -> list[Any]:
     """``[fn(t) for t in tasks]``: in this process when ``workers <= 1`` or there is one task,
-    else in ``workers`` forked processes. ``label(task)`` names a task in errors."""
+    else in ``workers`` forked processes. ``isolate``: always in forked processes (at most
+    ``max(workers, 1)``), never in this one, so a memory-heavy task's peak leaves with its process
+    instead of staying in the parent (and in every worker forked from it later). ``label(task)``
+    names a task in errors."""
     global _QUEUE, _LOCAL
-    if workers <= 1 or len(tasks) <= 1:
+    if not isolate and (workers <= 1 or len(tasks) <= 1):
         _LOCAL = on_message
         try:
             return [fn(t) for t in tasks]
@@ -99,7 +103,7 @@ def run_pool(fn: Callable[[Any], Any], tasks: Sequence[Any], workers: int, *,
     ctx = mp.get_context("fork")
     _QUEUE = ctx.SimpleQueue()
     running: dict[int, str] = {}
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
+    pool = cf.ProcessPoolExecutor(max_workers=max(1, min(workers, len(tasks))), mp_context=ctx, initializer=_die_with_parent,
                                   initargs=(os.getpid(),))
     procs: dict[int, Any] = {}
     try:

@@ -32,8 +32,8 @@ class Watched:
         self.engine, self.root, self.seen = engine, root, set()
         self.name, self.num_workers = engine.name, engine.num_workers
 
-    def map(self, fn, items, progress=None, label=None):
-        out = self.engine.map(fn, items, progress=progress, label=label)
+    def map(self, fn, items, progress=None, label=None, isolate=False):
+        out = self.engine.map(fn, items, progress=progress, label=label, isolate=isolate)
         self.seen |= {p.relative_to(self.root) for p in (self.root / "work").glob("**/*")}
         return out
 

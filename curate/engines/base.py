@@ -80,9 +80,10 @@ class Engine(Protocol):
 
     def map(self, fn: Callable[[T], R], items: Sequence[T],
             progress: Callable[[int, int], None] | None = None,
-            label: Callable[[T], str] | None = None) -> list[R]:
+            label: Callable[[T], str] | None = None, isolate: bool = False) -> list[R]:
         """``[fn(item) for item in items]``, run in parallel; ``progress(docs, bytes)`` receives
-        the tasks' :func:`report` calls; ``label(item)`` names a task in errors."""
+        the tasks' :func:`report` calls; ``label(item)`` names a task in errors. ``isolate``: never
+        in the driver's process, even for one task or one worker (memory-heavy tasks)."""
         ...
 
     def warm(self, hook: Callable[[], None]) -> None:

@@ -1,5 +1,7 @@
 """The local engine: tasks in this process (1 worker) or in a pool of forked processes
 (``curate/pool.py``: workers die with the parent, Ctrl-C is the parent's, a killed worker is named).
+``isolate=True`` tasks always run in forked processes (memory-heavy one-task phases: the
+``select`` of ``resolve_in_one_task``), so their peak never stays in the driver.
 
 Forked workers inherit everything the parent has loaded (``build.warm_up`` compiles numba kernels
 and loads models once, before the first fork). A pool lives for one ``map`` call; results come back
@@ -25,11 +27,11 @@ class LocalEngine:
         self.num_workers = max(1, int(workers))
 
     def map(self, fn: Callable, items: Sequence, progress: Callable[[int, int], None] | None = None,
-            label: Callable[[Any], str] | None = None) -> list:
+            label: Callable[[Any], str] | None = None, isolate: bool = False) -> list:
         old = set_sink(_forward)  # inherited by forked workers; in-process it reaches on_message
         try:
             return pool.run_pool(fn, items, self.num_workers, label=label or (lambda item: f"a {fn.__name__}"),
-                                 on_message=progress)
+                                 on_message=progress, isolate=isolate)
         finally:
             set_sink(old)
 

@@ -118,7 +118,8 @@ class RayEngine:
         self.num_workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
 
     def map(self, fn: Callable, items: Sequence, progress: Callable[[int, int], None] | None = None,
-            label: Callable[[Any], str] | None = None) -> list:
+            label: Callable[[Any], str] | None = None, isolate: bool = False) -> list:
+        """Tasks never run in the driver here, so ``isolate`` changes nothing."""
         ray = _import_ray()
         results: list[Any] = [None] * len(items)
         limit = IN_FLIGHT_PER_CPU * self.num_workers

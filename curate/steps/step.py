@@ -91,11 +91,12 @@ class ResolveContext:
 
         return [pq.ParquetFile(p).metadata.num_rows for p in self.part_paths]
 
-    def phase(self, name: str, fn: Any, items: list) -> list:
+    def phase(self, name: str, fn: Any, items: list, isolate: bool = False) -> list:
         """``[fn(item) for item in items]`` on the engine, committed as ``<scratch>/<name>.done.json``
         (a committed phase returns its recorded results without running). Tasks write their files
         under ``<scratch>/<name>/``, which is emptied before an uncommitted phase runs. Results must
-        be JSON values; they are returned as read back from JSON on every run alike."""
+        be JSON values; they are returned as read back from JSON on every run alike. ``isolate``:
+        the tasks never run in the driver's process (``Engine.map``)."""
         import time
 
         import orjson
@@ -113,7 +114,7 @@ class ResolveContext:
         if self.engine is None:
             results = [fn(item) for item in items]
         else:
-            results = self.engine.map(fn, items)
+            results = self.engine.map(fn, items, isolate=isolate)
         written = sum(r.get("bytes", 0) for r in results if isinstance(r, dict))
         record_timing(f"{self.scratch_dir.name}.{name}", len(items), time.perf_counter() - t0, written)
         data = orjson.dumps(results)
@@ -162,9 +163,11 @@ def resolve_in_one_task(step: Any, ctx: ResolveContext) -> dict[str, Any]:
     """Run ``step.select(ctx)`` (which reads the columns it needs from every part and writes every
     decision file) as a single engine task, committed as phase ``select.<step name>``: for the global steps
     whose exact answer needs one column of the whole corpus in one place (ranks, samples,
-    k-means). It runs on a worker, never in the driver; each step's docstring states its bytes
-    per document there."""
-    return ctx.phase(f"select.{step.name}", _select_task, [(step, dataclasses.replace(ctx, engine=None))])[0]
+    k-means). It runs in a worker process, never in the driver (``isolate``: also with one local
+    worker, so its peak memory leaves with that process instead of staying in the driver and in the
+    workers forked from it later); each step's docstring states its bytes per document there."""
+    return ctx.phase(f"select.{step.name}", _select_task, [(step, dataclasses.replace(ctx, engine=None))],
+                     isolate=True)[0]
 
 
 @runtime_checkable
