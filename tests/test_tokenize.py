@@ -44,6 +44,20 @@ def test_tokens_equal_raw_encode_plus_eos(tok_path, rows):
     assert "prefix_tokens" not in batch.schema.names
 
 
+@pytest.mark.parametrize("chunk_chars", [1, 3_000, 50_000])
+def test_chunked_encoding_equals_one_call(tok_path, rows, chunk_chars, monkeypatch):
+    """encode_texts cuts the batch into chunks of ENCODE_CHUNK_CHARS characters (bounded memory):
+    the tokens equal one raw encode_batch over every document, for any chunk size."""
+    from curate.tokens import encode
+
+    monkeypatch.setattr(encode, "ENCODE_CHUNK_CHARS", chunk_chars)
+    texts = [r["text"] for r in rows] + [""]
+    raw = Tokenizer.from_file(str(tok_path))
+    expected = [[5] + e.ids + [0] for e in raw.encode_batch(texts, add_special_tokens=False)]
+    got = encode.encode_texts(raw, texts, np.dtype(np.uint16), bos_id=5, eos_id=0)
+    assert got.to_pylist() == expected
+
+
 def test_bos_and_no_eos(tok_path, rows):
     step = Tokenize(tokenizer=tok_path, add_bos=True, add_eos=False, bos_token="<|endoftext|>")
     tokens = step.annotate(web_batch(rows[:5])).column("tokens").to_pylist()

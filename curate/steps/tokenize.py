@@ -43,7 +43,7 @@ from curate.steps.step import with_columns
 from curate.tokens.chat import (BUILTIN_SPECIALS, BUILTINS, FROM_TOKENIZER, compile_template, encode_chats,
                                  template_source)
 from curate.tokens.control import ControlSpec, doc_keys, kept, line_keys, line_starts
-from curate.tokens.encode import encode_unique, ids_array, list_array
+from curate.tokens.encode import encode_texts, encode_unique, ids_array, list_array
 from curate.tokens.tokenizer import (
     TOKENIZER_FILE,
     file_sha256,
@@ -105,12 +105,12 @@ class Tokenize:
         if self.chat_template is not None:
             return self._annotate_chat(batch, texts, tok, prefix_tok, dtype, bos, eos)
         if self.line_control is None:
-            encodings = tok.encode_batch_fast(texts, add_special_tokens=False)
+            tokens = encode_texts(tok, texts, dtype, bos_id=bos, eos_id=eos)  # chunked: bounded memory
             positions, ids = _empty_lists(batch.num_rows), _empty_lists(batch.num_rows)
         else:
             encodings = tok.encode_batch(texts, add_special_tokens=False)
             positions, ids = self._line_controls(batch, texts, encodings, tok, int(bos is not None))
-        tokens = ids_array([e.ids for e in encodings], dtype, bos_id=bos, eos_id=eos)
+            tokens = ids_array([e.ids for e in encodings], dtype, bos_id=bos, eos_id=eos)
         cols = {"tokens": tokens, "num_tokens": pc.list_value_length(tokens).cast(pa.int32())}
         if PREFIX_TEXT in batch.schema.names:
             prefixes = batch.column(PREFIX_TEXT)

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 from tokenizers import Tokenizer
 
+from curate.memory import slice_bounds
+
 
 def flatten_ids(id_lists: list[list[int]], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """(flat ids, lengths) of a list of id lists."""
@@ -59,11 +61,31 @@ def ids_array(id_lists: list[list[int]], dtype: np.dtype, *, bos_id: int | None 
     return list_array(flat, lengths)
 
 
+#: Characters encoded per ``encode_batch_fast`` call. HF's ``Encoding`` objects and the Python id lists
+#: cost ~35 bytes per text byte while they live (ids, type ids, token strings, offsets and masks per
+#: token), so a 100 MiB batch encoded at once raised a worker's peak by ~1.2 GB (benchmarks/large.py);
+#: per chunk of 2M characters (<= 8 MB of UTF-8) the peak is bounded by ~0.3 GB and the ids go
+#: straight into one flat numpy array. A chunk is cut between documents (a longer document is a
+#: chunk of its own), so the tokens never depend on the chunking.
+ENCODE_CHUNK_CHARS = 2_000_000
+
+
 def encode_texts(tok: Tokenizer, texts: list[str], dtype: np.dtype, *, bos_id: int | None = None,
                  eos_id: int | None = None) -> pa.ListArray:
-    """Token lists of ``texts``: optional BOS + encode(text) + optional EOS."""
-    encodings = tok.encode_batch_fast(texts, add_special_tokens=False)
-    return ids_array([e.ids for e in encodings], dtype, bos_id=bos_id, eos_id=eos_id)
+    """Token lists of ``texts``: optional BOS + encode(text) + optional EOS, encoded a chunk of
+    ``ENCODE_CHUNK_CHARS`` at a time."""
+    chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    flats, lengths = [], []
+    for start, end in slice_bounds(chars, ENCODE_CHUNK_CHARS):
+        encodings = tok.encode_batch_fast(texts[start:end], add_special_tokens=False)
+        flat, length = flatten_ids([e.ids for e in encodings], dtype)
+        del encodings
+        flats.append(flat)
+        lengths.append(length)
+    flat = np.concatenate(flats) if flats else np.zeros(0, dtype)
+    length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    flat, length = add_bos_eos(flat, length, bos_id, eos_id)
+    return list_array(flat, length)
 
 
 def encode_unique(tok: Tokenizer, values: pa.Array, dtype: np.dtype) -> pa.ListArray:
