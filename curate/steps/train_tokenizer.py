@@ -8,8 +8,12 @@ file order), read their text (truncated to ``max_doc_chars``) in input order and
 (``curate/tokens/bpe.py``). The result is an artefact (``curate/steps/step.py``): written to the
 scratch dir and named in the result, the runner publishes it as ``<output dir>/tokenizer.json`` and
 binds it into a later ``tokenize`` step with no ``tokenizer`` path. No document is dropped. Resolve
-runs as one engine task (``resolve_in_one_task``), not in the driver: 8 bytes per document there
-(the sort keys) plus the sampled text (at most ``sample_docs * max_doc_chars`` characters).
+runs as one engine task (``resolve_in_one_task``) in a process of its own, never in the driver: 8
+bytes per document there (the sort keys), the sampled texts streamed into the trainer, and the
+trainer's own tables, which dominate: HF's BPE trainer took 1.9-2.2 GB for the default 20,000
+documents of real multilingual text (benchmarks/large.py). That is a fixed sample, not a share of
+the corpus, and outside the batch slicing of ``[output] memory_mb``: lower ``sample_docs`` or
+``max_doc_chars`` to fit a smaller machine.
 
 Defaults: vocab 32768 (a small-model size; the recipe's quickstart uses 4096), 20000 sampled
 documents, special tokens ``<|endoftext|>`` (EOS) and the Korbak control tokens ``<|aligned|>``,
@@ -20,7 +24,7 @@ sample_docs and max_doc_chars <= 10^8.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -78,41 +82,50 @@ class TrainTokenizer:
     def prepare(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         return with_columns(batch, {KEY_COLUMN: pa.array(hash_strings(batch.column(ID)), pa.uint64())})
 
-    def _sample(self, ctx: ResolveContext) -> tuple[list[str], list[int]]:
+    def _sample(self, ctx: ResolveContext) -> tuple[int, Iterator[str], list[int]]:
+        """(number of sampled documents, their truncated texts in input order, read lazily: the
+        trainer consumes them as they come, so the sample is never held as one list, rows per part)."""
         keys = [pq.read_table(p, columns=[KEY_COLUMN]).column(KEY_COLUMN).to_numpy() for p in ctx.part_paths]
         sizes = [len(k) for k in keys]
         all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
         rows = sample_rows(seeded_keys(all_keys, ctx.seed), self.sample_docs)
         starts = np.cumsum([0] + sizes)
-        texts: list[str] = []
-        for i, path in enumerate(ctx.part_paths):
-            mine = rows[(rows >= starts[i]) & (rows < starts[i + 1])] - starts[i]
-            if len(mine):
-                texts += self._read_rows(path, mine)
-        return texts, sizes
 
-    def _read_rows(self, path, rows: np.ndarray) -> list[str]:
+        def texts() -> Iterator[str]:
+            for i, path in enumerate(ctx.part_paths):
+                mine = rows[(rows >= starts[i]) & (rows < starts[i + 1])] - starts[i]
+                if len(mine):
+                    yield from self._read_rows(path, mine)
+
+        return len(rows), texts(), sizes
+
+    def _read_rows(self, path, rows: np.ndarray) -> Iterator[str]:
         """The (truncated) text of ``rows`` (ascending) of one part, a record batch at a time."""
-        out: list[str] = []
         offset = 0
         for batch in pq.ParquetFile(path).iter_batches(batch_size=8192, columns=[TEXT]):
             here = rows[(rows >= offset) & (rows < offset + batch.num_rows)] - offset
             if len(here):
                 column = pc.utf8_slice_codeunits(batch.column(0).take(pa.array(here)), 0, self.max_doc_chars)
-                out += column.to_pylist()
+                yield from column.to_pylist()
             offset += batch.num_rows
-        return out
 
     def resolve(self, ctx: ResolveContext) -> dict[str, Any]:
         return resolve_in_one_task(self, ctx)
 
     def select(self, ctx: ResolveContext) -> dict[str, Any]:
-        texts, sizes = self._sample(ctx)
-        tok = train_bpe(texts, vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
-                        min_frequency=self.min_frequency, num_texts=len(texts))
+        num_texts, texts, sizes = self._sample(ctx)
+        sample_chars = [0]
+
+        def counted() -> Iterator[str]:
+            for text in texts:
+                sample_chars[0] += len(text)
+                yield text
+
+        tok = train_bpe(counted(), vocab_size=self.vocab_size, special_tokens=list(self.special_tokens),
+                        min_frequency=self.min_frequency, num_texts=num_texts)
         path = ctx.scratch_dir / TOKENIZER_FILE  # under the output dir, local or object storage
         write_atomic(path, tok.to_str(pretty=True).encode())  # the bytes of tok.save(path)
         for size, out in zip(sizes, ctx.decision_paths):
             pq.write_table(pa.table({"reason": pa.nulls(size, pa.string())}), out)
-        return {ARTEFACTS_KEY: [TOKENIZER_FILE], "sample_docs": len(texts), "sample_chars": sum(map(len, texts)),
+        return {ARTEFACTS_KEY: [TOKENIZER_FILE], "sample_docs": num_texts, "sample_chars": sample_chars[0],
                 "vocab_size": tok.get_vocab_size(), "sha256": file_sha256(path)}
